@@ -1,0 +1,304 @@
+-- Cornershop schema: the one source of truth.
+--
+-- Applied to a fresh database on first start, then `PRAGMA user_version` is set to the
+-- binary's schema version. Older databases are brought up by `migrations/NNN_*.sql`, and
+-- every migration also changes this file, so a fresh shop and an upgraded one end up equal
+-- (tests/migrations.rs checks that).
+--
+-- Conventions: times are TEXT in UTC, ISO 8601 with a trailing Z; money is INTEGER minor
+-- units of the shop currency; booleans are INTEGER 0/1 with a CHECK.
+
+-- ---------------------------------------------------------------------------------------
+-- Settings: one row per key. Types, defaults and which keys are secret live in code
+-- (src/settings/keys.rs); a missing row means "the default".
+CREATE TABLE settings (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+) WITHOUT ROWID;
+
+CREATE TRIGGER settings_touch AFTER UPDATE OF value ON settings FOR EACH ROW
+BEGIN
+    UPDATE settings SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE key = NEW.key;
+END;
+
+-- ---------------------------------------------------------------------------------------
+-- Staff access: back-office interfaces ("areas"), roles, and what each role may do in
+-- each area. The server checks these in a request guard (src/staff/guard.rs).
+CREATE TABLE areas (
+    code      TEXT PRIMARY KEY,
+    label     TEXT NOT NULL,
+    position  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+INSERT INTO areas (code, label, position) VALUES
+    ('dashboard', 'Dashboard', 1),
+    ('products', 'Products', 2),
+    ('categories', 'Categories', 3),
+    ('orders', 'Orders', 4),
+    ('deliveries', 'Deliveries', 5),
+    ('customers', 'Customers', 6),
+    ('staff', 'Staff', 7),
+    ('roles', 'Roles', 8),
+    ('promotions', 'Promotions', 9),
+    ('vouchers', 'Vouchers', 10),
+    ('target_groups', 'Target groups', 11),
+    ('mail_templates', 'Mail templates', 12),
+    ('outbox', 'Outbox', 13),
+    ('reports', 'Reports', 14),
+    ('audit', 'Audit log', 15),
+    ('settings', 'Settings', 16),
+    ('system', 'System', 17);
+
+-- is_owner marks the role that always holds every right; it cannot be edited away.
+CREATE TABLE roles (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 60),
+    description  TEXT NOT NULL DEFAULT '',
+    is_owner     INTEGER NOT NULL DEFAULT 0 CHECK (is_owner IN (0, 1)),
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+
+CREATE TRIGGER roles_touch AFTER UPDATE ON roles FOR EACH ROW
+WHEN NEW.updated_at = OLD.updated_at
+BEGIN
+    UPDATE roles SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = NEW.id;
+END;
+
+CREATE TABLE role_permissions (
+    role_id     INTEGER NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    area        TEXT NOT NULL REFERENCES areas (code),
+    can_read    INTEGER NOT NULL DEFAULT 0 CHECK (can_read IN (0, 1)),
+    can_create  INTEGER NOT NULL DEFAULT 0 CHECK (can_create IN (0, 1)),
+    can_update  INTEGER NOT NULL DEFAULT 0 CHECK (can_update IN (0, 1)),
+    can_delete  INTEGER NOT NULL DEFAULT 0 CHECK (can_delete IN (0, 1)),
+    PRIMARY KEY (role_id, area)
+) WITHOUT ROWID;
+
+INSERT INTO roles (id, name, description, is_owner) VALUES
+    (1, 'Owner', 'Everything, always.', 1),
+    (2, 'Manager', 'Runs the shop day to day; cannot change staff, roles or system settings.', 0),
+    (3, 'Viewer', 'Reads everything, changes nothing.', 0),
+    (4, 'Courier', 'Sees and completes the deliveries assigned to them.', 0);
+
+INSERT INTO role_permissions (role_id, area, can_read, can_create, can_update, can_delete)
+SELECT 1, code, 1, 1, 1, 1 FROM areas;
+
+INSERT INTO role_permissions (role_id, area, can_read, can_create, can_update, can_delete)
+SELECT 2, code, 1,
+       code NOT IN ('staff', 'roles', 'settings', 'system', 'audit'),
+       code NOT IN ('staff', 'roles', 'settings', 'system', 'audit'),
+       code NOT IN ('staff', 'roles', 'settings', 'system', 'audit', 'orders', 'customers')
+FROM areas;
+
+INSERT INTO role_permissions (role_id, area, can_read) SELECT 3, code, 1 FROM areas;
+
+INSERT INTO role_permissions (role_id, area, can_read, can_update) VALUES
+    (4, 'dashboard', 1, 0),
+    (4, 'deliveries', 1, 1);
+
+-- The Owner role keeps every right: no update may take one away.
+CREATE TRIGGER owner_role_keeps_rights BEFORE UPDATE ON role_permissions FOR EACH ROW
+WHEN (SELECT is_owner FROM roles WHERE id = OLD.role_id) = 1
+ AND (NEW.can_read = 0 OR NEW.can_create = 0 OR NEW.can_update = 0 OR NEW.can_delete = 0)
+BEGIN
+    SELECT RAISE(ABORT, 'The Owner role cannot lose its rights');
+END;
+
+CREATE TABLE staff (
+    id             INTEGER PRIMARY KEY,
+    email          TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(email) BETWEEN 3 AND 254),
+    name           TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    password_hash  TEXT NOT NULL,
+    role_id        INTEGER NOT NULL REFERENCES roles (id),
+    active         INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    last_login_at  TEXT,
+    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+
+CREATE TRIGGER staff_touch AFTER UPDATE ON staff FOR EACH ROW
+WHEN NEW.updated_at = OLD.updated_at
+BEGIN
+    UPDATE staff SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = NEW.id;
+END;
+
+-- ---------------------------------------------------------------------------------------
+-- Web sessions for staff and customers. Only a SHA-256 of the cookie token is stored, so a
+-- copy of the database cannot be used to log in. `expires_at` slides on use; a session
+-- never outlives `absolute_expires_at`.
+CREATE TABLE sessions (
+    id                   INTEGER PRIMARY KEY,
+    token_hash           TEXT NOT NULL UNIQUE,
+    kind                 TEXT NOT NULL CHECK (kind IN ('staff', 'customer')),
+    user_id              INTEGER NOT NULL,
+    created_at           TEXT NOT NULL,
+    last_seen_at         TEXT NOT NULL,
+    expires_at           TEXT NOT NULL,
+    absolute_expires_at  TEXT NOT NULL,
+    ip                   TEXT NOT NULL DEFAULT '',
+    user_agent           TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions (kind, user_id);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
+
+-- ---------------------------------------------------------------------------------------
+-- Audit log: who did what, from where. Written in the same transaction as the change it
+-- describes; events without a transaction (404s, refused logins) are batched by a writer
+-- task. `outcome` separates errors (refusals, failures) from events.
+CREATE TABLE audit_log (
+    id           INTEGER PRIMARY KEY,
+    at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    subsystem    TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    outcome      TEXT NOT NULL DEFAULT 'event' CHECK (outcome IN ('event', 'error')),
+    actor_kind   TEXT NOT NULL CHECK (actor_kind IN ('anonymous', 'staff', 'customer', 'system', 'cli')),
+    actor_id     INTEGER,
+    actor_label  TEXT NOT NULL DEFAULT '',
+    ip           TEXT NOT NULL DEFAULT '',
+    entity_type  TEXT NOT NULL DEFAULT '',
+    entity_id    TEXT NOT NULL DEFAULT '',
+    details      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_entity ON audit_log (entity_type, entity_id);
+
+-- The log is append-only: history cannot be rewritten, only aged out by the retention job
+-- (which deletes old rows, never updates them).
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'The audit log cannot be changed');
+END;
+
+-- ---------------------------------------------------------------------------------------
+-- Catalogue. Categories form a tree (parent_id); a category page includes its descendants.
+CREATE TABLE categories (
+    id           INTEGER PRIMARY KEY,
+    parent_id    INTEGER REFERENCES categories (id) ON DELETE RESTRICT,
+    slug         TEXT NOT NULL UNIQUE CHECK (slug GLOB '[a-z0-9]*' AND slug NOT GLOB '*[^a-z0-9-]*'),
+    name         TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    description  TEXT NOT NULL DEFAULT '',
+    position     INTEGER NOT NULL DEFAULT 0,
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    CHECK (parent_id IS NULL OR parent_id <> id)
+);
+CREATE INDEX categories_parent ON categories (parent_id, position);
+
+CREATE TRIGGER categories_touch AFTER UPDATE ON categories FOR EACH ROW
+WHEN NEW.updated_at = OLD.updated_at
+BEGIN
+    UPDATE categories SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = NEW.id;
+END;
+
+-- A category may not be moved under itself or one of its descendants.
+CREATE TRIGGER categories_no_cycle BEFORE UPDATE OF parent_id ON categories FOR EACH ROW
+WHEN NEW.parent_id IS NOT NULL AND NEW.parent_id IN (
+    WITH RECURSIVE sub(id) AS (
+        SELECT NEW.id
+        UNION ALL
+        SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id
+    )
+    SELECT id FROM sub
+)
+BEGIN
+    SELECT RAISE(ABORT, 'A category cannot be moved under itself or one of its subcategories');
+END;
+
+-- Products. Only `active` products are ever shown in the shop; `draft` ones are being
+-- prepared and `archived` ones are kept for old orders. Stock can never go below zero.
+-- sold_count feeds "best-selling" and is kept by the order lines' trigger.
+CREATE TABLE products (
+    id                   INTEGER PRIMARY KEY,
+    slug                 TEXT NOT NULL UNIQUE CHECK (slug GLOB '[a-z0-9]*' AND slug NOT GLOB '*[^a-z0-9-]*'),
+    sku                  TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(sku) BETWEEN 1 AND 64),
+    name                 TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    description          TEXT NOT NULL DEFAULT '',
+    price                INTEGER NOT NULL CHECK (price >= 0),
+    compare_at_price     INTEGER CHECK (compare_at_price IS NULL OR compare_at_price >= 0),
+    stock                INTEGER NOT NULL DEFAULT 0 CHECK (stock >= 0),
+    low_stock_threshold  INTEGER NOT NULL DEFAULT 5 CHECK (low_stock_threshold >= 0),
+    category_id          INTEGER REFERENCES categories (id) ON DELETE RESTRICT,
+    status               TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'active', 'archived')),
+    sold_count           INTEGER NOT NULL DEFAULT 0 CHECK (sold_count >= 0),
+    created_at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX products_category ON products (status, category_id);
+CREATE INDEX products_newest ON products (status, created_at DESC, id DESC);
+CREATE INDEX products_price ON products (status, price);
+CREATE INDEX products_name ON products (status, name COLLATE NOCASE);
+CREATE INDEX products_best ON products (status, sold_count DESC);
+
+CREATE TRIGGER products_touch AFTER UPDATE ON products FOR EACH ROW
+WHEN NEW.updated_at = OLD.updated_at
+BEGIN
+    UPDATE products SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = NEW.id;
+END;
+
+-- Full-text search over name, description and SKU; an external-content FTS5 table kept in
+-- step with `products` by the three triggers below, so no code path can forget it.
+CREATE VIRTUAL TABLE products_fts USING fts5 (
+    name, description, sku,
+    content = 'products', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER products_fts_insert AFTER INSERT ON products
+BEGIN
+    INSERT INTO products_fts (rowid, name, description, sku)
+    VALUES (NEW.id, NEW.name, NEW.description, NEW.sku);
+END;
+
+CREATE TRIGGER products_fts_delete AFTER DELETE ON products
+BEGIN
+    INSERT INTO products_fts (products_fts, rowid, name, description, sku)
+    VALUES ('delete', OLD.id, OLD.name, OLD.description, OLD.sku);
+END;
+
+CREATE TRIGGER products_fts_update AFTER UPDATE OF name, description, sku ON products
+BEGIN
+    INSERT INTO products_fts (products_fts, rowid, name, description, sku)
+    VALUES ('delete', OLD.id, OLD.name, OLD.description, OLD.sku);
+    INSERT INTO products_fts (rowid, name, description, sku)
+    VALUES (NEW.id, NEW.name, NEW.description, NEW.sku);
+END;
+
+-- Product images. Files live under the data dir's media/ with names the shop generates;
+-- the row keeps the path and a status (pending -> ready, or failed with the reason).
+CREATE TABLE product_images (
+    id          INTEGER PRIMARY KEY,
+    product_id  INTEGER NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+    path        TEXT NOT NULL UNIQUE,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'ready', 'failed')),
+    position    INTEGER NOT NULL DEFAULT 0,
+    width       INTEGER NOT NULL DEFAULT 0,
+    height      INTEGER NOT NULL DEFAULT 0,
+    alt         TEXT NOT NULL DEFAULT '',
+    error       TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX product_images_product ON product_images (product_id, status, position);
+
+-- A counter bumped by every change to the catalogue, so caches (the category tree with its
+-- product counts) can tell in one cheap read whether they are stale, whoever made the
+-- change: this server, the command line, or a restore.
+CREATE TABLE catalog_revision (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    rev  INTEGER NOT NULL
+);
+INSERT INTO catalog_revision (id, rev) VALUES (1, 1);
+
+CREATE TRIGGER catalog_rev_products_ins AFTER INSERT ON products
+BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
+CREATE TRIGGER catalog_rev_products_upd AFTER UPDATE OF status, category_id, name, slug ON products
+BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
+CREATE TRIGGER catalog_rev_products_del AFTER DELETE ON products
+BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
+CREATE TRIGGER catalog_rev_categories_ins AFTER INSERT ON categories
+BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
+CREATE TRIGGER catalog_rev_categories_upd AFTER UPDATE ON categories
+BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
+CREATE TRIGGER catalog_rev_categories_del AFTER DELETE ON categories
+BEGIN UPDATE catalog_revision SET rev = rev + 1; END;

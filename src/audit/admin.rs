@@ -1,0 +1,77 @@
+//! Back office: the audit log, newest first, filterable by outcome and text.
+
+use rocket::http::uri::Origin;
+use rocket::response::content::RawHtml;
+use rocket::{get, routes, State};
+use rusqlite::params;
+use serde_json::{json, Value};
+
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::staff::perm::ReadAudit;
+use crate::staff::{nav, Can};
+use crate::web::page::Page;
+use crate::web::templates::Templates;
+use crate::web::{pagination, query};
+
+const PER_PAGE: u32 = 50;
+
+#[get("/admin/audit")]
+async fn list(uri: &Origin<'_>, me: Can<ReadAudit>, page: Page, db: &State<Db>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+    let (mut outcome, mut q, mut page_no) = (String::new(), String::new(), 1u32);
+    for (k, v) in query::pairs(uri) {
+        match k.as_str() {
+            "outcome" if ["", "event", "error"].contains(&v.as_str()) => outcome = v,
+            "outcome" => return Err(AppError::BadRequest("outcome must be event or error".into())),
+            "q" => q = v.trim().chars().take(200).collect(),
+            "page" => page_no = v.parse().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| AppError::BadRequest("page must be a whole number from 1 to 100000".into()))?,
+            _ => {}
+        }
+    }
+    let (o, t) = (outcome.clone(), q.clone());
+    let (rows, total) = db
+        .read(move |c| {
+            let like = format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let filter = "(?1 = '' OR outcome = ?1) AND (?2 = '' OR action LIKE ?3 ESCAPE '\\' OR subsystem LIKE ?3 ESCAPE '\\'
+                 OR actor_label LIKE ?3 ESCAPE '\\' OR ip LIKE ?3 ESCAPE '\\' OR details LIKE ?3 ESCAPE '\\')";
+            let total: i64 = c.query_row(&format!("SELECT count(*) FROM audit_log WHERE {filter}"), params![o, t, like], |r| r.get(0))?;
+            let mut stmt = c.prepare(&format!(
+                "SELECT at, subsystem, action, outcome, actor_kind, actor_label, ip, entity_type, entity_id, details
+                 FROM audit_log WHERE {filter} ORDER BY id DESC LIMIT ?4 OFFSET ?5"
+            ))?;
+            let rows = stmt
+                .query_map(params![o, t, like, PER_PAGE, (page_no as i64 - 1) * PER_PAGE as i64], |r| {
+                    let actor_kind: String = r.get(4)?;
+                    let label: String = r.get(5)?;
+                    let et: String = r.get(7)?;
+                    let eid: String = r.get(8)?;
+                    Ok(json!({
+                        "at": r.get::<_, String>(0)?.replace('T', " ").trim_end_matches('Z').to_string(),
+                        "subsystem": r.get::<_, String>(1)?,
+                        "action": r.get::<_, String>(2)?,
+                        "outcome": r.get::<_, String>(3)?,
+                        "actor": if label.is_empty() { actor_kind } else { label },
+                        "ip": r.get::<_, String>(6)?,
+                        "entity": if et.is_empty() { String::new() } else { format!("{et} {eid}") },
+                        "details": r.get::<_, String>(9)?,
+                    }))
+                })?
+                .collect::<Result<Vec<Value>, _>>()?;
+            Ok((rows, total as u64))
+        })
+        .await?;
+    let mut ctx = nav::context(&page, &me.staff, "audit");
+    ctx.insert("entries", &rows);
+    ctx.insert("filters", &json!({ "outcome": outcome, "q": q }));
+    ctx.insert(
+        "pagination",
+        &pagination::build(page_no, PER_PAGE, total, |n| {
+            query::url("/admin/audit", &[("outcome", outcome.clone()), ("q", q.clone()), ("page", if n > 1 { n.to_string() } else { String::new() })])
+        }),
+    );
+    tpl.page("backoffice/audit.html.tera", &ctx)
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![list]
+}

@@ -1,0 +1,6 @@
+//! Authentication building blocks shared by staff and (later) customers: password hashing
+//! and strength rules, server-side sessions, and per-client rate limits.
+
+pub mod password;
+pub mod ratelimit;
+pub mod session;

@@ -1,0 +1,238 @@
+//! Storefront pages: the catalogue (home, category, search) and the product page.
+
+use rocket::http::uri::Origin;
+use rocket::response::content::RawHtml;
+use rocket::{get, routes, State};
+use serde_json::{json, Value};
+
+use super::model::{media_url, stock_status, ProductCard};
+use super::query::{CatalogQuery, Sort, PER_PAGE_CHOICES};
+use super::store;
+use super::tree::{Tree, TreeCache};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::web::page::Page;
+use crate::web::templates::Templates;
+use crate::web::{pagination, query};
+
+/// Category navigation for every storefront page: top level with their children.
+pub fn nav(tree: &Tree, active: &[i64]) -> Vec<Value> {
+    tree.children(None)
+        .map(|c| {
+            let children: Vec<Value> = tree
+                .children(Some(c.id))
+                .map(|s| json!({ "name": s.name, "url": format!("/categories/{}", s.slug), "count": tree.count(s.id), "active": active.contains(&s.id) }))
+                .collect();
+            json!({ "name": c.name, "url": format!("/categories/{}", c.slug), "count": tree.count(c.id), "active": active.contains(&c.id), "children": children })
+        })
+        .collect()
+}
+
+/// The storefront's base context: page basics plus category navigation and search box.
+pub fn context(page: &Page, tree: &Tree, active: &[i64], q: &str) -> tera::Context {
+    let mut ctx = page.context();
+    ctx.insert("nav", &nav(tree, active));
+    ctx.insert("q", q);
+    ctx.insert("account_url", "");
+    ctx
+}
+
+pub fn card_json(page: &Page, tree: &Tree, p: &ProductCard) -> Value {
+    let (stock_label, stock_class) = stock_status(p.stock, p.low_stock_threshold);
+    json!({
+        "name": p.name,
+        "url": format!("/products/{}", p.slug),
+        "image_url": p.image.as_deref().map(media_url).unwrap_or_default(),
+        "price_label": page.money(p.price),
+        "compare_label": p.compare_at_price.filter(|&c| c > p.price).map(|c| page.money(c)).unwrap_or_default(),
+        "stock_label": stock_label,
+        "stock_class": stock_class,
+        "category_name": p.category_id.and_then(|id| tree.by_id(id)).map(|c| c.name.clone()).unwrap_or_default(),
+    })
+}
+
+fn breadcrumbs(tree: &Tree, category: Option<i64>) -> Vec<Value> {
+    let mut crumbs = vec![json!({ "name": "Home", "url": "/" })];
+    if let Some(id) = category {
+        crumbs.extend(tree.path(id).iter().map(|c| json!({ "name": c.name, "url": format!("/categories/{}", c.slug) })));
+    }
+    crumbs
+}
+
+async fn catalog(
+    path: &str,
+    category_slug: Option<&str>,
+    uri: &Origin<'_>,
+    page: Page,
+    db: &Db,
+    trees: &TreeCache,
+    tpl: &Templates,
+) -> AppResult<RawHtml<String>> {
+    let mut q = CatalogQuery::parse(&query::pairs(uri), Some(page.shop.currency)).map_err(AppError::BadRequest)?;
+    let tree = trees.get(db).await?;
+    let slug = category_slug.map(String::from).or(q.category.take());
+    let category = match &slug {
+        Some(s) => Some(tree.by_slug(s).ok_or_else(|| AppError::NotFound(format!("There is no category '{s}' in this shop.")))?),
+        None => None,
+    };
+    let ids = category.map(|c| tree.with_descendants(c.id));
+    let (lookup_q, lookup_ids) = (q.clone(), ids.clone());
+    let (items, total) = db.read(move |c| store::list(c, &lookup_q, lookup_ids.as_deref())).await?;
+
+    let base = match (category_slug, &slug) {
+        (None, Some(s)) if path == "/" => format!("/categories/{s}"),
+        _ => path.to_string(),
+    };
+    let active: Vec<i64> = category.map(|c| tree.path(c.id).iter().map(|x| x.id).collect()).unwrap_or_default();
+    let mut ctx = context(&page, &tree, &active, &q.q);
+
+    let heading = match (category, q.q.is_empty()) {
+        (_, false) => format!("Results for “{}”", q.q),
+        (Some(c), true) => c.name.clone(),
+        (None, true) if path == "/search" => "Search".to_string(),
+        (None, true) => "All products".to_string(),
+    };
+    ctx.insert("heading", &heading);
+    ctx.insert("intro", &category.map(|c| c.description.clone()).unwrap_or_default());
+    ctx.insert("breadcrumbs", &if category.is_some() || !q.q.is_empty() { breadcrumbs(&tree, category.map(|c| c.id)) } else { Vec::new() });
+    let cards: Vec<Value> = items.iter().map(|p| card_json(&page, &tree, p)).collect();
+    ctx.insert("products", &cards);
+
+    let first = q.offset() as u64 + 1;
+    let last = q.offset() as u64 + items.len() as u64;
+    ctx.insert(
+        "range_label",
+        &match total {
+            0 => "No products found".to_string(),
+            1 => "1 product".to_string(),
+            _ if items.is_empty() => format!("{total} products"),
+            _ => format!("Showing {first}–{last} of {total} products"),
+        },
+    );
+    let pages = total.div_ceil(q.per_page as u64);
+    let notice = match (total > 0 && items.is_empty(), pages) {
+        (false, _) => String::new(),
+        (true, 1) => "That page is past the end of the results: there is only 1 page.".to_string(),
+        (true, n) => format!("That page is past the end of the results: there are only {n} pages."),
+    };
+    ctx.insert("notice", &notice);
+    let empty = if !items.is_empty() {
+        String::new()
+    } else if total > 0 {
+        "Use the page links below to go back.".to_string()
+    } else if !q.q.is_empty() && super::query::fts_expression(&q.q).is_none() {
+        "Type a word to search for — punctuation alone matches nothing.".to_string()
+    } else if path == "/search" && q.q.is_empty() {
+        "Type what you are looking for in the search box above.".to_string()
+    } else if q.min_price.is_some() || q.max_price.is_some() || q.in_stock || !q.q.is_empty() {
+        "No products match these filters. Try clearing some of them.".to_string()
+    } else {
+        "There are no products here yet.".to_string()
+    };
+    ctx.insert("empty_message", &empty);
+
+    let cur = page.shop.currency;
+    ctx.insert(
+        "form",
+        &json!({
+            "action": base,
+            "q": q.q,
+            "min": q.min_price.map(|v| cur.to_major(v)).unwrap_or_default(),
+            "max": q.max_price.map(|v| cur.to_major(v)).unwrap_or_default(),
+            "in_stock": q.in_stock,
+            "sort": q.sort.as_str(),
+            "per_page": q.per_page,
+        }),
+    );
+    let sorts: Vec<Value> = Sort::ALL
+        .iter()
+        .filter(|s| **s != Sort::Relevance || !q.q.is_empty())
+        .map(|s| json!({ "value": s.as_str(), "label": s.label(), "selected": *s == q.sort }))
+        .collect();
+    ctx.insert("sort_options", &sorts);
+    let per: Vec<Value> = PER_PAGE_CHOICES.iter().map(|n| json!({ "value": n, "selected": *n == q.per_page })).collect();
+    ctx.insert("per_page_options", &per);
+    ctx.insert("sidebar_categories", &nav(&tree, &active));
+    ctx.insert("clear_url", &if q.q.is_empty() { base.clone() } else { query::url(&base, &[("q", q.q.clone())]) });
+    ctx.insert("pagination", &pagination::build(q.page, q.per_page, total, |n| query::url(&base, &q.link_params(Some(n)))));
+    tpl.page("storefront/catalog.html.tera", &ctx)
+}
+
+#[get("/")]
+async fn home(uri: &Origin<'_>, page: Page, db: &State<Db>, trees: &State<TreeCache>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+    catalog("/", None, uri, page, db, trees, tpl).await
+}
+
+#[get("/search")]
+async fn search(uri: &Origin<'_>, page: Page, db: &State<Db>, trees: &State<TreeCache>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+    catalog("/search", None, uri, page, db, trees, tpl).await
+}
+
+#[get("/categories/<slug>")]
+async fn category(slug: &str, uri: &Origin<'_>, page: Page, db: &State<Db>, trees: &State<TreeCache>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+    let path = format!("/categories/{slug}");
+    catalog(&path, Some(slug), uri, page, db, trees, tpl).await
+}
+
+#[get("/products/<slug>?<image>")]
+async fn product(slug: &str, image: Option<usize>, page: Page, db: &State<Db>, trees: &State<TreeCache>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+    let tree = trees.get(db).await?;
+    let key = slug.to_string();
+    let (detail, images) = db
+        .read(move |c| match store::product_by_slug(c, &key)? {
+            Some(d) => {
+                let imgs = store::images(c, d.card.id)?;
+                Ok((Some(d), imgs))
+            }
+            None => Ok((None, Vec::new())),
+        })
+        .await?;
+    let d = detail.ok_or_else(|| AppError::NotFound("This product is not in the shop (any more). It may have been renamed or taken off sale.".into()))?;
+    let p = &d.card;
+    let active: Vec<i64> = p.category_id.map(|id| tree.path(id).iter().map(|c| c.id).collect()).unwrap_or_default();
+    let mut ctx = context(&page, &tree, &active, "");
+    let mut crumbs = breadcrumbs(&tree, p.category_id);
+    crumbs.push(json!({ "name": p.name, "url": format!("/products/{}", p.slug) }));
+    ctx.insert("breadcrumbs", &crumbs);
+    let (stock_label, stock_class) = stock_status(p.stock, p.low_stock_threshold);
+    let category = p.category_id.and_then(|id| tree.by_id(id));
+    let paragraphs: Vec<&str> = d.description.split("\n\n").map(str::trim).filter(|s| !s.is_empty()).collect();
+    ctx.insert(
+        "product",
+        &json!({
+            "id": p.id,
+            "name": p.name,
+            "sku": p.sku,
+            "paragraphs": paragraphs,
+            "price_label": page.money(p.price),
+            "compare_label": p.compare_at_price.filter(|&c| c > p.price).map(|c| page.money(c)).unwrap_or_default(),
+            "stock_label": stock_label,
+            "stock_class": stock_class,
+            "in_stock": p.stock > 0,
+            "category_name": category.map(|c| c.name.clone()).unwrap_or_default(),
+            "category_url": category.map(|c| format!("/categories/{}", c.slug)).unwrap_or_default(),
+        }),
+    );
+    let chosen = image.filter(|&i| i < images.len()).unwrap_or(0);
+    let gallery: Vec<Value> = images
+        .iter()
+        .enumerate()
+        .map(|(i, im)| {
+            json!({
+                "url": media_url(&im.path),
+                "alt": if im.alt.is_empty() { &p.name } else { &im.alt },
+                "select_url": format!("/products/{}?image={i}", p.slug),
+                "active": i == chosen,
+            })
+        })
+        .collect();
+    if let Some(main) = images.get(chosen) {
+        ctx.insert("main_image", &json!({ "url": media_url(&main.path), "alt": if main.alt.is_empty() { &p.name } else { &main.alt } }));
+    }
+    ctx.insert("images", &gallery);
+    tpl.page("storefront/product.html.tera", &ctx)
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![home, search, category, product]
+}

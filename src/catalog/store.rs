@@ -1,0 +1,149 @@
+//! The catalogue's SQL. Only `active` products are ever read here: drafts and archived
+//! products cannot reach the shop through this module.
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
+
+use super::model::{Category, Image, ProductCard, ProductDetail};
+use super::query::{fts_expression, CatalogQuery, Sort};
+use crate::error::AppResult;
+
+const CARD_COLUMNS: &str = "p.id, p.slug, p.name, p.sku, p.price, p.compare_at_price, p.stock,
+    p.low_stock_threshold, p.category_id,
+    (SELECT i.path FROM product_images i
+      WHERE i.product_id = p.id AND i.status = 'ready' ORDER BY i.position, i.id LIMIT 1)";
+
+fn card(r: &Row<'_>) -> rusqlite::Result<ProductCard> {
+    Ok(ProductCard {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        sku: r.get(3)?,
+        price: r.get(4)?,
+        compare_at_price: r.get(5)?,
+        stock: r.get(6)?,
+        low_stock_threshold: r.get(7)?,
+        category_id: r.get(8)?,
+        image: r.get(9)?,
+    })
+}
+
+pub fn revision(conn: &Connection) -> AppResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT rev FROM catalog_revision WHERE id = 1")?
+        .query_row([], |r| r.get(0))?)
+}
+
+pub fn categories(conn: &Connection) -> AppResult<Vec<Category>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, c.parent_id, c.slug, c.name, c.description,
+                (SELECT count(*) FROM products p WHERE p.category_id = c.id AND p.status = 'active')
+         FROM categories c ORDER BY c.position, c.name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Category {
+            id: r.get(0)?,
+            parent_id: r.get(1)?,
+            slug: r.get(2)?,
+            name: r.get(3)?,
+            description: r.get(4)?,
+            own_count: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One page of active products matching `q` within `category_ids` (already expanded to
+/// include subcategories), and the total count.
+pub fn list(conn: &Connection, q: &CatalogQuery, category_ids: Option<&[i64]>) -> AppResult<(Vec<ProductCard>, u64)> {
+    let mut from = String::from("FROM products p");
+    let mut cond = vec!["p.status = 'active'".to_string()];
+    let mut args: Vec<Value> = Vec::new();
+    let search = fts_expression(&q.q);
+    if !q.q.is_empty() {
+        let Some(expr) = search.clone() else {
+            return Ok((Vec::new(), 0)); // only punctuation: nothing can match
+        };
+        from = "FROM products_fts JOIN products p ON p.id = products_fts.rowid".into();
+        cond.push("products_fts MATCH ?".into());
+        args.push(Value::Text(expr));
+    }
+    if let Some(ids) = category_ids {
+        let marks = vec!["?"; ids.len().max(1)].join(", ");
+        cond.push(format!("p.category_id IN ({marks})"));
+        if ids.is_empty() {
+            args.push(Value::Null);
+        }
+        args.extend(ids.iter().map(|&i| Value::Integer(i)));
+    }
+    if let Some(v) = q.min_price {
+        cond.push("p.price >= ?".into());
+        args.push(Value::Integer(v));
+    }
+    if let Some(v) = q.max_price {
+        cond.push("p.price <= ?".into());
+        args.push(Value::Integer(v));
+    }
+    if q.in_stock {
+        cond.push("p.stock > 0".into());
+    }
+    let where_sql = cond.join(" AND ");
+
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) {from} WHERE {where_sql}"))?
+        .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
+
+    let order = match q.sort {
+        Sort::Relevance if search.is_some() => "bm25(products_fts, 10.0, 2.0, 5.0), p.id",
+        Sort::Relevance | Sort::Newest => "p.created_at DESC, p.id DESC",
+        Sort::PriceAsc => "p.price ASC, p.id ASC",
+        Sort::PriceDesc => "p.price DESC, p.id DESC",
+        Sort::Name => "p.name COLLATE NOCASE ASC, p.id ASC",
+        Sort::BestSelling => "p.sold_count DESC, p.id ASC",
+    };
+    let sql = format!("SELECT {CARD_COLUMNS} {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?");
+    args.push(Value::Integer(q.per_page as i64));
+    args.push(Value::Integer(q.offset()));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let items = stmt
+        .query_map(params_from_iter(args.iter()), card)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((items, total as u64))
+}
+
+fn detail(conn: &Connection, cond: &str, key: Value) -> AppResult<Option<ProductDetail>> {
+    let sql = format!(
+        "SELECT {CARD_COLUMNS}, p.description, p.status, p.created_at
+         FROM products p WHERE {cond} AND p.status = 'active'"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([key], |r| {
+            Ok(ProductDetail {
+                card: card(r)?,
+                description: r.get(10)?,
+                status: r.get(11)?,
+                created_at: r.get(12)?,
+            })
+        })
+        .optional()?)
+}
+
+pub fn product_by_slug(conn: &Connection, slug: &str) -> AppResult<Option<ProductDetail>> {
+    detail(conn, "p.slug = ?1", Value::Text(slug.to_string()))
+}
+
+pub fn product_by_id(conn: &Connection, id: i64) -> AppResult<Option<ProductDetail>> {
+    detail(conn, "p.id = ?1", Value::Integer(id))
+}
+
+pub fn images(conn: &Connection, product_id: i64) -> AppResult<Vec<Image>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT path, alt, width, height FROM product_images
+         WHERE product_id = ?1 AND status = 'ready' ORDER BY position, id",
+    )?;
+    let rows = stmt.query_map([product_id], |r| {
+        Ok(Image { path: r.get(0)?, alt: r.get(1)?, width: r.get(2)?, height: r.get(3)? })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,177 @@
+//! The database: many readers, exactly one writer. Handlers never see a connection pool;
+//! they hand a closure to `read` or `write`, which runs it on a blocking thread.
+//! `write` runs in `BEGIN IMMEDIATE` and commits, or rolls back when the closure fails.
+
+pub mod errors;
+pub mod migrate;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::{AppError, AppResult};
+
+/// Every connection, reader or writer, gets the same pragmas (DESIGN §3).
+fn configure(c: &Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(Duration::from_secs(5))?;
+    c.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;",
+    )
+}
+
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    writer: Mutex<Connection>,
+    path: PathBuf,
+}
+
+#[derive(Debug)]
+struct ReaderInit;
+
+impl r2d2::CustomizeConnection<Connection, rusqlite::Error> for ReaderInit {
+    fn on_acquire(&self, c: &mut Connection) -> Result<(), rusqlite::Error> {
+        configure(c)?;
+        // Readers can never write, whatever a caller tries.
+        c.execute_batch("PRAGMA query_only = ON;")
+    }
+}
+
+impl Db {
+    /// Opens (creating if needed) the shop database, applies the schema or migrations, and
+    /// refuses a database made by a newer Cornershop.
+    pub fn open(path: &Path) -> Result<Db, String> {
+        let mut writer = Connection::open(path)
+            .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+        writer
+            .execute_batch("PRAGMA journal_mode = WAL;")
+            .and_then(|_| configure(&writer))
+            .map_err(|e| format!("cannot use database {}: {e}", path.display()))?;
+        migrate::bring_up_to_date(&mut writer, path)?;
+
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX);
+        let readers = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .connection_customizer(Box::new(ReaderInit))
+            .build(manager)
+            .map_err(|e| format!("cannot open database readers for {}: {e}", path.display()))?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                readers,
+                writer: Mutex::new(writer),
+                path: path.to_path_buf(),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` with a read-only connection, off the async threads.
+    pub async fn read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        rocket::tokio::task::spawn_blocking(move || db.read_blocking(f))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the single writer, off the async
+    /// threads. `Err` rolls everything back.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        rocket::tokio::task::spawn_blocking(move || db.write_blocking(f))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    /// `read` for code that is already on a blocking thread (CLI, jobs).
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> AppResult<T>) -> AppResult<T> {
+        let conn = self.inner.readers.get()?;
+        f(&conn)
+    }
+
+    /// `write` for code that is already on a blocking thread (CLI, jobs).
+    pub fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> AppResult<T>,
+    ) -> AppResult<T> {
+        // A panic while holding the lock leaves no transaction open (it rolled back on
+        // drop), so the connection is still good to use.
+        let mut conn = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("shop.db")).unwrap();
+        let res: AppResult<()> = db.write_blocking(|tx| {
+            tx.execute("INSERT INTO settings (key, value) VALUES ('shop.name', 'X')", [])?;
+            Err(AppError::Invalid("no".into()))
+        });
+        assert!(res.is_err());
+        let n: i64 = db
+            .read_blocking(|c| Ok(c.query_row("SELECT count(*) FROM settings", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn readers_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("shop.db")).unwrap();
+        let res = db.read_blocking(|c| {
+            c.execute("INSERT INTO settings (key, value) VALUES ('a', 'b')", [])?;
+            Ok(())
+        });
+        assert!(res.is_err());
+    }
+
+    #[test]
+    fn pragmas_are_set_on_every_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("shop.db")).unwrap();
+        let (mode, fk, sync): (String, i64, i64) = db
+            .read_blocking(|c| {
+                Ok((
+                    c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA synchronous", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((mode.as_str(), fk, sync), ("wal", 1, 2));
+    }
+}

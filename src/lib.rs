@@ -1,0 +1,142 @@
+//! Cornershop: a whole online shop in one file. `build` assembles the Rocket from a config;
+//! the binary (`main.rs`) and the integration tests both start the shop through it.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+pub mod dashboard;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod media;
+pub mod money;
+pub mod secret;
+pub mod settings;
+pub mod setup;
+pub mod staff;
+pub mod system;
+pub mod web;
+
+use std::path::Path;
+use std::time::Instant;
+
+use rocket::config::{Ident, LogLevel, Shutdown};
+use rocket::data::{Limits, ToByteUnit};
+use rocket::fairing::AdHoc;
+use rocket::{Build, Orbit, Rocket};
+
+use crate::audit::AuditSink;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::secret::Secret;
+
+/// Everything in the data dir that must exist before the shop starts.
+pub struct DataDir {
+    pub db: Db,
+    pub secret: Secret,
+}
+
+/// Creates the data dir and its folders, opens (or creates) the database and the key.
+/// Every failure is one sentence naming the path.
+pub fn open_data_dir(dir: &Path) -> Result<DataDir, String> {
+    for sub in ["", "media", "outbox", "exports", "backups"] {
+        let p = dir.join(sub);
+        std::fs::create_dir_all(&p).map_err(|e| format!("cannot create data folder {}: {e}", p.display()))?;
+    }
+    // Find out now, not at the first order, if the folder cannot be written.
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok")
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| format!("data folder {} is not writable: {e}", dir.display()))?;
+    let secret = Secret::load_or_create(&dir.join("secret.key"))?;
+    let db = Db::open(&dir.join("shop.db"))?;
+    Ok(DataDir { db, secret })
+}
+
+/// How this start differs from a plain `serve`.
+#[derive(Default)]
+pub struct Options {
+    pub clock: Clock,
+    /// Logins shown on the login page of a throw-away demo shop.
+    pub demo_logins: Vec<(String, String, String)>,
+    /// Called once the shop is listening (prints the URL, opens the browser, tells tests).
+    pub on_ready: Option<Box<dyn FnOnce(&Rocket<Orbit>, Option<String>) + Send + Sync>>,
+}
+
+pub fn rocket_config(config: &Config) -> rocket::Config {
+    rocket::Config {
+        address: config.address,
+        port: config.port,
+        // Our own one-line-per-request log replaces Rocket's banner and logger.
+        log_level: LogLevel::Off,
+        cli_colors: false,
+        ident: Ident::try_new("Cornershop").expect("valid ident"),
+        limits: Limits::default()
+            .limit("form", 64.kibibytes())
+            .limit("data-form", 20.mebibytes())
+            .limit("json", 1.mebibytes())
+            .limit("string", 64.kibibytes()),
+        keep_alive: 5,
+        shutdown: Shutdown { grace: 2, mercy: 3, ..Shutdown::default() },
+        ..rocket::Config::default()
+    }
+}
+
+/// Assembles the shop. The caller launches it.
+pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Build>, String> {
+    let DataDir { db, secret } = data;
+    let templates = web::templates::Templates::load()?;
+    let setup_pending = db.read_blocking(staff::store::count_active).map_err(|e| e.to_string())? == 0;
+    let setup_token = setup::SetupToken::new(setup_pending);
+    let (sink, worker) = AuditSink::new();
+    let worker_db = db.clone();
+    let on_ready = opts.on_ready;
+
+    let rocket = rocket::custom(rocket_config(&config))
+        .manage(db)
+        .manage(secret)
+        .manage(templates)
+        .manage(opts.clock)
+        .manage(sink)
+        .manage(setup_token)
+        .manage(config)
+        .manage(system::Started(Instant::now()))
+        .manage(settings::Cache::default())
+        .manage(catalog::tree::TreeCache::default())
+        .manage(auth::ratelimit::RateLimiter::default())
+        .manage(staff::auth::DemoLogins(opts.demo_logins))
+        .attach(web::headers::SecurityHeaders)
+        .attach(AdHoc::on_liftoff("background tasks", move |rocket| {
+            Box::pin(async move {
+                rocket::tokio::spawn(worker.run(worker_db));
+                if let Some(ready) = on_ready {
+                    let token = rocket.state::<setup::SetupToken>().and_then(|t| t.peek());
+                    ready(rocket, token);
+                }
+            })
+        }))
+        .register("/", web::errors::catchers())
+        .mount("/", routes());
+    Ok(rocket)
+}
+
+fn routes() -> Vec<rocket::Route> {
+    let mut r = Vec::new();
+    r.extend(web::assets::routes());
+    r.extend(media::routes());
+    r.extend(catalog::routes());
+    r.extend(setup::routes());
+    r.extend(staff::routes());
+    r.extend(dashboard::routes());
+    r.extend(audit::admin::routes());
+    r.extend(settings::admin::routes());
+    r.extend(system::routes());
+    r.extend(api::routes());
+    r
+}

@@ -1,0 +1,132 @@
+//! Every setting the shop knows: its type, default, and whether it is a secret. A key not
+//! listed here cannot be set, so a typo is an error instead of a silent no-op.
+
+use crate::money::Currency;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Text { max: usize },
+    Int { min: i64, max: i64 },
+    Bool,
+    Currency,
+}
+
+#[derive(Debug)]
+pub struct Key {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub default: &'static str,
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+const fn key(name: &'static str, kind: Kind, default: &'static str, help: &'static str) -> Key {
+    Key {
+        name,
+        kind,
+        default,
+        secret: false,
+        help,
+    }
+}
+
+pub const KEYS: &[Key] = &[
+    key("shop.name", Kind::Text { max: 80 }, "Cornershop", "The shop's name, shown on every page."),
+    key("shop.currency", Kind::Currency, "EUR", "ISO 4217 code of the currency prices are in."),
+    key(
+        "shop.base_url",
+        Kind::Text { max: 200 },
+        "",
+        "Absolute URL used in links sent by mail; empty means the address served.",
+    ),
+    key(
+        "security.logins_per_ip_per_minute",
+        Kind::Int { min: 1, max: 100_000 },
+        "20",
+        "Login attempts allowed from one client IP per minute.",
+    ),
+    key(
+        "security.trusted_proxies",
+        Kind::Text { max: 1000 },
+        "",
+        "Comma-separated proxy IPs whose X-Forwarded-For is believed.",
+    ),
+    key(
+        "security.staff_session_idle_minutes",
+        Kind::Int { min: 5, max: 10_080 },
+        "120",
+        "A staff session ends after this many minutes without use.",
+    ),
+    key(
+        "security.staff_session_max_hours",
+        Kind::Int { min: 1, max: 720 },
+        "12",
+        "A staff session ends this many hours after login, used or not.",
+    ),
+    key(
+        "audit.retention_days",
+        Kind::Int { min: 1, max: 36_500 },
+        "365",
+        "Audit log entries older than this are deleted.",
+    ),
+];
+
+pub fn find(name: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.name == name)
+}
+
+impl Key {
+    /// Checks and normalises a value; the error names the key and what it expects.
+    pub fn validate(&self, value: &str) -> Result<String, String> {
+        let value = value.trim();
+        match self.kind {
+            Kind::Text { max } => {
+                if value.chars().count() > max {
+                    return Err(format!("{} must be at most {max} characters", self.name));
+                }
+                if value.chars().any(|c| c.is_control()) {
+                    return Err(format!("{} cannot contain control characters", self.name));
+                }
+                Ok(value.to_string())
+            }
+            Kind::Int { min, max } => match value.parse::<i64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n.to_string()),
+                _ => Err(format!("{} must be a whole number from {min} to {max}", self.name)),
+            },
+            Kind::Bool => match value.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok("true".into()),
+                "false" | "0" | "no" | "off" => Ok("false".into()),
+                _ => Err(format!("{} must be true or false", self.name)),
+            },
+            Kind::Currency => match Currency::find(value) {
+                Some(c) => Ok(c.code.to_string()),
+                None => Err(format!(
+                    "{} must be an ISO 4217 currency code such as EUR, USD or JPY",
+                    self.name
+                )),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_is_valid_for_its_own_key() {
+        for k in KEYS {
+            assert_eq!(k.validate(k.default).as_deref(), Ok(k.default), "{}", k.name);
+        }
+    }
+
+    #[test]
+    fn values_are_checked_against_their_kind() {
+        let logins = find("security.logins_per_ip_per_minute").unwrap();
+        assert!(logins.validate("0").is_err());
+        assert!(logins.validate("ten").is_err());
+        assert_eq!(logins.validate(" 50 ").unwrap(), "50");
+        assert_eq!(find("shop.currency").unwrap().validate("jpy").unwrap(), "JPY");
+        assert!(find("shop.currency").unwrap().validate("XYZ").is_err());
+    }
+}

@@ -1,0 +1,205 @@
+//! Staff login and logout at /admin/login. Answers never reveal whether an account
+//! exists: unknown emails verify a dummy hash and get the same message.
+
+use rocket::http::{CookieJar, Status};
+use rocket::response::content::RawHtml;
+use rocket::response::{status, Flash, Redirect};
+use rocket::{get, post, routes, FromForm, State};
+use serde_json::json;
+
+use super::guard::{lifetime, StaffUser};
+use super::store;
+use crate::audit::{self, Actor, AuditSink};
+use crate::auth::password;
+use crate::auth::ratelimit::RateLimiter;
+use crate::auth::session::{self, Kind};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::secret::Secret;
+use crate::settings;
+use crate::web::client::ClientIp;
+use crate::web::csrf::{self, CsrfForm};
+use crate::web::page::{flash_redirect, Page};
+use crate::web::templates::Templates;
+
+/// Logins shown on the login page of a throw-away demo shop: (role, email, password).
+#[derive(Default)]
+pub struct DemoLogins(pub Vec<(String, String, String)>);
+
+#[derive(FromForm)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Only back-office paths on this host are followed after login.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/admin".to_string(),
+    }
+}
+
+async fn login_page(
+    page: &Page,
+    db: &Db,
+    tpl: &Templates,
+    demo: &DemoLogins,
+    email: &str,
+    error: &str,
+    next: &str,
+) -> AppResult<RawHtml<String>> {
+    let staff_count = db.read(store::count_active).await?;
+    let mut ctx = page.context();
+    ctx.insert("email", email);
+    ctx.insert("error", error);
+    ctx.insert("next", next);
+    ctx.insert("setup_pending", &(staff_count == 0));
+    let logins: Vec<_> = demo
+        .0
+        .iter()
+        .map(|(role, email, password)| json!({ "role": role, "email": email, "password": password }))
+        .collect();
+    ctx.insert("demo_logins", &logins);
+    tpl.page("backoffice/login.html.tera", &ctx)
+}
+
+#[get("/admin/login?<next>")]
+async fn login_form(
+    next: Option<&str>,
+    me: Option<StaffUser>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+    demo: &State<DemoLogins>,
+) -> AppResult<Result<RawHtml<String>, Redirect>> {
+    let next = safe_next(next);
+    if me.is_some() {
+        return Ok(Err(Redirect::to(next)));
+    }
+    Ok(Ok(login_page(&page, db, tpl, demo, "", "", &next).await?))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[post("/admin/login", data = "<form>")]
+async fn login(
+    form: CsrfForm<LoginForm>,
+    ip: ClientIp,
+    jar: &CookieJar<'_>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+    demo: &State<DemoLogins>,
+    limiter: &State<RateLimiter>,
+    clock: &State<Clock>,
+    secret: &State<Secret>,
+    sink: &State<AuditSink>,
+) -> AppResult<Result<Redirect, status::Custom<RawHtml<String>>>> {
+    let LoginForm { email, password, next } = form.0;
+    let next = safe_next(next.as_deref());
+    let now = clock.now();
+
+    let per_minute = db.read(|c| settings::get_i64(c, "security.logins_per_ip_per_minute")).await?;
+    if let Err(retry_after) = limiter.check("staff_login", &ip.to_string(), per_minute as u32, 60, now.unix_timestamp()) {
+        sink.send(audit::Entry::error("staff", "login.rate_limited").ip(Some(ip)));
+        return Err(AppError::TooManyRequests {
+            message: format!("Too many login attempts from your network. Try again in {retry_after} seconds."),
+            retry_after,
+        });
+    }
+
+    let lookup_email = email.clone();
+    let row = db.read(move |c| store::find_for_login(c, &lookup_email)).await?;
+    let pw = password.clone();
+    let ok_id = rocket::tokio::task::spawn_blocking(move || match row {
+        Some(r) if password::verify(&pw, &r.password_hash) && r.active => Some(r.id),
+        Some(_) => None,
+        None => {
+            password::verify_dummy(&pw);
+            None
+        }
+    })
+    .await
+    .map_err(AppError::internal)?;
+
+    let Some(id) = ok_id else {
+        sink.send(
+            audit::Entry::error("staff", "login.failed")
+                .ip(Some(ip))
+                .details(json!({ "email": email.chars().take(254).collect::<String>() })),
+        );
+        let html = login_page(&page, db, tpl, demo, &email, "That email and password do not match an active staff account.", &next).await?;
+        return Ok(Err(status::Custom(Status::Unauthorized, html)));
+    };
+
+    // A new session id at every login; any session this browser had is ended.
+    let old = jar.get(Kind::Staff.cookie_name()).map(|c| c.value().to_string());
+    let ua = String::new();
+    let ip_text = ip.to_string();
+    let token = db
+        .write(move |tx| {
+            if let Some(old) = old {
+                session::delete(tx, Kind::Staff, &old)?;
+            }
+            let life = lifetime(tx)?;
+            let token = session::create(tx, Kind::Staff, id, &life, now, &ip_text, &ua)?;
+            store::record_login(tx, id, &crate::clock::sql_time(now))?;
+            let email = store::get(tx, id)?.map(|s| s.email).unwrap_or_default();
+            audit::record(
+                tx,
+                &audit::Entry::event("staff", "login")
+                    .actor(Actor::Staff { id, label: email })
+                    .ip(Some(ip))
+                    .entity("staff", id),
+            )?;
+            Ok(token)
+        })
+        .await?;
+    session::set_cookie(jar, Kind::Staff, token, false);
+    csrf::rotate(jar, secret);
+    Ok(Ok(Redirect::to(next)))
+}
+
+#[post("/admin/logout", data = "<_form>")]
+async fn logout(
+    _form: CsrfForm<csrf::Csrf>,
+    me: Option<StaffUser>,
+    ip: ClientIp,
+    jar: &CookieJar<'_>,
+    db: &State<Db>,
+    secret: &State<Secret>,
+) -> AppResult<Flash<Redirect>> {
+    if let Some(token) = jar.get(Kind::Staff.cookie_name()).map(|c| c.value().to_string()) {
+        let actor = me.as_ref().map(|m| m.actor());
+        db.write(move |tx| {
+            session::delete(tx, Kind::Staff, &token)?;
+            if let Some(actor) = actor {
+                audit::record(tx, &audit::Entry::event("staff", "logout").actor(actor).ip(Some(ip)))?;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    session::remove_cookie(jar, Kind::Staff);
+    csrf::rotate(jar, secret);
+    Ok(flash_redirect("/admin/login".into(), "success", "You have been logged out."))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![login_form, login, logout]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_back_office_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/admin/products?page=2")), "/admin/products?page=2");
+        assert_eq!(safe_next(Some("https://evil.example/admin")), "/admin");
+        assert_eq!(safe_next(Some("//evil.example")), "/admin");
+        assert_eq!(safe_next(None), "/admin");
+    }
+}

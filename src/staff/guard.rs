@@ -1,0 +1,133 @@
+//! Request guards for the back office. `StaffUser`: a logged-in, active staff member (else
+//! 401, which pages turn into a redirect to the login form). `Can<P>`: that staff member's
+//! role holds permission `P` (else 403, audited).
+
+use std::marker::PhantomData;
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use time::Duration;
+
+use super::perm::{Permission, Perms};
+use super::store;
+use crate::audit::{self, Actor, AuditSink};
+use crate::auth::session::{self, Kind, Lifetime};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::settings;
+use crate::web::client::ClientIp;
+use crate::web::errors::FailMessage;
+
+#[derive(Debug, Clone)]
+pub struct StaffUser {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub is_owner: bool,
+    pub perms: Perms,
+    pub session_id: i64,
+}
+
+impl StaffUser {
+    pub fn actor(&self) -> Actor {
+        Actor::Staff { id: self.id, label: self.email.clone() }
+    }
+}
+
+/// Staff session lengths from settings (POLICY: 2 h idle, 12 h absolute by default).
+pub fn lifetime(conn: &rusqlite::Connection) -> AppResult<Lifetime> {
+    Ok(Lifetime {
+        idle: Duration::minutes(settings::get_i64(conn, "security.staff_session_idle_minutes")?),
+        absolute: Duration::hours(settings::get_i64(conn, "security.staff_session_max_hours")?),
+    })
+}
+
+async fn lookup(req: &Request<'_>) -> Option<StaffUser> {
+    let token = req.cookies().get(Kind::Staff.cookie_name())?.value().to_string();
+    let db = req.rocket().state::<Db>()?;
+    let now = req.rocket().state::<Clock>()?.now();
+    let found = db
+        .read(move |c| {
+            let Some(s) = session::find(c, Kind::Staff, &token, now)? else { return Ok(None) };
+            let Some(row) = store::get(c, s.user_id)?.filter(|r| r.active) else { return Ok(None) };
+            let perms = store::permissions(c, row.role_id)?;
+            let touch = session::needs_touch(&s, now).then(|| lifetime(c)).transpose()?;
+            Ok(Some((s, row, perms, touch)))
+        })
+        .await
+        .ok()
+        .flatten()?;
+    let (s, row, perms, touch) = found;
+    if let Some(life) = touch {
+        let id = s.id;
+        if let Err(e) = db.write(move |tx| session::touch(tx, id, &life, now)).await {
+            tracing::warn!("cannot extend staff session: {e}");
+        }
+    }
+    Some(StaffUser {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        role: row.role,
+        is_owner: row.is_owner,
+        perms,
+        session_id: s.id,
+    })
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for StaffUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        match req.local_cache_async(lookup(req)).await {
+            Some(user) => Outcome::Success(user.clone()),
+            None => Outcome::Error((Status::Unauthorized, ())),
+        }
+    }
+}
+
+pub struct Can<P: Permission> {
+    pub staff: StaffUser,
+    _p: PhantomData<P>,
+}
+
+#[rocket::async_trait]
+impl<'r, P: Permission> FromRequest<'r> for Can<P> {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let staff = match req.guard::<StaffUser>().await {
+            Outcome::Success(s) => s,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(f) => return Outcome::Forward(f),
+        };
+        if staff.perms.can(P::AREA, P::ACTION) {
+            return Outcome::Success(Can { staff, _p: PhantomData });
+        }
+        if let Some(sink) = req.rocket().state::<AuditSink>() {
+            let ip = req.guard::<ClientIp>().await.succeeded();
+            sink.send(
+                audit::Entry::error("staff", "permission.refused")
+                    .actor(staff.actor())
+                    .ip(ip)
+                    .details(serde_json::json!({
+                        "area": P::AREA,
+                        "action": P::ACTION.verb(),
+                        "path": req.uri().path().as_str(),
+                    })),
+            );
+        }
+        req.local_cache(|| {
+            FailMessage(format!(
+                "Your role ({}) may not {} {}. Ask the shop owner if you need this.",
+                staff.role,
+                P::ACTION.verb(),
+                P::AREA.replace('_', " ")
+            ))
+        });
+        Outcome::Error((Status::Forbidden, ()))
+    }
+}

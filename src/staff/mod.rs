@@ -1,0 +1,16 @@
+//! Staff: back-office accounts, their roles and per-interface permissions, login/logout,
+//! and the request guards (`StaffUser`, `Can<P>`) that make a handler's signature say who
+//! may call it.
+
+pub mod auth;
+pub mod cli;
+pub mod guard;
+pub mod nav;
+pub mod perm;
+pub mod store;
+
+pub use guard::{Can, StaffUser};
+
+pub fn routes() -> Vec<rocket::Route> {
+    auth::routes()
+}

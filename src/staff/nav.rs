@@ -1,0 +1,31 @@
+//! The back-office shell: which interfaces exist, and the navigation a role may see.
+
+use serde_json::json;
+
+use super::guard::StaffUser;
+use super::perm::Action;
+use crate::web::page::Page;
+
+/// Interfaces built so far: (area, label, URL). Later features add their rows here.
+pub const INTERFACES: &[(&str, &str, &str)] = &[
+    ("dashboard", "Dashboard", "/admin"),
+    ("products", "Products", "/admin/products"),
+    ("audit", "Audit log", "/admin/audit"),
+    ("settings", "Settings", "/admin/settings"),
+    ("system", "System", "/admin/system"),
+];
+
+/// Base context for a back-office page: staff, navigation (only what the role may read)
+/// and `can` for templates to hide buttons.
+pub fn context(page: &Page, staff: &StaffUser, active: &str) -> tera::Context {
+    let mut ctx = page.context();
+    let nav: Vec<_> = INTERFACES
+        .iter()
+        .filter(|(area, _, _)| staff.perms.can(area, Action::Read))
+        .map(|(area, label, url)| json!({ "label": label, "url": url, "active": *area == active }))
+        .collect();
+    ctx.insert("nav_areas", &nav);
+    ctx.insert("staff", &json!({ "name": staff.name, "email": staff.email, "role": staff.role }));
+    ctx.insert("can", &staff.perms);
+    ctx
+}

@@ -1,0 +1,84 @@
+//! The client's IP: the socket peer, or the last untrusted hop of `X-Forwarded-For` when
+//! the peer is a proxy listed in `security.trusted_proxies` (POLICY: believed only then).
+
+use std::net::IpAddr;
+
+use rocket::request::{FromRequest, Outcome, Request};
+
+use crate::db::Db;
+use crate::settings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientIp(pub IpAddr);
+
+impl std::fmt::Display for ClientIp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Picks the client from the peer and the forwarded chain (left = original client).
+pub fn resolve(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let Some(chain) = forwarded else { return peer };
+    let hops: Vec<IpAddr> = chain.split(',').filter_map(|h| h.trim().parse().ok()).collect();
+    // Walk from the nearest hop back; the first address we do not trust is the client.
+    hops.iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .or(hops.first())
+        .copied()
+        .unwrap_or(peer)
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientIp {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let ip = req
+            .local_cache_async(async {
+                let peer = req
+                    .remote()
+                    .map(|a| a.ip())
+                    .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+                let trusted = match (req.rocket().state::<settings::Cache>(), req.rocket().state::<Db>()) {
+                    (Some(cache), Some(db)) => cache
+                        .shop(db)
+                        .await
+                        .map(|s| s.trusted_proxies)
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                ClientIp(resolve(peer, req.headers().get_one("X-Forwarded-For"), &trusted))
+            })
+            .await;
+        Outcome::Success(*ip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_from_an_untrusted_peer() {
+        assert_eq!(resolve(ip("203.0.113.9"), Some("1.2.3.4"), &[]), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn a_trusted_proxy_gives_the_last_untrusted_hop() {
+        let trusted = [ip("10.0.0.1")];
+        assert_eq!(
+            resolve(ip("10.0.0.1"), Some("6.6.6.6, 198.51.100.7"), &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(resolve(ip("10.0.0.1"), None, &trusted), ip("10.0.0.1"));
+    }
+}

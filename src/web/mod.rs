@@ -1,0 +1,17 @@
+//! Cross-cutting HTTP: templates and assets, security headers and request log, client IP,
+//! CSRF, error pages, pagination. Features build on these; none of them owns a table.
+
+pub mod assets;
+pub mod client;
+pub mod csrf;
+pub mod errors;
+pub mod headers;
+pub mod page;
+pub mod pagination;
+pub mod query;
+pub mod templates;
+
+/// True for requests to the JSON API, which answer errors as JSON instead of pages.
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}

@@ -1,0 +1,85 @@
+//! Tera templates compiled into the binary. A debug build re-reads them from disk on every
+//! render (rust-embed reads the folder in debug builds), so edits show on reload.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use rocket::response::content::RawHtml;
+use rust_embed::RustEmbed;
+use tera::{Context, Tera};
+
+use crate::error::AppResult;
+
+#[derive(RustEmbed)]
+#[folder = "templates/"]
+pub struct TemplateFiles;
+
+pub struct Templates {
+    tera: RwLock<Arc<Tera>>,
+}
+
+impl Templates {
+    pub fn load() -> Result<Templates, String> {
+        let tera = build().map_err(|e| format!("templates: {}", crate::error::AppError::from(e)))?;
+        Ok(Templates {
+            tera: RwLock::new(Arc::new(tera)),
+        })
+    }
+
+    fn current(&self) -> AppResult<Arc<Tera>> {
+        if cfg!(debug_assertions) {
+            let fresh = Arc::new(build()?);
+            *self.tera.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+            return Ok(fresh);
+        }
+        Ok(self.tera.read().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+
+    pub fn render(&self, name: &str, ctx: &Context) -> AppResult<String> {
+        Ok(self.current()?.render(name, ctx)?)
+    }
+
+    pub fn page(&self, name: &str, ctx: &Context) -> AppResult<RawHtml<String>> {
+        self.render(name, ctx).map(RawHtml)
+    }
+}
+
+fn build() -> tera::Result<Tera> {
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html.tera", ".html"]);
+    let mut files = Vec::new();
+    for name in TemplateFiles::iter() {
+        // Mail templates live in the database (seeded from here), not in this engine.
+        if name.starts_with("mail/") {
+            continue;
+        }
+        let file = TemplateFiles::get(&name).expect("listed template exists");
+        let text = String::from_utf8_lossy(&file.data).into_owned();
+        files.push((name.to_string(), text));
+    }
+    tera.add_raw_templates(files)?;
+    tera.register_function("asset", asset_fn);
+    Ok(tera)
+}
+
+/// `{{ asset(path="css/shop.css") }}` → a URL that changes when the file changes.
+fn asset_fn(args: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    let path = args
+        .get("path")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| tera::Error::msg("asset() needs path=\"...\""))?;
+    match super::assets::url(path) {
+        Some(url) => Ok(tera::Value::String(url)),
+        None => Err(tera::Error::msg(format!("asset() has no file {path}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        build().unwrap();
+    }
+}
