@@ -47,7 +47,8 @@ pub struct DataDir {
 pub fn open_data_dir(dir: &Path) -> Result<DataDir, String> {
     for sub in ["", "media", "outbox", "exports", "backups"] {
         let p = dir.join(sub);
-        std::fs::create_dir_all(&p).map_err(|e| format!("cannot create data folder {}: {e}", p.display()))?;
+        std::fs::create_dir_all(&p)
+            .map_err(|e| format!("cannot create data folder {}: {e}", p.display()))?;
     }
     // Find out now, not at the first order, if the folder cannot be written.
     let probe = dir.join(".write-test");
@@ -83,7 +84,11 @@ pub fn rocket_config(config: &Config) -> rocket::Config {
             .limit("json", 1.mebibytes())
             .limit("string", 64.kibibytes()),
         keep_alive: 5,
-        shutdown: Shutdown { grace: 2, mercy: 3, ..Shutdown::default() },
+        shutdown: Shutdown {
+            grace: 2,
+            mercy: 3,
+            ..Shutdown::default()
+        },
         ..rocket::Config::default()
     }
 }
@@ -92,7 +97,10 @@ pub fn rocket_config(config: &Config) -> rocket::Config {
 pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Build>, String> {
     let DataDir { db, secret } = data;
     let templates = web::templates::Templates::load()?;
-    let setup_pending = db.read_blocking(staff::store::count_active).map_err(|e| e.to_string())? == 0;
+    let setup_pending = db
+        .read_blocking(staff::store::count_active)
+        .map_err(|e| e.to_string())?
+        == 0;
     let setup_token = setup::SetupToken::new(setup_pending);
     let (sink, worker) = AuditSink::new();
     let worker_db = db.clone();
@@ -111,6 +119,9 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
         .manage(catalog::tree::TreeCache::default())
         .manage(auth::ratelimit::RateLimiter::default())
         .manage(staff::auth::DemoLogins(opts.demo_logins))
+        // An empty Shield replaces Rocket's default one, whose X-Frame-Options would win
+        // over ours; SecurityHeaders sets the full policy.
+        .attach(rocket::shield::Shield::new())
         .attach(web::headers::SecurityHeaders)
         .attach(AdHoc::on_liftoff("background tasks", move |rocket| {
             Box::pin(async move {

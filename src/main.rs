@@ -11,7 +11,12 @@ use cornershop::config::{Config, Overrides};
 use cornershop::{audit, demo, settings, staff, Options};
 
 #[derive(Parser)]
-#[command(name = "cornershop", version, about = "A whole online shop in one file.", args_conflicts_with_subcommands = true)]
+#[command(
+    name = "cornershop",
+    version,
+    about = "A whole online shop in one file.",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -101,7 +106,10 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CORNERSHOP_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                // Rocket's own records are noise next to our request log; keep its errors.
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("info,rocket=error,hyper=error")
+                }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -132,14 +140,26 @@ fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Demo { products, seed }) => {
             let data = cornershop::open_data_dir(&config.data_dir)?;
             let s = demo::fill_db(&data.db, &config.data_dir.join("media"), products, seed)?;
-            println!("Added {} products ({} images) in {} categories to {}.", s.products, s.images, s.categories, config.data_dir.display());
+            println!(
+                "Added {} products ({} images) in {} categories to {}.",
+                s.products,
+                s.images,
+                s.categories,
+                config.data_dir.display()
+            );
             Ok(())
         }
         Some(Command::Admin(cmd)) => {
             let data = cornershop::open_data_dir(&config.data_dir)?;
             match cmd {
-                AdminCommand::Create { email, password, role, name } => {
-                    let id = staff::cli::create(&data.db, &email, name.as_deref(), &password, &role)?;
+                AdminCommand::Create {
+                    email,
+                    password,
+                    role,
+                    name,
+                } => {
+                    let id =
+                        staff::cli::create(&data.db, &email, name.as_deref(), &password, &role)?;
                     println!("Created staff account {id} ({email}, role {role}).");
                 }
                 AdminCommand::ResetPassword { email, password } => {
@@ -147,7 +167,9 @@ fn run(cli: Cli) -> Result<(), String> {
                     if password.is_some() {
                         println!("Password changed for {email}; all of their sessions were ended.");
                     } else {
-                        println!("New password for {email}: {pw}\nAll of their sessions were ended.");
+                        println!(
+                            "New password for {email}: {pw}\nAll of their sessions were ended."
+                        );
                     }
                 }
             }
@@ -163,23 +185,44 @@ fn run(cli: Cli) -> Result<(), String> {
 fn settings_command(db: &cornershop::db::Db, cmd: SettingsCommand) -> Result<(), String> {
     match cmd {
         SettingsCommand::List => {
-            let rows = db.read_blocking(settings::list).map_err(|e| e.public_message())?;
+            let rows = db
+                .read_blocking(settings::list)
+                .map_err(|e| e.public_message())?;
             let width = rows.iter().map(|(k, _)| k.name.len()).max().unwrap_or(0);
             for (k, v) in rows {
                 println!("{:width$}  {v}", k.name);
             }
         }
         SettingsCommand::Get { key } => {
-            let k = settings::keys::find(&key).ok_or_else(|| format!("there is no setting called '{key}'; `cornershop settings list` shows them all"))?;
-            let v = db.read_blocking(|c| settings::get(c, k.name)).map_err(|e| e.public_message())?;
-            println!("{}", if k.secret && !v.is_empty() { "********".into() } else { v });
+            let k = settings::keys::find(&key).ok_or_else(|| {
+                format!(
+                    "there is no setting called '{key}'; `cornershop settings list` shows them all"
+                )
+            })?;
+            let v = db
+                .read_blocking(|c| settings::get(c, k.name))
+                .map_err(|e| e.public_message())?;
+            println!(
+                "{}",
+                if k.secret && !v.is_empty() {
+                    "********".into()
+                } else {
+                    v
+                }
+            );
         }
         SettingsCommand::Set { key, value } => {
             let secret = settings::keys::find(&key).is_some_and(|k| k.secret);
             let (old, new) = db
                 .write_blocking(|tx| {
                     let (old, new) = settings::set(tx, &key, &value)?;
-                    let mask = |v: &str| if secret { "********".to_string() } else { v.to_string() };
+                    let mask = |v: &str| {
+                        if secret {
+                            "********".to_string()
+                        } else {
+                            v.to_string()
+                        }
+                    };
                     audit::record(
                         tx,
                         &audit::Entry::event("settings", "setting.changed")
@@ -204,7 +247,10 @@ fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
     let mut opts = Options::default();
     // A throw-away shop: its folder disappears when it stops.
     let _demo_dir = if args.demo {
-        let dir = tempfile::Builder::new().prefix("cornershop-demo-").tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
+        let dir = tempfile::Builder::new()
+            .prefix("cornershop-demo-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a temporary folder: {e}"))?;
         config.data_dir = dir.path().to_path_buf();
         Some(dir)
     } else {
@@ -214,10 +260,19 @@ fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
     if args.demo {
         opts.demo_logins = demo::demo_shop(&data.db, &config.data_dir.join("media"))?;
     }
-    let url = config.local_url();
-    let open_browser = !args.no_browser && !args.demo && config.config_file.is_none() && std::io::stdout().is_terminal();
+    let open_browser = !args.no_browser
+        && !args.demo
+        && config.config_file.is_none()
+        && std::io::stdout().is_terminal();
     let demo_mode = args.demo;
-    opts.on_ready = Some(Box::new(move |_, token| {
+    let listen = config.clone();
+    opts.on_ready = Some(Box::new(move |rocket, token| {
+        // The bound port (differs from the configured one when that was 0).
+        let url = Config {
+            port: rocket.config().port,
+            ..listen
+        }
+        .local_url();
         match token {
             Some(t) => {
                 let link = format!("{url}/setup?token={t}");
@@ -231,11 +286,7 @@ fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
         }
     }));
     let rocket = cornershop::build(config.clone(), data, opts)?;
-    let runtime = rocket::tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async move {
+    rocket::execute(async move {
         match rocket.launch().await {
             Ok(_) => Ok(()),
             Err(e) => Err(launch_error(&e, &config)),

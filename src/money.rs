@@ -38,7 +38,9 @@ impl Currency {
     }
 
     pub fn find(code: &str) -> Option<&'static Currency> {
-        all().iter().find(|c| c.code.eq_ignore_ascii_case(code.trim()))
+        all()
+            .iter()
+            .find(|c| c.code.eq_ignore_ascii_case(code.trim()))
     }
 
     /// Used only if a stored currency code is unknown to this binary.
@@ -55,7 +57,11 @@ impl Currency {
         let number = if self.exponent == 0 {
             whole
         } else {
-            format!("{whole}.{:0width$}", abs % scale, width = self.exponent as usize)
+            format!(
+                "{whole}.{:0width$}",
+                abs % scale,
+                width = self.exponent as usize
+            )
         };
         let sign = if neg { "-" } else { "" };
         if self.symbol == self.code || self.symbol.chars().count() > 2 {
@@ -73,7 +79,12 @@ impl Currency {
         } else {
             let sign = if minor < 0 { "-" } else { "" };
             let a = minor.abs();
-            format!("{sign}{}.{:0w$}", a / scale, a % scale, w = self.exponent as usize)
+            format!(
+                "{sign}{}.{:0w$}",
+                a / scale,
+                a % scale,
+                w = self.exponent as usize
+            )
         }
     }
 
@@ -103,8 +114,16 @@ impl Currency {
         if whole.len() > 12 {
             return Err(format!("'{}' is too large", text.trim()));
         }
-        let w: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
-        let mut f: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        let w: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| bad())?
+        };
+        let mut f: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| bad())?
+        };
         f *= 10i64.pow(self.exponent - frac.len() as u32);
         Ok(w * 10i64.pow(self.exponent) + f)
     }

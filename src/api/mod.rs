@@ -58,14 +58,26 @@ fn type_label(schema: &Value) -> String {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         return r.rsplit('/').next().unwrap_or(r).to_string();
     }
-    if let Some(all) = schema.get("allOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array) {
+    if let Some(all) = schema
+        .get("allOf")
+        .or_else(|| schema.get("oneOf"))
+        .and_then(Value::as_array)
+    {
         let parts: Vec<String> = all.iter().map(type_label).filter(|t| t != "null").collect();
         return parts.join(" or ");
     }
     match schema.get("type") {
-        Some(Value::String(t)) if t == "array" => format!("array of {}", schema.get("items").map(type_label).unwrap_or_default()),
+        Some(Value::String(t)) if t == "array" => format!(
+            "array of {}",
+            schema.get("items").map(type_label).unwrap_or_default()
+        ),
         Some(Value::String(t)) => t.clone(),
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect::<Vec<_>>().join(" or "),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect::<Vec<_>>()
+            .join(" or "),
         _ => "object".into(),
     }
 }
@@ -99,7 +111,12 @@ fn docs_context(doc: &Value) -> (Vec<Value>, Vec<Value>) {
     let mut schemas = Vec::new();
     if let Some(all) = doc["components"]["schemas"].as_object() {
         for (name, s) in all {
-            let required: Vec<&str> = s["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let required: Vec<&str> = s["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             let fields: Vec<Value> = s["properties"].as_object().into_iter().flatten().map(|(f, fs)| {
                 json!({ "name": f, "type_label": type_label(fs), "required": required.contains(&f.as_str()), "description": fs["description"].as_str().unwrap_or("") })
             }).collect();
@@ -110,7 +127,12 @@ fn docs_context(doc: &Value) -> (Vec<Value>, Vec<Value>) {
 }
 
 #[get("/api/docs")]
-async fn docs(page: Page, db: &State<Db>, trees: &State<TreeCache>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn docs(
+    page: Page,
+    db: &State<Db>,
+    trees: &State<TreeCache>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     let tree = trees.get(db).await?;
     let doc = serde_json::to_value(document()).unwrap_or_default();
     let (ops, schemas) = docs_context(&doc);

@@ -17,14 +17,32 @@ use crate::web::{pagination, query};
 const PER_PAGE: u32 = 50;
 
 #[get("/admin/audit")]
-async fn list(uri: &Origin<'_>, me: Can<ReadAudit>, page: Page, db: &State<Db>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn list(
+    uri: &Origin<'_>,
+    me: Can<ReadAudit>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     let (mut outcome, mut q, mut page_no) = (String::new(), String::new(), 1u32);
     for (k, v) in query::pairs(uri) {
         match k.as_str() {
             "outcome" if ["", "event", "error"].contains(&v.as_str()) => outcome = v,
-            "outcome" => return Err(AppError::BadRequest("outcome must be event or error".into())),
+            "outcome" => {
+                return Err(AppError::BadRequest(
+                    "outcome must be event or error".into(),
+                ))
+            }
             "q" => q = v.trim().chars().take(200).collect(),
-            "page" => page_no = v.parse().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| AppError::BadRequest("page must be a whole number from 1 to 100000".into()))?,
+            "page" => {
+                page_no = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or_else(|| {
+                        AppError::BadRequest("page must be a whole number from 1 to 100000".into())
+                    })?
+            }
             _ => {}
         }
     }
@@ -66,7 +84,14 @@ async fn list(uri: &Origin<'_>, me: Can<ReadAudit>, page: Page, db: &State<Db>, 
     ctx.insert(
         "pagination",
         &pagination::build(page_no, PER_PAGE, total, |n| {
-            query::url("/admin/audit", &[("outcome", outcome.clone()), ("q", q.clone()), ("page", if n > 1 { n.to_string() } else { String::new() })])
+            query::url(
+                "/admin/audit",
+                &[
+                    ("outcome", outcome.clone()),
+                    ("q", q.clone()),
+                    ("page", if n > 1 { n.to_string() } else { String::new() }),
+                ],
+            )
         }),
     );
     tpl.page("backoffice/audit.html.tera", &ctx)

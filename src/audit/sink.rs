@@ -29,7 +29,13 @@ impl AuditSink {
     pub fn new() -> (AuditSink, SinkWorker) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
-        (AuditSink { tx, dropped: dropped.clone() }, SinkWorker { rx, dropped })
+        (
+            AuditSink {
+                tx,
+                dropped: dropped.clone(),
+            },
+            SinkWorker { rx, dropped },
+        )
     }
 
     pub fn send(&self, entry: Entry) {

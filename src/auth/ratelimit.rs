@@ -11,7 +11,14 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     /// Counts an attempt; `Err(seconds)` says how long until one is allowed again.
-    pub fn check(&self, bucket: &'static str, key: &str, limit: u32, window_secs: i64, now: i64) -> Result<(), u64> {
+    pub fn check(
+        &self,
+        bucket: &'static str,
+        key: &str,
+        limit: u32,
+        window_secs: i64,
+        now: i64,
+    ) -> Result<(), u64> {
         let mut map = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 50_000 {
             // Forget clients whose attempts are all old, so memory stays bounded.
@@ -41,7 +48,10 @@ mod tests {
             assert!(r.check("login", "1.2.3.4", 3, 60, 1000 + i).is_ok());
         }
         assert_eq!(r.check("login", "1.2.3.4", 3, 60, 1010), Err(50));
-        assert!(r.check("login", "5.6.7.8", 3, 60, 1010).is_ok(), "other clients are not affected");
+        assert!(
+            r.check("login", "5.6.7.8", 3, 60, 1010).is_ok(),
+            "other clients are not affected"
+        );
         assert!(r.check("login", "1.2.3.4", 3, 60, 1061).is_ok());
     }
 }

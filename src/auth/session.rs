@@ -81,7 +81,12 @@ pub fn create(
 }
 
 /// The live session for a cookie token, if any.
-pub fn find(conn: &Connection, kind: Kind, token: &str, now: OffsetDateTime) -> AppResult<Option<Found>> {
+pub fn find(
+    conn: &Connection,
+    kind: Kind,
+    token: &str,
+    now: OffsetDateTime,
+) -> AppResult<Option<Found>> {
     let now = sql_time(now);
     Ok(conn
         .prepare_cached(
@@ -89,7 +94,11 @@ pub fn find(conn: &Connection, kind: Kind, token: &str, now: OffsetDateTime) -> 
              WHERE token_hash = ?1 AND kind = ?2 AND expires_at > ?3 AND absolute_expires_at > ?3",
         )?
         .query_row(params![hash_token(token), kind.as_str(), now], |r| {
-            Ok(Found { id: r.get(0)?, user_id: r.get(1)?, last_seen_at: r.get(2)? })
+            Ok(Found {
+                id: r.get(0)?,
+                user_id: r.get(1)?,
+                last_seen_at: r.get(2)?,
+            })
         })
         .optional()?)
 }

@@ -3,8 +3,8 @@
 use rocket::http::uri::Origin;
 use rocket::response::content::RawHtml;
 use rocket::{get, routes, State};
-use rusqlite::types::Value as SqlValue;
 use rusqlite::params_from_iter;
+use rusqlite::types::Value as SqlValue;
 use serde_json::{json, Value};
 
 use crate::db::Db;
@@ -16,7 +16,12 @@ use crate::web::templates::Templates;
 use crate::web::{pagination, query};
 
 const PER_PAGE: u32 = 50;
-const STATUSES: [(&str, &str); 4] = [("", "Any status"), ("active", "Active"), ("draft", "Draft"), ("archived", "Archived")];
+const STATUSES: [(&str, &str); 4] = [
+    ("", "Any status"),
+    ("active", "Active"),
+    ("draft", "Draft"),
+    ("archived", "Archived"),
+];
 
 struct Row {
     name: String,
@@ -29,14 +34,32 @@ struct Row {
 }
 
 #[get("/admin/products")]
-async fn list(uri: &Origin<'_>, me: Can<ReadProducts>, page: Page, db: &State<Db>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn list(
+    uri: &Origin<'_>,
+    me: Can<ReadProducts>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     let (mut q, mut status, mut page_no) = (String::new(), String::new(), 1u32);
     for (k, v) in query::pairs(uri) {
         match k.as_str() {
             "q" => q = v.trim().chars().take(200).collect(),
             "status" if STATUSES.iter().any(|(s, _)| *s == v) => status = v,
-            "status" => return Err(AppError::BadRequest("status must be active, draft or archived".into())),
-            "page" => page_no = v.parse().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| AppError::BadRequest("page must be a whole number from 1 to 100000".into()))?,
+            "status" => {
+                return Err(AppError::BadRequest(
+                    "status must be active, draft or archived".into(),
+                ))
+            }
+            "page" => {
+                page_no = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or_else(|| {
+                        AppError::BadRequest("page must be a whole number from 1 to 100000".into())
+                    })?
+            }
             _ => {}
         }
     }
@@ -47,15 +70,26 @@ async fn list(uri: &Origin<'_>, me: Can<ReadProducts>, page: Page, db: &State<Db
             let mut args: Vec<SqlValue> = Vec::new();
             if !fq.is_empty() {
                 cond.push("(p.name LIKE ?1 ESCAPE '\\' OR p.sku LIKE ?1 ESCAPE '\\')");
-                let esc = fq.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                let esc = fq
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
                 args.push(SqlValue::Text(format!("%{esc}%")));
             }
             if !fs.is_empty() {
-                cond.push(if args.is_empty() { "p.status = ?1" } else { "p.status = ?2" });
+                cond.push(if args.is_empty() {
+                    "p.status = ?1"
+                } else {
+                    "p.status = ?2"
+                });
                 args.push(SqlValue::Text(fs));
             }
             let w = cond.join(" AND ");
-            let total: i64 = c.query_row(&format!("SELECT count(*) FROM products p WHERE {w}"), params_from_iter(args.iter()), |r| r.get(0))?;
+            let total: i64 = c.query_row(
+                &format!("SELECT count(*) FROM products p WHERE {w}"),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
             let sql = format!(
                 "SELECT p.name, p.slug, p.sku, p.price, p.stock, p.status, coalesce(c.name, '')
                  FROM products p LEFT JOIN categories c ON c.id = p.category_id
@@ -65,7 +99,15 @@ async fn list(uri: &Origin<'_>, me: Can<ReadProducts>, page: Page, db: &State<Db
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt
                 .query_map(params_from_iter(args.iter()), |r| {
-                    Ok(Row { name: r.get(0)?, slug: r.get(1)?, sku: r.get(2)?, price: r.get(3)?, stock: r.get(4)?, status: r.get(5)?, category: r.get(6)? })
+                    Ok(Row {
+                        name: r.get(0)?,
+                        slug: r.get(1)?,
+                        sku: r.get(2)?,
+                        price: r.get(3)?,
+                        stock: r.get(4)?,
+                        status: r.get(5)?,
+                        category: r.get(6)?,
+                    })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((rows, total as u64))
@@ -84,17 +126,35 @@ async fn list(uri: &Origin<'_>, me: Can<ReadProducts>, page: Page, db: &State<Db
         .collect();
     ctx.insert("products", &products);
     ctx.insert("filters", &json!({ "q": q, "status": status }));
-    let opts: Vec<Value> = STATUSES.iter().map(|(v, l)| json!({ "value": v, "label": l, "selected": *v == status })).collect();
+    let opts: Vec<Value> = STATUSES
+        .iter()
+        .map(|(v, l)| json!({ "value": v, "label": l, "selected": *v == status }))
+        .collect();
     ctx.insert("status_options", &opts);
     let first = (page_no as u64 - 1) * PER_PAGE as u64;
     ctx.insert(
         "range_label",
-        &if total == 0 { "No products".to_string() } else { format!("{}–{} of {total}", (first + 1).min(total), first + rows.len() as u64) },
+        &if total == 0 {
+            "No products".to_string()
+        } else {
+            format!(
+                "{}–{} of {total}",
+                (first + 1).min(total),
+                first + rows.len() as u64
+            )
+        },
     );
     ctx.insert(
         "pagination",
         &pagination::build(page_no, PER_PAGE, total, |n| {
-            query::url("/admin/products", &[("q", q.clone()), ("status", status.clone()), ("page", if n > 1 { n.to_string() } else { String::new() })])
+            query::url(
+                "/admin/products",
+                &[
+                    ("q", q.clone()),
+                    ("status", status.clone()),
+                    ("page", if n > 1 { n.to_string() } else { String::new() }),
+                ],
+            )
         }),
     );
     tpl.page("backoffice/products.html.tera", &ctx)

@@ -105,7 +105,11 @@ pub struct ProductListParams {
 }
 
 fn category_ref(tree: &Tree, id: i64) -> Option<CategoryRef> {
-    tree.by_id(id).map(|c| CategoryRef { id: c.id, slug: c.slug.clone(), name: c.name.clone() })
+    tree.by_id(id).map(|c| CategoryRef {
+        id: c.id,
+        slug: c.slug.clone(),
+        name: c.name.clone(),
+    })
 }
 
 fn api_product(p: &ProductCard, tree: &Tree, currency: &str) -> ApiProduct {
@@ -133,7 +137,12 @@ fn api_product(p: &ProductCard, tree: &Tree, currency: &str) -> ApiProduct {
         (status = 404, description = "No such category", body = crate::api::ErrorBody),
     ))]
 #[get("/api/v1/products")]
-pub async fn list_products(uri: &Origin<'_>, db: &State<Db>, trees: &State<TreeCache>, cache: &State<settings::Cache>) -> AppResult<Json<ProductPage>> {
+pub async fn list_products(
+    uri: &Origin<'_>,
+    db: &State<Db>,
+    trees: &State<TreeCache>,
+    cache: &State<settings::Cache>,
+) -> AppResult<Json<ProductPage>> {
     let shop = cache.shop(db).await?;
     let mut q = CatalogQuery::parse(&query::pairs(uri), None).map_err(AppError::BadRequest)?;
     let tree = trees.get(db).await?;
@@ -150,9 +159,14 @@ pub async fn list_products(uri: &Origin<'_>, db: &State<Db>, trees: &State<TreeC
         None => None,
     };
     let lookup = q.clone();
-    let (items, total) = db.read(move |c| store::list(c, &lookup, ids.as_deref())).await?;
+    let (items, total) = db
+        .read(move |c| store::list(c, &lookup, ids.as_deref()))
+        .await?;
     Ok(Json(ProductPage {
-        items: items.iter().map(|p| api_product(p, &tree, shop.currency.code)).collect(),
+        items: items
+            .iter()
+            .map(|p| api_product(p, &tree, shop.currency.code))
+            .collect(),
         total,
         page: q.page,
         per_page: q.per_page,
@@ -167,7 +181,12 @@ pub async fn list_products(uri: &Origin<'_>, db: &State<Db>, trees: &State<TreeC
         (status = 404, description = "No such product in the shop", body = crate::api::ErrorBody),
     ))]
 #[get("/api/v1/products/<key>")]
-pub async fn get_product(key: &str, db: &State<Db>, trees: &State<TreeCache>, cache: &State<settings::Cache>) -> AppResult<Json<ApiProductDetail>> {
+pub async fn get_product(
+    key: &str,
+    db: &State<Db>,
+    trees: &State<TreeCache>,
+    cache: &State<settings::Cache>,
+) -> AppResult<Json<ApiProductDetail>> {
     let shop = cache.shop(db).await?;
     let tree = trees.get(db).await?;
     let k = key.to_string();
@@ -184,11 +203,17 @@ pub async fn get_product(key: &str, db: &State<Db>, trees: &State<TreeCache>, ca
             Ok((d, imgs))
         })
         .await?;
-    let d = detail.ok_or_else(|| AppError::NotFound(format!("There is no product '{key}' in the shop.")))?;
+    let d = detail
+        .ok_or_else(|| AppError::NotFound(format!("There is no product '{key}' in the shop.")))?;
     let path = d
         .card
         .category_id
-        .map(|id| tree.path(id).iter().filter_map(|c| category_ref(&tree, c.id)).collect())
+        .map(|id| {
+            tree.path(id)
+                .iter()
+                .filter_map(|c| category_ref(&tree, c.id))
+                .collect()
+        })
         .unwrap_or_default();
     Ok(Json(ApiProductDetail {
         product: api_product(&d.card, &tree, shop.currency.code),
@@ -202,7 +227,10 @@ pub async fn get_product(key: &str, db: &State<Db>, trees: &State<TreeCache>, ca
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalogue",
     responses((status = 200, description = "Every category with its product count", body = CategoryList)))]
 #[get("/api/v1/categories")]
-pub async fn list_categories(db: &State<Db>, trees: &State<TreeCache>) -> AppResult<Json<CategoryList>> {
+pub async fn list_categories(
+    db: &State<Db>,
+    trees: &State<TreeCache>,
+) -> AppResult<Json<CategoryList>> {
     let tree = trees.get(db).await?;
     let mut items = Vec::new();
     for top in tree.children(None) {

@@ -15,7 +15,14 @@ pub enum Sort {
 }
 
 impl Sort {
-    pub const ALL: [Sort; 6] = [Sort::Relevance, Sort::Newest, Sort::PriceAsc, Sort::PriceDesc, Sort::Name, Sort::BestSelling];
+    pub const ALL: [Sort; 6] = [
+        Sort::Relevance,
+        Sort::Newest,
+        Sort::PriceAsc,
+        Sort::PriceDesc,
+        Sort::Name,
+        Sort::BestSelling,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,10 +47,13 @@ impl Sort {
     }
 
     fn parse(s: &str) -> Result<Sort, String> {
-        Sort::ALL.into_iter().find(|o| o.as_str() == s).ok_or_else(|| {
-            let names: Vec<_> = Sort::ALL.iter().map(|o| o.as_str()).collect();
-            format!("sort must be one of {}", names.join(", "))
-        })
+        Sort::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Sort::ALL.iter().map(|o| o.as_str()).collect();
+                format!("sort must be one of {}", names.join(", "))
+            })
     }
 }
 
@@ -100,7 +110,10 @@ fn parse_int(name: &str, v: &str, min: i64, max: i64) -> Result<i64, String> {
 impl CatalogQuery {
     /// Reads query pairs. `currency` lets the shop's filter form send prices as typed
     /// (`min`, `max` in major units, e.g. "12.50"); the API uses minor units only.
-    pub fn parse(pairs: &[(String, String)], currency: Option<&Currency>) -> Result<CatalogQuery, String> {
+    pub fn parse(
+        pairs: &[(String, String)],
+        currency: Option<&Currency>,
+    ) -> Result<CatalogQuery, String> {
         let mut q = CatalogQuery::default();
         let mut sort = None;
         let (mut min_typed, mut max_typed) = (None, None);
@@ -109,13 +122,19 @@ impl CatalogQuery {
                 "q" => {
                     let t = v.trim();
                     if t.chars().count() > MAX_Q {
-                        return Err(format!("q (search text) must be at most {MAX_Q} characters"));
+                        return Err(format!(
+                            "q (search text) must be at most {MAX_Q} characters"
+                        ));
                     }
                     q.q = t.chars().filter(|c| !c.is_control()).collect();
                 }
                 "category" if !v.trim().is_empty() => q.category = Some(v.trim().to_string()),
-                "min_price" if !v.trim().is_empty() => q.min_price = Some(parse_int(k, v, 0, MAX_PRICE)?),
-                "max_price" if !v.trim().is_empty() => q.max_price = Some(parse_int(k, v, 0, MAX_PRICE)?),
+                "min_price" if !v.trim().is_empty() => {
+                    q.min_price = Some(parse_int(k, v, 0, MAX_PRICE)?)
+                }
+                "max_price" if !v.trim().is_empty() => {
+                    q.max_price = Some(parse_int(k, v, 0, MAX_PRICE)?)
+                }
                 "min" if currency.is_some() && !v.trim().is_empty() => min_typed = Some(v.clone()),
                 "max" if currency.is_some() && !v.trim().is_empty() => max_typed = Some(v.clone()),
                 "in_stock" => q.in_stock = parse_bool(k, v)?,
@@ -159,8 +178,14 @@ impl CatalogQuery {
     /// Canonical link parameters (category excluded: it is in the path), page optional.
     pub fn link_params(&self, page: Option<u32>) -> Vec<(&'static str, String)> {
         let mut p = vec![("q", self.q.clone())];
-        p.push(("min_price", self.min_price.map(|v| v.to_string()).unwrap_or_default()));
-        p.push(("max_price", self.max_price.map(|v| v.to_string()).unwrap_or_default()));
+        p.push((
+            "min_price",
+            self.min_price.map(|v| v.to_string()).unwrap_or_default(),
+        ));
+        p.push((
+            "max_price",
+            self.max_price.map(|v| v.to_string()).unwrap_or_default(),
+        ));
         if self.in_stock {
             p.push(("in_stock", "1".into()));
         }
@@ -199,7 +224,9 @@ mod tests {
     use super::*;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -215,31 +242,47 @@ mod tests {
             let err = CatalogQuery::parse(&pairs(&[(k, v)]), None).unwrap_err();
             assert!(err.contains(needle), "{k}={v}: {err}");
         }
-        let err = CatalogQuery::parse(&pairs(&[("min_price", "500"), ("max_price", "100")]), None).unwrap_err();
+        let err = CatalogQuery::parse(&pairs(&[("min_price", "500"), ("max_price", "100")]), None)
+            .unwrap_err();
         assert!(err.contains("higher"), "{err}");
     }
 
     #[test]
     fn typed_prices_become_minor_units_and_sort_follows_the_search() {
         let eur = Currency::find("EUR");
-        let q = CatalogQuery::parse(&pairs(&[("min", "12.5"), ("q", "mug"), ("tracking", "x")]), eur).unwrap();
+        let q = CatalogQuery::parse(
+            &pairs(&[("min", "12.5"), ("q", "mug"), ("tracking", "x")]),
+            eur,
+        )
+        .unwrap();
         assert_eq!(q.min_price, Some(1250));
         assert_eq!(q.sort, Sort::Relevance);
         let q = CatalogQuery::parse(&pairs(&[("sort", "relevance")]), eur).unwrap();
-        assert_eq!(q.sort, Sort::Newest, "relevance without a search falls back to newest");
+        assert_eq!(
+            q.sort,
+            Sort::Newest,
+            "relevance without a search falls back to newest"
+        );
     }
 
     #[test]
     fn hostile_search_text_becomes_quoted_terms() {
         assert_eq!(fts_expression("blue mug").unwrap(), "\"blue\"* \"mug\"*");
-        assert_eq!(fts_expression("\"unbalanced NEAR( *").unwrap(), "\"unbalanced\"* \"near\"*");
+        assert_eq!(
+            fts_expression("\"unbalanced NEAR( *").unwrap(),
+            "\"unbalanced\"* \"near\"*"
+        );
         assert_eq!(fts_expression("\"*()^-"), None);
         assert_eq!(fts_expression("Çaydanlık").unwrap(), "\"çaydanlık\"*");
     }
 
     #[test]
     fn links_keep_only_what_differs_from_the_defaults() {
-        let q = CatalogQuery { in_stock: true, sort: Sort::PriceAsc, ..CatalogQuery::default() };
+        let q = CatalogQuery {
+            in_stock: true,
+            sort: Sort::PriceAsc,
+            ..CatalogQuery::default()
+        };
         let params = q.link_params(Some(3));
         let url = crate::web::query::url("/", &params);
         assert_eq!(url, "/?in_stock=1&sort=price_asc&page=3");

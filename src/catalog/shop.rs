@@ -54,7 +54,11 @@ pub fn card_json(page: &Page, tree: &Tree, p: &ProductCard) -> Value {
 fn breadcrumbs(tree: &Tree, category: Option<i64>) -> Vec<Value> {
     let mut crumbs = vec![json!({ "name": "Home", "url": "/" })];
     if let Some(id) = category {
-        crumbs.extend(tree.path(id).iter().map(|c| json!({ "name": c.name, "url": format!("/categories/{}", c.slug) })));
+        crumbs.extend(
+            tree.path(id)
+                .iter()
+                .map(|c| json!({ "name": c.name, "url": format!("/categories/{}", c.slug) })),
+        );
     }
     crumbs
 }
@@ -68,22 +72,29 @@ async fn catalog(
     trees: &TreeCache,
     tpl: &Templates,
 ) -> AppResult<RawHtml<String>> {
-    let mut q = CatalogQuery::parse(&query::pairs(uri), Some(page.shop.currency)).map_err(AppError::BadRequest)?;
+    let mut q = CatalogQuery::parse(&query::pairs(uri), Some(page.shop.currency))
+        .map_err(AppError::BadRequest)?;
     let tree = trees.get(db).await?;
     let slug = category_slug.map(String::from).or(q.category.take());
     let category = match &slug {
-        Some(s) => Some(tree.by_slug(s).ok_or_else(|| AppError::NotFound(format!("There is no category '{s}' in this shop.")))?),
+        Some(s) => Some(tree.by_slug(s).ok_or_else(|| {
+            AppError::NotFound(format!("There is no category '{s}' in this shop."))
+        })?),
         None => None,
     };
     let ids = category.map(|c| tree.with_descendants(c.id));
     let (lookup_q, lookup_ids) = (q.clone(), ids.clone());
-    let (items, total) = db.read(move |c| store::list(c, &lookup_q, lookup_ids.as_deref())).await?;
+    let (items, total) = db
+        .read(move |c| store::list(c, &lookup_q, lookup_ids.as_deref()))
+        .await?;
 
     let base = match (category_slug, &slug) {
         (None, Some(s)) if path == "/" => format!("/categories/{s}"),
         _ => path.to_string(),
     };
-    let active: Vec<i64> = category.map(|c| tree.path(c.id).iter().map(|x| x.id).collect()).unwrap_or_default();
+    let active: Vec<i64> = category
+        .map(|c| tree.path(c.id).iter().map(|x| x.id).collect())
+        .unwrap_or_default();
     let mut ctx = context(&page, &tree, &active, &q.q);
 
     let heading = match (category, q.q.is_empty()) {
@@ -93,8 +104,18 @@ async fn catalog(
         (None, true) => "All products".to_string(),
     };
     ctx.insert("heading", &heading);
-    ctx.insert("intro", &category.map(|c| c.description.clone()).unwrap_or_default());
-    ctx.insert("breadcrumbs", &if category.is_some() || !q.q.is_empty() { breadcrumbs(&tree, category.map(|c| c.id)) } else { Vec::new() });
+    ctx.insert(
+        "intro",
+        &category.map(|c| c.description.clone()).unwrap_or_default(),
+    );
+    ctx.insert(
+        "breadcrumbs",
+        &if category.is_some() || !q.q.is_empty() {
+            breadcrumbs(&tree, category.map(|c| c.id))
+        } else {
+            Vec::new()
+        },
+    );
     let cards: Vec<Value> = items.iter().map(|p| card_json(&page, &tree, p)).collect();
     ctx.insert("products", &cards);
 
@@ -150,32 +171,73 @@ async fn catalog(
         .map(|s| json!({ "value": s.as_str(), "label": s.label(), "selected": *s == q.sort }))
         .collect();
     ctx.insert("sort_options", &sorts);
-    let per: Vec<Value> = PER_PAGE_CHOICES.iter().map(|n| json!({ "value": n, "selected": *n == q.per_page })).collect();
+    let per: Vec<Value> = PER_PAGE_CHOICES
+        .iter()
+        .map(|n| json!({ "value": n, "selected": *n == q.per_page }))
+        .collect();
     ctx.insert("per_page_options", &per);
     ctx.insert("sidebar_categories", &nav(&tree, &active));
-    ctx.insert("clear_url", &if q.q.is_empty() { base.clone() } else { query::url(&base, &[("q", q.q.clone())]) });
-    ctx.insert("pagination", &pagination::build(q.page, q.per_page, total, |n| query::url(&base, &q.link_params(Some(n)))));
+    ctx.insert(
+        "clear_url",
+        &if q.q.is_empty() {
+            base.clone()
+        } else {
+            query::url(&base, &[("q", q.q.clone())])
+        },
+    );
+    ctx.insert(
+        "pagination",
+        &pagination::build(q.page, q.per_page, total, |n| {
+            query::url(&base, &q.link_params(Some(n)))
+        }),
+    );
     tpl.page("storefront/catalog.html.tera", &ctx)
 }
 
 #[get("/")]
-async fn home(uri: &Origin<'_>, page: Page, db: &State<Db>, trees: &State<TreeCache>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn home(
+    uri: &Origin<'_>,
+    page: Page,
+    db: &State<Db>,
+    trees: &State<TreeCache>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     catalog("/", None, uri, page, db, trees, tpl).await
 }
 
 #[get("/search")]
-async fn search(uri: &Origin<'_>, page: Page, db: &State<Db>, trees: &State<TreeCache>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn search(
+    uri: &Origin<'_>,
+    page: Page,
+    db: &State<Db>,
+    trees: &State<TreeCache>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     catalog("/search", None, uri, page, db, trees, tpl).await
 }
 
 #[get("/categories/<slug>")]
-async fn category(slug: &str, uri: &Origin<'_>, page: Page, db: &State<Db>, trees: &State<TreeCache>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn category(
+    slug: &str,
+    uri: &Origin<'_>,
+    page: Page,
+    db: &State<Db>,
+    trees: &State<TreeCache>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     let path = format!("/categories/{slug}");
     catalog(&path, Some(slug), uri, page, db, trees, tpl).await
 }
 
 #[get("/products/<slug>?<image>")]
-async fn product(slug: &str, image: Option<usize>, page: Page, db: &State<Db>, trees: &State<TreeCache>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn product(
+    slug: &str,
+    image: Option<usize>,
+    page: Page,
+    db: &State<Db>,
+    trees: &State<TreeCache>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     let tree = trees.get(db).await?;
     let key = slug.to_string();
     let (detail, images) = db
@@ -189,14 +251,22 @@ async fn product(slug: &str, image: Option<usize>, page: Page, db: &State<Db>, t
         .await?;
     let d = detail.ok_or_else(|| AppError::NotFound("This product is not in the shop (any more). It may have been renamed or taken off sale.".into()))?;
     let p = &d.card;
-    let active: Vec<i64> = p.category_id.map(|id| tree.path(id).iter().map(|c| c.id).collect()).unwrap_or_default();
+    let active: Vec<i64> = p
+        .category_id
+        .map(|id| tree.path(id).iter().map(|c| c.id).collect())
+        .unwrap_or_default();
     let mut ctx = context(&page, &tree, &active, "");
     let mut crumbs = breadcrumbs(&tree, p.category_id);
     crumbs.push(json!({ "name": p.name, "url": format!("/products/{}", p.slug) }));
     ctx.insert("breadcrumbs", &crumbs);
     let (stock_label, stock_class) = stock_status(p.stock, p.low_stock_threshold);
     let category = p.category_id.and_then(|id| tree.by_id(id));
-    let paragraphs: Vec<&str> = d.description.split("\n\n").map(str::trim).filter(|s| !s.is_empty()).collect();
+    let paragraphs: Vec<&str> = d
+        .description
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     ctx.insert(
         "product",
         &json!({

@@ -55,7 +55,11 @@ pub fn categories(conn: &Connection) -> AppResult<Vec<Category>> {
 
 /// One page of active products matching `q` within `category_ids` (already expanded to
 /// include subcategories), and the total count.
-pub fn list(conn: &Connection, q: &CatalogQuery, category_ids: Option<&[i64]>) -> AppResult<(Vec<ProductCard>, u64)> {
+pub fn list(
+    conn: &Connection,
+    q: &CatalogQuery,
+    category_ids: Option<&[i64]>,
+) -> AppResult<(Vec<ProductCard>, u64)> {
     let mut from = String::from("FROM products p");
     let mut cond = vec!["p.status = 'active'".to_string()];
     let mut args: Vec<Value> = Vec::new();
@@ -101,7 +105,8 @@ pub fn list(conn: &Connection, q: &CatalogQuery, category_ids: Option<&[i64]>) -
         Sort::Name => "p.name COLLATE NOCASE ASC, p.id ASC",
         Sort::BestSelling => "p.sold_count DESC, p.id ASC",
     };
-    let sql = format!("SELECT {CARD_COLUMNS} {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?");
+    let sql =
+        format!("SELECT {CARD_COLUMNS} {from} WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?");
     args.push(Value::Integer(q.per_page as i64));
     args.push(Value::Integer(q.offset()));
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -143,7 +148,12 @@ pub fn images(conn: &Connection, product_id: i64) -> AppResult<Vec<Image>> {
          WHERE product_id = ?1 AND status = 'ready' ORDER BY position, id",
     )?;
     let rows = stmt.query_map([product_id], |r| {
-        Ok(Image { path: r.get(0)?, alt: r.get(1)?, width: r.get(2)?, height: r.get(3)? })
+        Ok(Image {
+            path: r.get(0)?,
+            alt: r.get(1)?,
+            width: r.get(2)?,
+            height: r.get(3)?,
+        })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

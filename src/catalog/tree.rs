@@ -20,7 +20,11 @@ pub struct Tree {
 
 impl Tree {
     pub fn build(nodes: Vec<Category>) -> Tree {
-        let by_slug = nodes.iter().enumerate().map(|(i, c)| (c.slug.clone(), i)).collect();
+        let by_slug = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.slug.clone(), i))
+            .collect();
         let by_id: HashMap<i64, usize> = nodes.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
         let mut total: HashMap<i64, i64> = HashMap::new();
         for c in &nodes {
@@ -34,7 +38,12 @@ impl Tree {
                 steps += 1;
             }
         }
-        Tree { nodes, total, by_slug, by_id }
+        Tree {
+            nodes,
+            total,
+            by_slug,
+            by_id,
+        }
     }
 
     pub fn by_slug(&self, slug: &str) -> Option<&Category> {
@@ -88,7 +97,11 @@ pub struct TreeCache {
 
 impl TreeCache {
     pub async fn get(&self, db: &Db) -> AppResult<Arc<Tree>> {
-        let cached = self.current.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let cached = self
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let (rev, fresh) = db
             .read(move |c| {
                 let rev = store::revision(c)?;
@@ -102,7 +115,8 @@ impl TreeCache {
             Ok(tree) => Ok(tree),
             Err(rows) => {
                 let tree = Arc::new(Tree::build(rows));
-                *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some((rev, tree.clone()));
+                *self.current.write().unwrap_or_else(|p| p.into_inner()) =
+                    Some((rev, tree.clone()));
                 Ok(tree)
             }
         }
@@ -114,12 +128,24 @@ mod tests {
     use super::*;
 
     fn cat(id: i64, parent: Option<i64>, slug: &str, own: i64) -> Category {
-        Category { id, parent_id: parent, slug: slug.into(), name: slug.into(), description: String::new(), own_count: own }
+        Category {
+            id,
+            parent_id: parent,
+            slug: slug.into(),
+            name: slug.into(),
+            description: String::new(),
+            own_count: own,
+        }
     }
 
     #[test]
     fn a_category_counts_and_includes_its_subcategories() {
-        let t = Tree::build(vec![cat(1, None, "kitchen", 1), cat(2, Some(1), "mugs", 3), cat(3, Some(1), "knives", 2), cat(4, None, "garden", 5)]);
+        let t = Tree::build(vec![
+            cat(1, None, "kitchen", 1),
+            cat(2, Some(1), "mugs", 3),
+            cat(3, Some(1), "knives", 2),
+            cat(4, None, "garden", 5),
+        ]);
         assert_eq!(t.count(1), 6);
         assert_eq!(t.count(2), 3);
         let mut ids = t.with_descendants(1);

@@ -12,7 +12,12 @@ use crate::web::page::Page;
 use crate::web::templates::Templates;
 
 #[get("/admin")]
-async fn home(me: Can<ReadDashboard>, page: Page, db: &State<Db>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn home(
+    me: Can<ReadDashboard>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     let (counts, low) = db
         .read(|c| {
             let counts: (i64, i64, i64, i64, i64) = c.query_row(

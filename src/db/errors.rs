@@ -8,10 +8,19 @@ use crate::error::AppError;
 
 /// Unique indexes people can hit, and what to tell them.
 const UNIQUE: &[(&str, &str)] = &[
-    ("staff.email", "A staff member with that email address already exists."),
+    (
+        "staff.email",
+        "A staff member with that email address already exists.",
+    ),
     ("products.sku", "Another product already uses that SKU."),
-    ("products.slug", "Another product already uses that URL slug."),
-    ("categories.slug", "Another category already uses that URL slug."),
+    (
+        "products.slug",
+        "Another product already uses that URL slug.",
+    ),
+    (
+        "categories.slug",
+        "Another category already uses that URL slug.",
+    ),
     ("roles.name", "A role with that name already exists."),
 ];
 

@@ -138,7 +138,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("shop.db")).unwrap();
         let res: AppResult<()> = db.write_blocking(|tx| {
-            tx.execute("INSERT INTO settings (key, value) VALUES ('shop.name', 'X')", [])?;
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES ('shop.name', 'X')",
+                [],
+            )?;
             Err(AppError::Invalid("no".into()))
         });
         assert!(res.is_err());

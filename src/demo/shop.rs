@@ -23,12 +23,23 @@ pub fn fill_db(db: &Db, media: &Path, products: usize, seed: u64) -> Result<Demo
     db.write_blocking(|tx| {
         let code = settings::get(tx, "shop.currency")?;
         let currency_exponent = Currency::find(&code).map(|c| c.exponent).unwrap_or(2);
-        let summary = fill(tx, media, &DemoOptions { products, seed, currency_exponent }).map_err(AppError::Internal)?;
+        let summary = fill(
+            tx,
+            media,
+            &DemoOptions {
+                products,
+                seed,
+                currency_exponent,
+            },
+        )
+        .map_err(AppError::Internal)?;
         audit::record(
             tx,
             &audit::Entry::event("demo", "demo.filled")
                 .actor(Actor::Cli)
-                .details(serde_json::json!({ "products": summary.products, "images": summary.images })),
+                .details(
+                    serde_json::json!({ "products": summary.products, "images": summary.images }),
+                ),
         )?;
         Ok(summary)
     })
@@ -44,14 +55,26 @@ pub fn demo_shop(db: &Db, media: &Path) -> Result<Vec<(String, String, String)>,
     const PASSWORD: &str = "cornershop-demo";
     let logins: Vec<(String, String, String)> = ["Owner", "Manager", "Viewer", "Courier"]
         .iter()
-        .map(|role| (role.to_string(), format!("{}@demo.cornershop.test", role.to_lowercase()), PASSWORD.to_string()))
+        .map(|role| {
+            (
+                role.to_string(),
+                format!("{}@demo.cornershop.test", role.to_lowercase()),
+                PASSWORD.to_string(),
+            )
+        })
         .collect();
     let hash = password::hash(PASSWORD)?;
     db.write_blocking(|tx| {
         settings::set(tx, "shop.name", "Cornershop Demo")?;
         for (role, email, _) in &logins {
             let role_id = store::role_id(tx, role)?;
-            store::insert(tx, email, &format!("Demo {}", role.to_lowercase()), &hash, role_id)?;
+            store::insert(
+                tx,
+                email,
+                &format!("Demo {}", role.to_lowercase()),
+                &hash,
+                role_id,
+            )?;
         }
         settings::set_internal(tx, "setup.completed_at", "demo")?;
         Ok(())

@@ -2,6 +2,9 @@
 //! that product names, prices, descriptions and pictures are built from.
 //!
 //! The tables are hand-aligned (one product family per block), hence `rustfmt::skip`.
+//! Also here: turning those words into a product's name, description and slug.
+
+use rand::Rng;
 
 use super::images::Shape;
 
@@ -326,3 +329,84 @@ pub const TREE: &[Top] = &[
                     "is easy to keep clean"] },
         ] },
 ];
+
+/// A product's words, and the colour its picture is drawn in.
+pub struct Naming {
+    pub name: String,
+    pub description: String,
+    pub rgb: [u8; 3],
+}
+
+pub fn pick<'a, R: Rng>(rng: &mut R, from: &[&'a str]) -> &'a str {
+    from[rng.gen_range(0..from.len())]
+}
+
+/// Name like "Cast Iron Skillet 26 cm" or "Dotted Notebook A5 – Sage", and a description of
+/// two to four sentences: what it is for, a category detail, then maybe variant and closer.
+pub fn name_product<R: Rng>(rng: &mut R, top: &Top, sub: &Sub) -> Naming {
+    let (adj, noun) = (pick(rng, sub.adjs), pick(rng, sub.nouns));
+    let size = (!sub.sizes.is_empty()).then(|| pick(rng, sub.sizes));
+    let (colour, rgb) = COLOURS[rng.gen_range(0..COLOURS.len())];
+    let colour = sub.colours.then_some(colour);
+    let intro = format!(
+        "The {adj} {noun} {}. {}",
+        pick(rng, sub.uses),
+        pick(rng, top.details)
+    );
+    let mut more = Vec::new();
+    match (colour, size) {
+        (Some(c), _) if rng.gen_bool(0.5) => more.push(format!("Shown here in {c}.")),
+        (_, Some(s)) if rng.gen_bool(0.5) => more.push(format!("Size: {s}.")),
+        _ => {}
+    }
+    if rng.gen_bool(0.5) {
+        more.push(pick(rng, CLOSERS).to_string());
+    }
+    let mut name = format!("{adj} {noun}");
+    if let Some(size) = size {
+        name = format!("{name} {size}");
+    }
+    if let Some(colour) = colour {
+        name = format!("{name} – {colour}");
+    }
+    let description = match more.is_empty() {
+        true => intro,
+        false => format!("{intro}\n\n{}", more.join(" ")),
+    };
+    Naming {
+        name,
+        description,
+        rgb,
+    }
+}
+
+/// Lower-case ASCII slug: common Latin accents transliterated, other letters dropped,
+/// apostrophes removed ("Chef's" -> "chefs"), anything else one dash between words.
+pub fn slugify(s: &str) -> String {
+    let mut flat = String::with_capacity(s.len());
+    for ch in s.chars().flat_map(char::to_lowercase) {
+        match ch {
+            'a'..='z' | '0'..='9' => flat.push(ch),
+            'à'..='å' => flat.push('a'),
+            'ç' => flat.push('c'),
+            'è'..='ë' => flat.push('e'),
+            'ì'..='ï' => flat.push('i'),
+            'ñ' => flat.push('n'),
+            'ò'..='ö' | 'ø' => flat.push('o'),
+            'ù'..='ü' => flat.push('u'),
+            'ý' | 'ÿ' => flat.push('y'),
+            'æ' => flat.push_str("ae"),
+            'œ' => flat.push_str("oe"),
+            'ß' => flat.push_str("ss"),
+            '\'' | '’' => {}
+            c if c.is_alphanumeric() => {}
+            _ => flat.push(' '),
+        }
+    }
+    let slug = flat.split_whitespace().collect::<Vec<_>>().join("-");
+    if slug.is_empty() {
+        "item".into()
+    } else {
+        slug
+    }
+}

@@ -22,8 +22,13 @@ async fn serve(path: PathBuf, config: &State<Config>) -> Option<Media> {
     if !matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "webp") {
         return None;
     }
-    let file = NamedFile::open(config.data_dir.join("media").join(path)).await.ok()?;
-    Some(Media { file, cache: Header::new("Cache-Control", "public, max-age=31536000, immutable") })
+    let file = NamedFile::open(config.data_dir.join("media").join(path))
+        .await
+        .ok()?;
+    Some(Media {
+        file,
+        cache: Header::new("Cache-Control", "public, max-age=31536000, immutable"),
+    })
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -13,7 +13,12 @@ use crate::web::page::Page;
 use crate::web::templates::Templates;
 
 #[get("/admin/settings")]
-async fn list(me: Can<ReadSettings>, page: Page, db: &State<Db>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn list(
+    me: Can<ReadSettings>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     let rows = db.read(|c| super::list(c)).await?;
     let mut ctx = nav::context(&page, &me.staff, "settings");
     let settings: Vec<_> = rows

@@ -31,8 +31,18 @@ const fn key(name: &'static str, kind: Kind, default: &'static str, help: &'stat
 }
 
 pub const KEYS: &[Key] = &[
-    key("shop.name", Kind::Text { max: 80 }, "Cornershop", "The shop's name, shown on every page."),
-    key("shop.currency", Kind::Currency, "EUR", "ISO 4217 code of the currency prices are in."),
+    key(
+        "shop.name",
+        Kind::Text { max: 80 },
+        "Cornershop",
+        "The shop's name, shown on every page.",
+    ),
+    key(
+        "shop.currency",
+        Kind::Currency,
+        "EUR",
+        "ISO 4217 code of the currency prices are in.",
+    ),
     key(
         "shop.base_url",
         Kind::Text { max: 200 },
@@ -41,7 +51,10 @@ pub const KEYS: &[Key] = &[
     ),
     key(
         "security.logins_per_ip_per_minute",
-        Kind::Int { min: 1, max: 100_000 },
+        Kind::Int {
+            min: 1,
+            max: 100_000,
+        },
         "20",
         "Login attempts allowed from one client IP per minute.",
     ),
@@ -53,7 +66,10 @@ pub const KEYS: &[Key] = &[
     ),
     key(
         "security.staff_session_idle_minutes",
-        Kind::Int { min: 5, max: 10_080 },
+        Kind::Int {
+            min: 5,
+            max: 10_080,
+        },
         "120",
         "A staff session ends after this many minutes without use.",
     ),
@@ -65,7 +81,10 @@ pub const KEYS: &[Key] = &[
     ),
     key(
         "audit.retention_days",
-        Kind::Int { min: 1, max: 36_500 },
+        Kind::Int {
+            min: 1,
+            max: 36_500,
+        },
         "365",
         "Audit log entries older than this are deleted.",
     ),
@@ -91,7 +110,10 @@ impl Key {
             }
             Kind::Int { min, max } => match value.parse::<i64>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(n.to_string()),
-                _ => Err(format!("{} must be a whole number from {min} to {max}", self.name)),
+                _ => Err(format!(
+                    "{} must be a whole number from {min} to {max}",
+                    self.name
+                )),
             },
             Kind::Bool => match value.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" | "on" => Ok("true".into()),
@@ -116,7 +138,12 @@ mod tests {
     #[test]
     fn every_default_is_valid_for_its_own_key() {
         for k in KEYS {
-            assert_eq!(k.validate(k.default).as_deref(), Ok(k.default), "{}", k.name);
+            assert_eq!(
+                k.validate(k.default).as_deref(),
+                Ok(k.default),
+                "{}",
+                k.name
+            );
         }
     }
 
@@ -126,7 +153,10 @@ mod tests {
         assert!(logins.validate("0").is_err());
         assert!(logins.validate("ten").is_err());
         assert_eq!(logins.validate(" 50 ").unwrap(), "50");
-        assert_eq!(find("shop.currency").unwrap().validate("jpy").unwrap(), "JPY");
+        assert_eq!(
+            find("shop.currency").unwrap().validate("jpy").unwrap(),
+            "JPY"
+        );
         assert!(find("shop.currency").unwrap().validate("XYZ").is_err());
     }
 }

@@ -16,9 +16,12 @@ use crate::error::{AppError, AppResult};
 
 /// Reads one setting, or its default. Unknown keys are a bug, so they panic in tests.
 pub fn get(conn: &Connection, name: &str) -> AppResult<String> {
-    let key = keys::find(name).ok_or_else(|| AppError::internal(format!("unknown setting {name}")))?;
+    let key =
+        keys::find(name).ok_or_else(|| AppError::internal(format!("unknown setting {name}")))?;
     let v: Option<String> = conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [name], |r| r.get(0))
+        .query_row("SELECT value FROM settings WHERE key = ?1", [name], |r| {
+            r.get(0)
+        })
         .optional()?;
     Ok(v.unwrap_or_else(|| key.default.to_string()))
 }
@@ -32,7 +35,9 @@ pub fn get_i64(conn: &Connection, name: &str) -> AppResult<i64> {
 /// Validates and stores a setting; returns the previous value (for the audit entry).
 pub fn set(conn: &Connection, name: &str, value: &str) -> AppResult<(String, String)> {
     let key = keys::find(name).ok_or_else(|| {
-        AppError::Invalid(format!("There is no setting called '{name}'. `cornershop settings list` shows them all."))
+        AppError::Invalid(format!(
+            "There is no setting called '{name}'. `cornershop settings list` shows them all."
+        ))
     })?;
     let value = key.validate(value).map_err(AppError::Invalid)?;
     let old = get(conn, name)?;
@@ -55,8 +60,18 @@ pub fn list(conn: &Connection) -> AppResult<Vec<(&'static keys::Key, String)>> {
     Ok(keys::KEYS
         .iter()
         .map(|k| {
-            let v = stored.get(k.name).cloned().unwrap_or_else(|| k.default.to_string());
-            (k, if k.secret && !v.is_empty() { "********".into() } else { v })
+            let v = stored
+                .get(k.name)
+                .cloned()
+                .unwrap_or_else(|| k.default.to_string());
+            (
+                k,
+                if k.secret && !v.is_empty() {
+                    "********".into()
+                } else {
+                    v
+                },
+            )
         })
         .collect())
 }
@@ -64,7 +79,9 @@ pub fn list(conn: &Connection) -> AppResult<Vec<(&'static keys::Key, String)>> {
 /// Internal markers that are not user settings (set-up state and the like).
 pub fn get_internal(conn: &Connection, name: &str) -> AppResult<Option<String>> {
     Ok(conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [name], |r| r.get(0))
+        .query_row("SELECT value FROM settings WHERE key = ?1", [name], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
@@ -105,7 +122,8 @@ impl Cache {
         let currency = get(conn, "shop.currency")?;
         Ok(Shop {
             name: get(conn, "shop.name")?,
-            currency: crate::money::Currency::find(&currency).unwrap_or(crate::money::Currency::fallback()),
+            currency: crate::money::Currency::find(&currency)
+                .unwrap_or(crate::money::Currency::fallback()),
             trusted_proxies: get(conn, "security.trusted_proxies")?
                 .split(',')
                 .filter_map(|s| s.trim().parse().ok())
@@ -114,19 +132,29 @@ impl Cache {
     }
 
     pub async fn shop(&self, db: &crate::db::Db) -> AppResult<Shop> {
-        if let Some((at, shop)) = self.inner.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        if let Some((at, shop)) = self
+            .inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
             if at.elapsed() < CACHE_TTL {
                 return Ok(shop.clone());
             }
         }
         let shop = db.read(|c| Cache::load(c)).await?;
-        *self.inner.write().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), shop.clone()));
+        *self.inner.write().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), shop.clone()));
         Ok(shop)
     }
 
     /// The cached values if any, without touching the database (for error pages).
     pub fn peek(&self) -> Option<Shop> {
-        self.inner.read().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(_, s)| s.clone())
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|(_, s)| s.clone())
     }
 
     /// Forget the cached values, after a change made in this process.

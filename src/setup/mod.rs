@@ -45,7 +45,13 @@ impl SetupToken {
 
     fn matches(&self, given: &str) -> bool {
         match self.peek() {
-            Some(t) => t.len() == given.len() && t.bytes().zip(given.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0,
+            Some(t) => {
+                t.len() == given.len()
+                    && t.bytes()
+                        .zip(given.bytes())
+                        .fold(0u8, |a, (x, y)| a | (x ^ y))
+                        == 0
+            }
             None => false,
         }
     }
@@ -70,7 +76,12 @@ pub struct SetupForm {
 const DONE: &str = "This shop is already set up. Log in to the back office at /admin.";
 const BAD_TOKEN: &str = "This set-up link is not valid. Use the link printed in the console where Cornershop started (it changes at every start until set-up is done).";
 
-fn render(page: &Page, tpl: &Templates, f: &SetupForm, errors: &HashMap<&str, String>) -> AppResult<RawHtml<String>> {
+fn render(
+    page: &Page,
+    tpl: &Templates,
+    f: &SetupForm,
+    errors: &HashMap<&str, String>,
+) -> AppResult<RawHtml<String>> {
     let mut ctx = page.context();
     ctx.insert("nav", &Vec::<()>::new());
     ctx.insert("q", "");
@@ -94,7 +105,13 @@ async fn setup_done(db: &Db) -> AppResult<bool> {
 }
 
 #[get("/setup?<token>")]
-async fn form(token: Option<&str>, page: Page, db: &State<Db>, setup: &State<SetupToken>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn form(
+    token: Option<&str>,
+    page: Page,
+    db: &State<Db>,
+    setup: &State<SetupToken>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     if setup_done(db).await? {
         return Err(AppError::Gone(DONE.into()));
     }
@@ -112,7 +129,10 @@ async fn form(token: Option<&str>, page: Page, db: &State<Db>, setup: &State<Set
 
 fn validate(f: &SetupForm) -> HashMap<&'static str, String> {
     let mut e = HashMap::new();
-    if let Err(m) = settings::keys::find("shop.name").expect("known key").validate(&f.shop_name) {
+    if let Err(m) = settings::keys::find("shop.name")
+        .expect("known key")
+        .validate(&f.shop_name)
+    {
         e.insert("shop_name", m.replace("shop.name", "The shop name"));
     } else if f.shop_name.trim().is_empty() {
         e.insert("shop_name", "Enter the shop's name.".into());
@@ -160,7 +180,10 @@ async fn submit(
     if !errors.is_empty() {
         f.password.clear();
         f.password2.clear();
-        return Ok(Err(status::Custom(Status::UnprocessableEntity, render(&page, tpl, &f, &errors)?)));
+        return Ok(Err(status::Custom(
+            Status::UnprocessableEntity,
+            render(&page, tpl, &f, &errors)?,
+        )));
     }
     let pw = std::mem::take(&mut f.password);
     let hash = rocket::tokio::task::spawn_blocking(move || password::hash(&pw))

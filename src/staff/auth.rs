@@ -37,7 +37,9 @@ pub struct LoginForm {
 /// Only back-office paths on this host are followed after login.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') => {
+            n.to_string()
+        }
         _ => "/admin".to_string(),
     }
 }
@@ -60,7 +62,9 @@ async fn login_page(
     let logins: Vec<_> = demo
         .0
         .iter()
-        .map(|(role, email, password)| json!({ "role": role, "email": email, "password": password }))
+        .map(
+            |(role, email, password)| json!({ "role": role, "email": email, "password": password }),
+        )
         .collect();
     ctx.insert("demo_logins", &logins);
     tpl.page("backoffice/login.html.tera", &ctx)
@@ -97,21 +101,37 @@ async fn login(
     secret: &State<Secret>,
     sink: &State<AuditSink>,
 ) -> AppResult<Result<Redirect, status::Custom<RawHtml<String>>>> {
-    let LoginForm { email, password, next } = form.0;
+    let LoginForm {
+        email,
+        password,
+        next,
+    } = form.0;
     let next = safe_next(next.as_deref());
     let now = clock.now();
 
-    let per_minute = db.read(|c| settings::get_i64(c, "security.logins_per_ip_per_minute")).await?;
-    if let Err(retry_after) = limiter.check("staff_login", &ip.to_string(), per_minute as u32, 60, now.unix_timestamp()) {
+    let per_minute = db
+        .read(|c| settings::get_i64(c, "security.logins_per_ip_per_minute"))
+        .await?;
+    if let Err(retry_after) = limiter.check(
+        "staff_login",
+        &ip.to_string(),
+        per_minute as u32,
+        60,
+        now.unix_timestamp(),
+    ) {
         sink.send(audit::Entry::error("staff", "login.rate_limited").ip(Some(ip)));
         return Err(AppError::TooManyRequests {
-            message: format!("Too many login attempts from your network. Try again in {retry_after} seconds."),
+            message: format!(
+                "Too many login attempts from your network. Try again in {retry_after} seconds."
+            ),
             retry_after,
         });
     }
 
     let lookup_email = email.clone();
-    let row = db.read(move |c| store::find_for_login(c, &lookup_email)).await?;
+    let row = db
+        .read(move |c| store::find_for_login(c, &lookup_email))
+        .await?;
     let pw = password.clone();
     let ok_id = rocket::tokio::task::spawn_blocking(move || match row {
         Some(r) if password::verify(&pw, &r.password_hash) && r.active => Some(r.id),
@@ -130,12 +150,23 @@ async fn login(
                 .ip(Some(ip))
                 .details(json!({ "email": email.chars().take(254).collect::<String>() })),
         );
-        let html = login_page(&page, db, tpl, demo, &email, "That email and password do not match an active staff account.", &next).await?;
+        let html = login_page(
+            &page,
+            db,
+            tpl,
+            demo,
+            &email,
+            "That email and password do not match an active staff account.",
+            &next,
+        )
+        .await?;
         return Ok(Err(status::Custom(Status::Unauthorized, html)));
     };
 
     // A new session id at every login; any session this browser had is ended.
-    let old = jar.get(Kind::Staff.cookie_name()).map(|c| c.value().to_string());
+    let old = jar
+        .get(Kind::Staff.cookie_name())
+        .map(|c| c.value().to_string());
     let ua = String::new();
     let ip_text = ip.to_string();
     let token = db
@@ -171,12 +202,20 @@ async fn logout(
     db: &State<Db>,
     secret: &State<Secret>,
 ) -> AppResult<Flash<Redirect>> {
-    if let Some(token) = jar.get(Kind::Staff.cookie_name()).map(|c| c.value().to_string()) {
+    if let Some(token) = jar
+        .get(Kind::Staff.cookie_name())
+        .map(|c| c.value().to_string())
+    {
         let actor = me.as_ref().map(|m| m.actor());
         db.write(move |tx| {
             session::delete(tx, Kind::Staff, &token)?;
             if let Some(actor) = actor {
-                audit::record(tx, &audit::Entry::event("staff", "logout").actor(actor).ip(Some(ip)))?;
+                audit::record(
+                    tx,
+                    &audit::Entry::event("staff", "logout")
+                        .actor(actor)
+                        .ip(Some(ip)),
+                )?;
             }
             Ok(())
         })
@@ -184,7 +223,11 @@ async fn logout(
     }
     session::remove_cookie(jar, Kind::Staff);
     csrf::rotate(jar, secret);
-    Ok(flash_redirect("/admin/login".into(), "success", "You have been logged out."))
+    Ok(flash_redirect(
+        "/admin/login".into(),
+        "success",
+        "You have been logged out.",
+    ))
 }
 
 pub fn routes() -> Vec<rocket::Route> {
@@ -197,7 +240,10 @@ mod tests {
 
     #[test]
     fn only_back_office_paths_are_followed_after_login() {
-        assert_eq!(safe_next(Some("/admin/products?page=2")), "/admin/products?page=2");
+        assert_eq!(
+            safe_next(Some("/admin/products?page=2")),
+            "/admin/products?page=2"
+        );
         assert_eq!(safe_next(Some("https://evil.example/admin")), "/admin");
         assert_eq!(safe_next(Some("//evil.example")), "/admin");
         assert_eq!(safe_next(None), "/admin");

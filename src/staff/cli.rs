@@ -9,9 +9,16 @@ use crate::error::AppError;
 use super::store;
 
 /// Creates a staff account; returns its id.
-pub fn create(db: &Db, email: &str, name: Option<&str>, pw: &str, role: &str) -> Result<i64, String> {
+pub fn create(
+    db: &Db,
+    email: &str,
+    name: Option<&str>,
+    pw: &str,
+    role: &str,
+) -> Result<i64, String> {
     let email = store::validate_email(email)?;
-    let name = store::validate_name(name.unwrap_or_else(|| email.split('@').next().unwrap_or("Staff")))?;
+    let name =
+        store::validate_name(name.unwrap_or_else(|| email.split('@').next().unwrap_or("Staff")))?;
     password::check_strength(pw, &[&email, &name]).map_err(|e| format!("password refused: {e}"))?;
     let hash = password::hash(pw)?;
     let role = role.to_string();
@@ -40,7 +47,8 @@ pub fn reset_password(db: &Db, email: &str, given: Option<&str>) -> Result<Strin
         Some(p) => p.to_string(),
         None => crate::secret::random_token()[..20].to_string(),
     };
-    password::check_strength(&pw, &[email, &row.name]).map_err(|e| format!("password refused: {e}"))?;
+    password::check_strength(&pw, &[email, &row.name])
+        .map_err(|e| format!("password refused: {e}"))?;
     let hash = password::hash(&pw)?;
     db.write_blocking(|tx| {
         store::set_password(tx, row.id, &hash)?;

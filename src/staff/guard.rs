@@ -32,28 +32,44 @@ pub struct StaffUser {
 
 impl StaffUser {
     pub fn actor(&self) -> Actor {
-        Actor::Staff { id: self.id, label: self.email.clone() }
+        Actor::Staff {
+            id: self.id,
+            label: self.email.clone(),
+        }
     }
 }
 
 /// Staff session lengths from settings (POLICY: 2 h idle, 12 h absolute by default).
 pub fn lifetime(conn: &rusqlite::Connection) -> AppResult<Lifetime> {
     Ok(Lifetime {
-        idle: Duration::minutes(settings::get_i64(conn, "security.staff_session_idle_minutes")?),
+        idle: Duration::minutes(settings::get_i64(
+            conn,
+            "security.staff_session_idle_minutes",
+        )?),
         absolute: Duration::hours(settings::get_i64(conn, "security.staff_session_max_hours")?),
     })
 }
 
 async fn lookup(req: &Request<'_>) -> Option<StaffUser> {
-    let token = req.cookies().get(Kind::Staff.cookie_name())?.value().to_string();
+    let token = req
+        .cookies()
+        .get(Kind::Staff.cookie_name())?
+        .value()
+        .to_string();
     let db = req.rocket().state::<Db>()?;
     let now = req.rocket().state::<Clock>()?.now();
     let found = db
         .read(move |c| {
-            let Some(s) = session::find(c, Kind::Staff, &token, now)? else { return Ok(None) };
-            let Some(row) = store::get(c, s.user_id)?.filter(|r| r.active) else { return Ok(None) };
+            let Some(s) = session::find(c, Kind::Staff, &token, now)? else {
+                return Ok(None);
+            };
+            let Some(row) = store::get(c, s.user_id)?.filter(|r| r.active) else {
+                return Ok(None);
+            };
             let perms = store::permissions(c, row.role_id)?;
-            let touch = session::needs_touch(&s, now).then(|| lifetime(c)).transpose()?;
+            let touch = session::needs_touch(&s, now)
+                .then(|| lifetime(c))
+                .transpose()?;
             Ok(Some((s, row, perms, touch)))
         })
         .await
@@ -105,7 +121,10 @@ impl<'r, P: Permission> FromRequest<'r> for Can<P> {
             Outcome::Forward(f) => return Outcome::Forward(f),
         };
         if staff.perms.can(P::AREA, P::ACTION) {
-            return Outcome::Success(Can { staff, _p: PhantomData });
+            return Outcome::Success(Can {
+                staff,
+                _p: PhantomData,
+            });
         }
         if let Some(sink) = req.rocket().state::<AuditSink>() {
             let ip = req.guard::<ClientIp>().await.succeeded();

@@ -25,7 +25,10 @@ pub fn context(page: &Page, staff: &StaffUser, active: &str) -> tera::Context {
         .map(|(area, label, url)| json!({ "label": label, "url": url, "active": *area == active }))
         .collect();
     ctx.insert("nav_areas", &nav);
-    ctx.insert("staff", &json!({ "name": staff.name, "email": staff.email, "role": staff.role }));
+    ctx.insert(
+        "staff",
+        &json!({ "name": staff.name, "email": staff.email, "role": staff.role }),
+    );
     ctx.insert("can", &staff.perms);
     ctx
 }

@@ -25,7 +25,11 @@ pub struct StaffRow {
 }
 
 pub fn count_active(conn: &Connection) -> AppResult<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM staff WHERE active = 1", [], |r| r.get(0))?)
+    Ok(
+        conn.query_row("SELECT count(*) FROM staff WHERE active = 1", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 pub fn find_for_login(conn: &Connection, email: &str) -> AppResult<Option<LoginRow>> {
@@ -33,7 +37,14 @@ pub fn find_for_login(conn: &Connection, email: &str) -> AppResult<Option<LoginR
         .query_row(
             "SELECT id, name, password_hash, active FROM staff WHERE email = ?1",
             [email.trim()],
-            |r| Ok(LoginRow { id: r.get(0)?, name: r.get(1)?, password_hash: r.get(2)?, active: r.get(3)? }),
+            |r| {
+                Ok(LoginRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    password_hash: r.get(2)?,
+                    active: r.get(3)?,
+                })
+            },
         )
         .optional()?)
 }
@@ -65,7 +76,12 @@ pub fn permissions(conn: &Connection, role_id: i64) -> AppResult<Perms> {
     let rows = stmt.query_map([role_id], |r| {
         Ok((
             r.get::<_, String>(0)?,
-            Rights { read: r.get(1)?, create: r.get(2)?, update: r.get(3)?, delete: r.get(4)? },
+            Rights {
+                read: r.get(1)?,
+                create: r.get(2)?,
+                update: r.get(3)?,
+                delete: r.get(4)?,
+            },
         ))
     })?;
     let mut perms = Perms::default();
@@ -77,22 +93,30 @@ pub fn permissions(conn: &Connection, role_id: i64) -> AppResult<Perms> {
 }
 
 pub fn role_id(conn: &Connection, name: &str) -> AppResult<i64> {
-    conn.query_row("SELECT id FROM roles WHERE name = ?1", [name.trim()], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| {
-            let names: Vec<String> = conn
-                .prepare("SELECT name FROM roles ORDER BY id")
-                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-                .unwrap_or_default();
-            AppError::Invalid(format!("There is no role '{}'. Roles: {}.", name.trim(), names.join(", ")))
-        })
+    conn.query_row("SELECT id FROM roles WHERE name = ?1", [name.trim()], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| {
+        let names: Vec<String> = conn
+            .prepare("SELECT name FROM roles ORDER BY id")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .unwrap_or_default();
+        AppError::Invalid(format!(
+            "There is no role '{}'. Roles: {}.",
+            name.trim(),
+            names.join(", ")
+        ))
+    })
 }
 
 /// Checks what a person typed as an email address (the shape only; mail proves the rest).
 pub fn validate_email(email: &str) -> Result<String, String> {
     let e = email.trim();
     let ok = e.len() <= 254
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
         && matches!(e.split_once('@'), Some((local, domain))
             if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@'));
     if ok {
@@ -107,12 +131,20 @@ pub fn validate_name(name: &str) -> Result<String, String> {
     match n.chars().count() {
         0 => Err("Enter a name.".into()),
         c if c > 100 => Err("Use at most 100 characters.".into()),
-        _ if n.chars().any(|c| c.is_control()) => Err("A name cannot contain control characters.".into()),
+        _ if n.chars().any(|c| c.is_control()) => {
+            Err("A name cannot contain control characters.".into())
+        }
         _ => Ok(n.to_string()),
     }
 }
 
-pub fn insert(conn: &Connection, email: &str, name: &str, password_hash: &str, role_id: i64) -> AppResult<i64> {
+pub fn insert(
+    conn: &Connection,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    role_id: i64,
+) -> AppResult<i64> {
     conn.execute(
         "INSERT INTO staff (email, name, password_hash, role_id) VALUES (?1, ?2, ?3, ?4)",
         params![email, name, password_hash, role_id],
@@ -121,11 +153,17 @@ pub fn insert(conn: &Connection, email: &str, name: &str, password_hash: &str, r
 }
 
 pub fn set_password(conn: &Connection, id: i64, password_hash: &str) -> AppResult<()> {
-    conn.execute("UPDATE staff SET password_hash = ?2 WHERE id = ?1", params![id, password_hash])?;
+    conn.execute(
+        "UPDATE staff SET password_hash = ?2 WHERE id = ?1",
+        params![id, password_hash],
+    )?;
     Ok(())
 }
 
 pub fn record_login(conn: &Connection, id: i64, now: &str) -> AppResult<()> {
-    conn.execute("UPDATE staff SET last_login_at = ?2 WHERE id = ?1", params![id, now])?;
+    conn.execute(
+        "UPDATE staff SET last_login_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
     Ok(())
 }

@@ -35,7 +35,9 @@ pub struct Health {
     responses((status = 200, description = "Up", body = Health), (status = 503, description = "Database unavailable", body = Health)))]
 #[get("/health")]
 pub async fn health(db: &State<Db>) -> (Status, Json<Health>) {
-    let probe = db.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?)).await;
+    let probe = db
+        .read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?))
+        .await;
     let (status, db_state, schema) = match probe {
         Ok(v) => (Status::Ok, "ok".to_string(), v),
         Err(e) => (Status::ServiceUnavailable, e.public_message(), 0),
@@ -43,7 +45,11 @@ pub async fn health(db: &State<Db>) -> (Status, Json<Health>) {
     (
         status,
         Json(Health {
-            status: if status == Status::Ok { "ok".into() } else { "degraded".into() },
+            status: if status == Status::Ok {
+                "ok".into()
+            } else {
+                "degraded".into()
+            },
             db: db_state,
             version: env!("CARGO_PKG_VERSION").into(),
             schema_version: schema,
@@ -61,7 +67,14 @@ fn human_bytes(n: u64) -> String {
 }
 
 #[get("/admin/system")]
-async fn page(me: Can<ReadSystem>, page: Page, db: &State<Db>, config: &State<Config>, started: &State<Started>, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+async fn page(
+    me: Can<ReadSystem>,
+    page: Page,
+    db: &State<Db>,
+    config: &State<Config>,
+    started: &State<Started>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
     let (version, pages, page_size): (i64, i64, i64) = db
         .read(|c| {
             Ok((
@@ -71,7 +84,9 @@ async fn page(me: Can<ReadSystem>, page: Page, db: &State<Db>, config: &State<Co
             ))
         })
         .await?;
-    let wal = std::fs::metadata(db.path().with_extension("db-wal")).map(|m| m.len()).unwrap_or(0);
+    let wal = std::fs::metadata(db.path().with_extension("db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     let up = started.0.elapsed().as_secs();
     let facts = vec![
         json!({ "label": "Version", "value": env!("CARGO_PKG_VERSION") }),

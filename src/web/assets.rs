@@ -46,7 +46,9 @@ pub struct IfNoneMatch(Option<String>);
 impl<'r> FromRequest<'r> for IfNoneMatch {
     type Error = ();
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        Outcome::Success(IfNoneMatch(req.headers().get_one("If-None-Match").map(String::from)))
+        Outcome::Success(IfNoneMatch(
+            req.headers().get_one("If-None-Match").map(String::from),
+        ))
     }
 }
 
@@ -60,14 +62,15 @@ pub struct Asset {
 impl<'r> Responder<'r, 'static> for Asset {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         let mut res = Response::build();
-        res.header(Header::new("ETag", self.etag)).header(Header::new(
-            "Cache-Control",
-            if self.immutable {
-                "public, max-age=31536000, immutable"
-            } else {
-                "no-cache"
-            },
-        ));
+        res.header(Header::new("ETag", self.etag))
+            .header(Header::new(
+                "Cache-Control",
+                if self.immutable {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-cache"
+                },
+            ));
         match self.body {
             Some(body) => res
                 .header(self.content_type)

@@ -23,7 +23,10 @@ pub fn resolve(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpA
         return peer;
     }
     let Some(chain) = forwarded else { return peer };
-    let hops: Vec<IpAddr> = chain.split(',').filter_map(|h| h.trim().parse().ok()).collect();
+    let hops: Vec<IpAddr> = chain
+        .split(',')
+        .filter_map(|h| h.trim().parse().ok())
+        .collect();
     // Walk from the nearest hop back; the first address we do not trust is the client.
     hops.iter()
         .rev()
@@ -44,7 +47,10 @@ impl<'r> FromRequest<'r> for ClientIp {
                     .remote()
                     .map(|a| a.ip())
                     .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-                let trusted = match (req.rocket().state::<settings::Cache>(), req.rocket().state::<Db>()) {
+                let trusted = match (
+                    req.rocket().state::<settings::Cache>(),
+                    req.rocket().state::<Db>(),
+                ) {
                     (Some(cache), Some(db)) => cache
                         .shop(db)
                         .await
@@ -52,7 +58,11 @@ impl<'r> FromRequest<'r> for ClientIp {
                         .unwrap_or_default(),
                     _ => Vec::new(),
                 };
-                ClientIp(resolve(peer, req.headers().get_one("X-Forwarded-For"), &trusted))
+                ClientIp(resolve(
+                    peer,
+                    req.headers().get_one("X-Forwarded-For"),
+                    &trusted,
+                ))
             })
             .await;
         Outcome::Success(*ip)
@@ -69,7 +79,10 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_ignored_from_an_untrusted_peer() {
-        assert_eq!(resolve(ip("203.0.113.9"), Some("1.2.3.4"), &[]), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("203.0.113.9"), Some("1.2.3.4"), &[]),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]

@@ -73,14 +73,18 @@ impl<'r> FromRequest<'r> for CsrfToken {
 pub struct CsrfForm<T>(pub T);
 
 fn verify(req: &Request<'_>, sent: Option<&str>) -> bool {
-    let (Some(secret), Some(c)) = (req.rocket().state::<Secret>(), req.cookies().get(COOKIE)) else {
+    let (Some(secret), Some(c)) = (req.rocket().state::<Secret>(), req.cookies().get(COOKIE))
+    else {
         return false;
     };
     let expected = token_for(secret, c.value());
     match sent {
         // Constant-time comparison of equal-length strings.
         Some(s) if s.len() == expected.len() => {
-            s.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+            s.bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
         }
         _ => false,
     }
@@ -90,7 +94,7 @@ pub const REFUSED: &str = "This form has expired or did not come from this shop,
     changed. Go back, reload the page and try again.";
 
 #[rocket::async_trait]
-impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
+impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CsrfForm<T> {
     type Error = String;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> DataOutcome<'r, Self> {
@@ -104,7 +108,8 @@ impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
             Err(e) => return DataOutcome::Error((Status::BadRequest, e.to_string())),
         };
         let body: &'r str = rocket::request::local_cache!(req, body);
-        let sent = Form::<Csrf>::parse(body).ok().map(|c| c.csrf);
+        let raw = rocket::http::RawStr::new(body);
+        let sent = Form::<Csrf>::parse_encoded(raw).ok().map(|c| c.csrf);
         if !verify(req, sent.as_deref()) {
             req.local_cache(|| FailMessage(REFUSED.into()));
             if let Some(sink) = req.rocket().state::<AuditSink>() {
@@ -117,7 +122,7 @@ impl<'r, T: FromForm<'r> + Send + 'static> FromData<'r> for CsrfForm<T> {
             }
             return DataOutcome::Error((Status::Forbidden, "csrf".into()));
         }
-        match Form::<T>::parse(body) {
+        match Form::<T>::parse_encoded(raw) {
             Ok(v) => DataOutcome::Success(CsrfForm(v)),
             Err(errors) => {
                 let msg = errors

@@ -79,7 +79,10 @@ fn html_page(req: &Request<'_>, status: Status, message: &str) -> String {
         .map(|s| s.name)
         .unwrap_or_else(|| "Cornershop".into());
     let mut ctx = tera::Context::new();
-    ctx.insert("site", &serde_json::json!({ "name": site_name, "currency": "" }));
+    ctx.insert(
+        "site",
+        &serde_json::json!({ "name": site_name, "currency": "" }),
+    );
     ctx.insert("csrf", "");
     ctx.insert("q", "");
     ctx.insert("nav", &Vec::<()>::new());
@@ -87,7 +90,11 @@ fn html_page(req: &Request<'_>, status: Status, message: &str) -> String {
     ctx.insert("status", &status.code);
     ctx.insert("title", title(status));
     ctx.insert("message", message);
-    let back = if req.uri().path().starts_with("/admin") { "/admin" } else { "/" };
+    let back = if req.uri().path().starts_with("/admin") {
+        "/admin"
+    } else {
+        "/"
+    };
     ctx.insert("back_url", back);
     let rendered = req
         .rocket()
@@ -104,7 +111,11 @@ fn html_page(req: &Request<'_>, status: Status, message: &str) -> String {
 }
 
 fn plain_page(status: Status, message: &str) -> String {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
     format!(
         "<!doctype html><meta charset=utf-8><title>{}</title><h1>{}</h1><p>{}</p>",
         status.code,
@@ -124,7 +135,12 @@ fn message_or(req: &Request<'_>, default: &str) -> String {
 
 #[catch(400)]
 fn bad_request(req: &Request<'_>) -> ErrorPage {
-    render(req, Status::BadRequest, "bad_request", &message_or(req, "The request could not be read."))
+    render(
+        req,
+        Status::BadRequest,
+        "bad_request",
+        &message_or(req, "The request could not be read."),
+    )
 }
 
 /// Not logged in: pages go to the right login form and come back; the API answers 401.
@@ -138,7 +154,12 @@ fn unauthorized(req: &Request<'_>) -> Result<Redirect, ErrorPage> {
             rocket::http::RawStr::new(&next).percent_encode()
         )));
     }
-    Err(render(req, Status::Unauthorized, "unauthorized", &message_or(req, "Please log in first.")))
+    Err(render(
+        req,
+        Status::Unauthorized,
+        "unauthorized",
+        &message_or(req, "Please log in first."),
+    ))
 }
 
 #[catch(403)]
@@ -165,13 +186,21 @@ async fn not_found(req: &Request<'_>) -> ErrorPage {
         req,
         Status::NotFound,
         "not_found",
-        &message_or(req, "There is nothing at this address. It may have moved, or the link may be mistyped."),
+        &message_or(
+            req,
+            "There is nothing at this address. It may have moved, or the link may be mistyped.",
+        ),
     )
 }
 
 #[catch(413)]
 fn too_large(req: &Request<'_>) -> ErrorPage {
-    render(req, Status::PayloadTooLarge, "too_large", &message_or(req, "What was sent is larger than the shop accepts."))
+    render(
+        req,
+        Status::PayloadTooLarge,
+        "too_large",
+        &message_or(req, "What was sent is larger than the shop accepts."),
+    )
 }
 
 #[catch(422)]
@@ -180,14 +209,22 @@ fn unprocessable(req: &Request<'_>) -> ErrorPage {
         req,
         Status::UnprocessableEntity,
         "invalid",
-        &message_or(req, "Some of what was sent could not be read. Please check it and try again."),
+        &message_or(
+            req,
+            "Some of what was sent could not be read. Please check it and try again.",
+        ),
     )
 }
 
 #[catch(default)]
 fn default(status: Status, req: &Request<'_>) -> ErrorPage {
     if status.code >= 500 {
-        tracing::error!("{} {} failed with {}", req.method(), req.uri().path(), status.code);
+        tracing::error!(
+            "{} {} failed with {}",
+            req.method(),
+            req.uri().path(),
+            status.code
+        );
     }
     let msg = if status.code >= 500 {
         "Something went wrong on our side. It has been logged; please try again.".to_string()
@@ -198,5 +235,13 @@ fn default(status: Status, req: &Request<'_>) -> ErrorPage {
 }
 
 pub fn catchers() -> Vec<Catcher> {
-    catchers![bad_request, unauthorized, forbidden, not_found, too_large, unprocessable, default]
+    catchers![
+        bad_request,
+        unauthorized,
+        forbidden,
+        not_found,
+        too_large,
+        unprocessable,
+        default
+    ]
 }

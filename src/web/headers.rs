@@ -37,7 +37,11 @@ impl Fairing for SecurityHeaders {
         set(res, "X-Content-Type-Options", "nosniff");
         set(res, "Referrer-Policy", "same-origin");
         set(res, "Cross-Origin-Opener-Policy", "same-origin");
-        set(res, "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()");
+        set(
+            res,
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        );
         if !res.headers().contains("Cache-Control") {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }

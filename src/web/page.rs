@@ -21,7 +21,10 @@ impl<'r> FromRequest<'r> for Page {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let (Some(cache), Some(db)) = (req.rocket().state::<settings::Cache>(), req.rocket().state::<Db>()) else {
+        let (Some(cache), Some(db)) = (
+            req.rocket().state::<settings::Cache>(),
+            req.rocket().state::<Db>(),
+        ) else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
         let Ok(shop) = cache.shop(db).await else {
@@ -45,7 +48,10 @@ impl Page {
     /// The base context every template extends from.
     pub fn context(&self) -> tera::Context {
         let mut ctx = tera::Context::new();
-        ctx.insert("site", &json!({ "name": self.shop.name, "currency": self.shop.currency.code }));
+        ctx.insert(
+            "site",
+            &json!({ "name": self.shop.name, "currency": self.shop.currency.code }),
+        );
         ctx.insert("csrf", &self.csrf);
         if let Some((kind, message)) = &self.flash {
             ctx.insert("flash", &json!({ "kind": kind, "message": message }));

@@ -19,22 +19,43 @@ pub struct PageLink {
 
 /// `url_for(n)` builds the link to page n with every other parameter kept.
 pub fn build(page: u32, per_page: u32, total: u64, url_for: impl Fn(u32) -> String) -> Pagination {
-    let last = total.div_ceil(per_page.max(1) as u64).max(1).min(u32::MAX as u64) as u32;
+    let last = total
+        .div_ceil(per_page.max(1) as u64)
+        .max(1)
+        .min(u32::MAX as u64) as u32;
     let mut pages = Vec::new();
     let mut prev_shown = 0;
     for n in 1..=last {
         let near = n + 2 >= page && n <= page + 2;
         if n == 1 || n == last || near {
             if prev_shown != 0 && n > prev_shown + 1 {
-                pages.push(PageLink { label: "…".into(), url: String::new(), current: false, gap: true });
+                pages.push(PageLink {
+                    label: "…".into(),
+                    url: String::new(),
+                    current: false,
+                    gap: true,
+                });
             }
-            pages.push(PageLink { label: n.to_string(), url: url_for(n), current: n == page, gap: false });
+            pages.push(PageLink {
+                label: n.to_string(),
+                url: url_for(n),
+                current: n == page,
+                gap: false,
+            });
             prev_shown = n;
         }
     }
     Pagination {
-        prev_url: if page > 1 && page <= last { url_for(page - 1) } else { String::new() },
-        next_url: if page < last { url_for(page + 1) } else { String::new() },
+        prev_url: if page > 1 && page <= last {
+            url_for(page - 1)
+        } else {
+            String::new()
+        },
+        next_url: if page < last {
+            url_for(page + 1)
+        } else {
+            String::new()
+        },
         pages,
     }
 }

@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# Cornershop benchmark: build, fill a 10,000-product demo shop, then measure demo fill time,
+# cold start, HTTP throughput/latency of the storefront and API pages (wrk), memory and
+# binary size. Prints a Markdown report at the end (also written to $BENCH_OUT if set).
+#
+#   bash benches/bench.sh                      # everything, about 5 minutes after the build
+#   BENCH_OUT=report.md bash benches/bench.sh  # also keep the report
+#
+# Knobs (environment): BENCH_PRODUCTS (10000), BENCH_DURATION (10s), BENCH_THREADS (2),
+# BENCH_PORT (first free port from 18080), BENCH_SKIP_BUILD=1 (use the existing binary),
+# BENCH_BIN (benchmark another binary; implies no build).
+#
+# The server and wrk run on the same machine and share its cores, so the figures are a
+# floor for what a server with the cores to itself would do.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${BENCH_BIN:-$ROOT/target/release/cornershop}
+PRODUCTS=${BENCH_PRODUCTS:-10000}
+DURATION=${BENCH_DURATION:-10s}
+THREADS=${BENCH_THREADS:-2}
+COLD_RUNS=5
+
+# Targets (see docs/PERFORMANCE.md).
+TARGET_CATALOG_RPS=5000   # catalogue page, 64 connections
+TARGET_CATALOG_P99=50     # ms, catalogue page, 64 connections
+TARGET_PRODUCT_RPS=8000   # product page, 64 connections
+TARGET_COLD_MS=150
+TARGET_IDLE_RSS_MB=30
+TARGET_BINARY_MB=20
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cornershop-bench.XXXXXX")
+DATA="$WORK/data"
+SERVER_PID=""
+PORT=""
+BASE=""
+HTTP_ROWS=()   # Markdown rows of the wrk table
+OTHER_ROWS=()  # Markdown rows of the one-off figures
+PROBLEMS=()    # pages that did not answer 200, runs with errors
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Always leave the machine as we found it: no server left running, no temp dir left behind.
+cleanup() {
+    stop_server
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_ns() { date +%s%N; }
+
+# ---------------------------------------------------------------------------------------
+# Setup
+
+# apt-get is the only installer we rely on; it needs root (or sudo).
+apt_install() {
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    log "installing $* with apt-get"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+need_tools() {
+    local missing=()
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v curl >/dev/null || missing+=(curl)
+    if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+    command -v cargo >/dev/null || die "cargo is needed to build Cornershop (install Rust from rustup or your distribution)"
+}
+
+build() {
+    if [[ -n ${BENCH_BIN:-} || ${BENCH_SKIP_BUILD:-0} == 1 ]] && [[ -x $BIN ]]; then
+        log "using existing $BIN (no build)"
+        return
+    fi
+    log "building the release binary (LTO: this takes a while on few cores)"
+    (cd "$ROOT" && cargo build --release)
+    [[ -x $BIN ]] || die "no binary at $BIN after the build"
+}
+
+# A port nobody listens on; bash's /dev/tcp connect fails on a free one.
+free_port() {
+    local p=${BENCH_PORT:-18080}
+    while (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+    echo "$p"
+}
+
+fill_shop() {
+    log "filling a demo shop with $PRODUCTS products in $DATA"
+    local t0 t1
+    t0=$(now_ns)
+    "$BIN" demo --data-dir "$DATA" --products "$PRODUCTS" >"$WORK/demo.out"
+    t1=$(now_ns)
+    log "$(cat "$WORK/demo.out")"
+    DEMO_SECONDS=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", ns / 1e9 }')
+    log "demo fill took ${DEMO_SECONDS}s"
+}
+
+# ---------------------------------------------------------------------------------------
+# Server control
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+kb_to_mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# start_server LOG_LEVEL: LOG_LEVEL is a CORNERSHOP_LOG filter, or "default" for the
+# shipped default (info: one log line per request). Returns once the server has printed
+# its "is running at" line, which it does only after it is listening.
+start_server() {
+    local level=$1 out="$WORK/server.out" err="$WORK/server.err"
+    : >"$out"
+    if [[ $level == default ]]; then
+        env -u CORNERSHOP_LOG "$BIN" --data-dir "$DATA" --port "$PORT" --no-browser >"$out" 2>"$err" &
+    else
+        CORNERSHOP_LOG=$level "$BIN" --data-dir "$DATA" --port "$PORT" --no-browser >"$out" 2>"$err" &
+    fi
+    SERVER_PID=$!
+    local deadline=$((SECONDS + 30))
+    until grep -q 'is running at' "$out"; do
+        kill -0 "$SERVER_PID" 2>/dev/null || die "server exited during start: $(cat "$err")"
+        ((SECONDS < deadline)) || die "server did not say it was ready within 30 s: $(cat "$out" "$err")"
+        sleep 0.01
+    done
+    log "server $SERVER_PID ready (log level: $level): $(head -1 "$out" | sed 's/ — .*//')"
+}
+
+stop_server() {
+    [[ -n $SERVER_PID ]] || return 0
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# Milliseconds from exec to the first 200 from /health, best of COLD_RUNS. The poll is a
+# tight curl loop, so the figure includes up to one curl start-up (a few ms) of slack.
+cold_start() {
+    local best="" i t0 t1 ms code pid
+    for ((i = 1; i <= COLD_RUNS; i++)); do
+        t0=$(now_ns)
+        CORNERSHOP_LOG=warn "$BIN" --data-dir "$DATA" --port "$PORT" --no-browser >/dev/null 2>&1 &
+        pid=$!
+        SERVER_PID=$pid # so the exit trap stops it if we die mid-run
+        code=000
+        while [[ $code != 200 ]]; do
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$BASE/health" || true)
+            if [[ $code != 200 ]] && ! kill -0 "$pid" 2>/dev/null; then die "server exited during cold start"; fi
+            (($(now_ns) - t0 < 30000000000)) || die "no 200 from /health within 30 s"
+        done
+        t1=$(now_ns)
+        stop_server
+        ms=$(((t1 - t0) / 1000000))
+        log "cold start run $i: ${ms} ms"
+        if [[ -z $best ]] || ((ms < best)); then best=$ms; fi
+    done
+    COLD_MS=$best
+}
+
+# ---------------------------------------------------------------------------------------
+# Picking real URLs from the demo data (through the API, so no sqlite3 is needed)
+
+# Tolerant helpers (an empty answer, not an exit, when nothing matches): callers check.
+# sed -n 1p rather than head -1, so grep never dies of SIGPIPE under pipefail.
+api_get() { curl -sf "$BASE$1" || true; }
+first_slug() { { grep -o '"slug":"[^"]*"' || true; } | sed -n 1p | cut -d'"' -f4; }
+json_total() { { grep -o '"total":[0-9]*' || true; } | sed -n 1p | cut -d: -f2; }
+
+pick_urls() {
+    local product_slug category_slug word total in_stock last deep
+    # The first slug of each item list is the item's own (a product's category comes after it).
+    product_slug=$(api_get '/api/v1/products?per_page=1' | first_slug)
+    # The first category in tree order is a top-level one: its page covers its subcategories.
+    category_slug=$(api_get '/api/v1/categories' | first_slug)
+    [[ -n $product_slug && -n $category_slug ]] || die "could not read slugs from the API"
+    # A common word of the demo names, so the search has plenty of results to rank.
+    for word in mug blue linen candle; do
+        total=$(api_get "/api/v1/products?q=$word&per_page=1" | json_total)
+        if ((${total:-0} > 0)); then break; fi
+    done
+    # A deep page that exists: page 200 when there are enough in-stock products, else the last.
+    in_stock=$(api_get '/api/v1/products?in_stock=1&per_page=1' | json_total)
+    ((${in_stock:-0} > 0)) || die "the API reports no in-stock products"
+    last=$(((in_stock + 23) / 24))
+    deep=$((last < 200 ? last : 200))
+    log "product=$product_slug category=$category_slug search=$word ($total hits) deep page=$deep of $last"
+
+    # name|path, in report order
+    PAGES=(
+        "Catalogue home|/"
+        "Deep page, filtered + sorted|/?sort=price_asc&in_stock=1&page=$deep&per_page=24"
+        "Category page|/categories/$category_slug?sort=best_selling"
+        "Search|/search?q=$word"
+        "Product page|/products/$product_slug"
+        "API list|/api/v1/products?per_page=24&sort=price_desc"
+    )
+}
+
+# Every page must answer 200 before we load it; otherwise wrk would measure error pages.
+check_page() {
+    local path=$1 code
+    code=$(curl -s -o "$WORK/check.body" -w '%{http_code}' "$BASE$path" || true)
+    if [[ $code != 200 ]]; then
+        PROBLEMS+=("GET $BASE$path answered $code: $(head -c 300 "$WORK/check.body" | tr '\n' ' ')")
+        log "GET $path answered $code"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------------------------------
+# Load
+
+# wrk prints latencies as 812.00us, 1.23ms or 1.02s; the report uses milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.2f", n }'
+}
+
+# run_wrk NAME PATH CONNS LOG_LABEL [TARGET]: one wrk run, one table row. TARGET is
+# "catalog", "product" or empty.
+run_wrk() {
+    local name=$1 path=$2 conns=$3 label=$4 target=${5:-} out="$WORK/wrk.txt"
+    log "wrk -t$THREADS -c$conns -d$DURATION --latency $path ($label)"
+    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency "$BASE$path" >"$out" 2>&1 || true
+    local rps p50 p99 non2xx sockerr requests
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+    p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+    requests=$(awk '/requests in/ { print $1 }' "$out")
+    non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$out")
+    non2xx=${non2xx:-0}
+    # "Socket errors: connect 0, read 0, write 0, timeout 0" -> their sum.
+    sockerr=$(awk '/Socket errors/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")
+    sockerr=${sockerr:-0}
+    if [[ -z $rps ]]; then
+        PROBLEMS+=("wrk on $path produced no figures: $(tr '\n' ' ' <"$out")")
+        rps=0 p50=0 p99=0 requests=0
+    fi
+    local errors="ok"
+    if ((requests == 0)); then
+        errors="**NO RESPONSES**"
+        PROBLEMS+=("$name ($path, $conns conns, $label): no request completed in $DURATION")
+    elif ((non2xx > 0 || sockerr > 0)); then
+        errors="**ERRORS: $non2xx non-2xx, $sockerr socket**"
+        PROBLEMS+=("$name ($path, $conns conns, $label): $non2xx non-2xx/3xx responses and $sockerr socket errors out of $requests requests")
+    fi
+
+    local verdict="—"
+    case $target in
+        catalog) verdict=$(verdict_rps_p99 "$rps" "$p99" "$TARGET_CATALOG_RPS" "$TARGET_CATALOG_P99" "$errors") ;;
+        product) verdict=$(verdict_rps_p99 "$rps" "$p99" "$TARGET_PRODUCT_RPS" "" "$errors") ;;
+    esac
+    HTTP_ROWS+=("| $name | \`$path\` | $label | $conns | $(printf '%.0f' "$rps") | $p50 | $p99 | $requests | $errors | $verdict |")
+}
+
+# PASS only when throughput (and p99, when given) meet the target and the run had no errors.
+verdict_rps_p99() {
+    local rps=$1 p99=$2 want_rps=$3 want_p99=$4 errors=$5 what
+    what="≥ $want_rps req/s"
+    [[ -n $want_p99 ]] && what="$what, p99 < $want_p99 ms"
+    if [[ $errors == ok ]] && awk -v r="$rps" -v p="$p99" -v wr="$want_rps" -v wp="${want_p99:-1e18}" \
+        'BEGIN { exit !(r >= wr && p < wp) }'; then
+        echo "PASS ($what)"
+    else
+        echo "MISS ($what)"
+    fi
+}
+
+verdict_below() { awk -v v="$1" -v t="$2" 'BEGIN { print (v < t ? "PASS" : "MISS") }'; }
+
+load_pages() {
+    local entry name path conns target
+    for entry in "${PAGES[@]}"; do
+        name=${entry%%|*}
+        path=${entry#*|}
+        check_page "$path" || continue
+        # The targets are stated at 64 connections.
+        case $name in
+            "Catalogue home") target=catalog ;;
+            "Product page") target=product ;;
+            *) target="" ;;
+        esac
+        run_wrk "$name" "$path" 16 warn
+        run_wrk "$name" "$path" 64 warn "$target"
+    done
+}
+
+# ---------------------------------------------------------------------------------------
+# Report
+
+report() {
+    local bin_bytes bin_mb
+    bin_bytes=$(stat -c %s "$BIN")
+    bin_mb=$(awk -v b="$bin_bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
+    OTHER_ROWS+=(
+        "| Demo fill, $PRODUCTS products | ${DEMO_SECONDS} s | — | — |"
+        "| Cold start to first 200 on /health (best of $COLD_RUNS) | ${COLD_MS} ms | < $TARGET_COLD_MS ms | $(verdict_below "$COLD_MS" "$TARGET_COLD_MS") |"
+        "| Idle RSS after start (before load) | $(kb_to_mb "$IDLE_RSS_KB") MB | < $TARGET_IDLE_RSS_MB MB | $(verdict_below "$(kb_to_mb "$IDLE_RSS_KB")" "$TARGET_IDLE_RSS_MB") |"
+        "| RSS after the load (peak during it) | $(kb_to_mb "$LOADED_RSS_KB") MB ($(kb_to_mb "$PEAK_RSS_KB") MB) | — | — |"
+        "| Release binary size | $bin_bytes bytes ($bin_mb MB) | < $TARGET_BINARY_MB MB | $(verdict_below "$bin_mb" "$TARGET_BINARY_MB") |"
+    )
+    {
+        echo "## Cornershop benchmark"
+        echo
+        echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $PRODUCTS demo products."
+        echo "wrk -t$THREADS -d$DURATION --latency runs on the same machine as the server (they share the cores)."
+        echo
+        echo "| Page | URL | Log | Conns | Req/s | p50 ms | p99 ms | Requests | Errors | Target |"
+        echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+        printf '%s\n' "${HTTP_ROWS[@]}"
+        echo
+        echo "| Figure | Value | Target | Result |"
+        echo "| --- | --- | --- | --- |"
+        printf '%s\n' "${OTHER_ROWS[@]}"
+        if ((${#PROBLEMS[@]})); then
+            echo
+            echo "**Problems:**"
+            echo
+            printf -- '- %s\n' "${PROBLEMS[@]}"
+        fi
+    } >"$WORK/report.md"
+    echo
+    cat "$WORK/report.md"
+    if [[ -n ${BENCH_OUT:-} ]]; then
+        cp "$WORK/report.md" "$BENCH_OUT"
+        log "report written to $BENCH_OUT"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------
+
+main() {
+    need_tools
+    build
+    PORT=$(free_port)
+    BASE="http://127.0.0.1:$PORT"
+    fill_shop
+    cold_start
+
+    # Quiet server: the numbers the shop can do without writing a log line per request.
+    start_server warn
+    sleep 1 # let start-up work (reader pool, background tasks) settle before "idle"
+    IDLE_RSS_KB=$(rss_kb "$SERVER_PID")
+    pick_urls
+    load_pages
+    LOADED_RSS_KB=$(rss_kb "$SERVER_PID")
+    PEAK_RSS_KB=$(hwm_kb "$SERVER_PID")
+    stop_server
+
+    # Default log level (info, one line per request to stderr, here a file): the cost of
+    # request logging on the catalogue page.
+    start_server default
+    if check_page "/"; then
+        run_wrk "Catalogue home" "/" 16 "info (default)"
+        run_wrk "Catalogue home" "/" 64 "info (default)" catalog
+    fi
+    stop_server
+
+    report
+    # A run with errors must not look like a clean one to a caller or CI.
+    ((${#PROBLEMS[@]} == 0)) || { log "finished with problems (see the report)"; exit 2; }
+}
+
+main "$@"
