@@ -263,11 +263,12 @@ pub fn add_product(
     category: Option<i64>,
     status: &str,
 ) -> i64 {
-    let slug: String = name
+    let dashed: String = name
         .to_lowercase()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
+    let slug = dashed.trim_matches('-').to_string();
     let sku = format!("SKU-{}", slug.to_uppercase());
     app.sql(|c| {
         c.execute(
