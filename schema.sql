@@ -3,7 +3,7 @@
 -- Applied to a fresh database on first start, then `PRAGMA user_version` is set to the
 -- binary's schema version. Older databases are brought up by `migrations/NNN_*.sql`, and
 -- every migration also changes this file, so a fresh shop and an upgraded one end up equal
--- (tests/migrations.rs checks that).
+-- (see migrations/README.md).
 --
 -- Conventions: times are TEXT in UTC, ISO 8601 with a trailing Z; money is INTEGER minor
 -- units of the shop currency; booleans are INTEGER 0/1 with a CHECK.

@@ -60,6 +60,9 @@ pub fn open_data_dir(dir: &Path) -> Result<DataDir, String> {
     Ok(DataDir { db, secret })
 }
 
+/// Told the running Rocket and the set-up token (None once set-up is done).
+pub type OnReady = Box<dyn FnOnce(&Rocket<Orbit>, Option<String>) + Send + Sync>;
+
 /// How this start differs from a plain `serve`.
 #[derive(Default)]
 pub struct Options {
@@ -67,7 +70,7 @@ pub struct Options {
     /// Logins shown on the login page of a throw-away demo shop.
     pub demo_logins: Vec<(String, String, String)>,
     /// Called once the shop is listening (prints the URL, opens the browser, tells tests).
-    pub on_ready: Option<Box<dyn FnOnce(&Rocket<Orbit>, Option<String>) + Send + Sync>>,
+    pub on_ready: Option<OnReady>,
 }
 
 pub fn rocket_config(config: &Config) -> rocket::Config {

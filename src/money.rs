@@ -105,7 +105,7 @@ impl Currency {
             None => (t.as_str(), ""),
         };
         let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-        if !digits(whole) && !(whole.is_empty() && digits(frac)) {
+        if !(digits(whole) || whole.is_empty() && digits(frac)) {
             return Err(bad());
         }
         if !frac.is_empty() && !digits(frac) || frac.len() > self.exponent as usize {
@@ -133,7 +133,7 @@ fn group_thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

@@ -19,7 +19,7 @@ async fn list(
     db: &State<Db>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    let rows = db.read(|c| super::list(c)).await?;
+    let rows = db.read(super::list).await?;
     let mut ctx = nav::context(&page, &me.staff, "settings");
     let settings: Vec<_> = rows
         .iter()

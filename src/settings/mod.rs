@@ -142,7 +142,7 @@ impl Cache {
                 return Ok(shop.clone());
             }
         }
-        let shop = db.read(|c| Cache::load(c)).await?;
+        let shop = db.read(Cache::load).await?;
         *self.inner.write().unwrap_or_else(|p| p.into_inner()) =
             Some((Instant::now(), shop.clone()));
         Ok(shop)

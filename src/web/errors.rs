@@ -145,7 +145,7 @@ fn bad_request(req: &Request<'_>) -> ErrorPage {
 
 /// Not logged in: pages go to the right login form and come back; the API answers 401.
 #[catch(401)]
-fn unauthorized(req: &Request<'_>) -> Result<Redirect, ErrorPage> {
+fn unauthorized(req: &Request<'_>) -> Result<Redirect, Box<ErrorPage>> {
     let path = req.uri().path();
     if path.starts_with("/admin") {
         let next = req.uri().to_string();
@@ -154,12 +154,12 @@ fn unauthorized(req: &Request<'_>) -> Result<Redirect, ErrorPage> {
             rocket::http::RawStr::new(&next).percent_encode()
         )));
     }
-    Err(render(
+    Err(Box::new(render(
         req,
         Status::Unauthorized,
         "unauthorized",
         &message_or(req, "Please log in first."),
-    ))
+    )))
 }
 
 #[catch(403)]
