@@ -205,3 +205,38 @@ fn login_only_follows_back_office_paths() {
     );
     assert_eq!(res.header("location"), Some("/admin"));
 }
+
+fn login_cookie_behind_proxy(trusted: &str) -> String {
+    let app = TestApp::ready();
+    app.sql(|c| {
+        c.execute(
+            "INSERT INTO settings (key, value) VALUES ('security.trusted_proxies', ?1)",
+            [trusted],
+        )
+    });
+    let token = app.get("/admin/login").input_value("_csrf").unwrap();
+    let res = app.post_raw_with(
+        "/admin/login",
+        &[
+            ("email", "owner@shop.test"),
+            ("password", OWNER_PW),
+            ("_csrf", &token),
+        ],
+        &[("X-Forwarded-Proto", "https")],
+    );
+    assert_eq!(res.status, 303);
+    res.headers["set-cookie"]
+        .iter()
+        .find(|c| c.starts_with("cs_staff="))
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn cookies_are_secure_when_a_trusted_proxy_says_https() {
+    assert!(login_cookie_behind_proxy("127.0.0.1").contains("Secure"));
+    assert!(
+        !login_cookie_behind_proxy("").contains("Secure"),
+        "the header of an untrusted peer is ignored"
+    );
+}

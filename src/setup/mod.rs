@@ -23,7 +23,7 @@ use crate::money::Currency;
 use crate::secret::Secret;
 use crate::settings;
 use crate::staff::{guard::lifetime, store};
-use crate::web::client::ClientIp;
+use crate::web::client::{ClientIp, Https};
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
@@ -159,6 +159,7 @@ fn validate(f: &SetupForm) -> HashMap<&'static str, String> {
 async fn submit(
     form: CsrfForm<SetupForm>,
     ip: ClientIp,
+    https: Https,
     jar: &CookieJar<'_>,
     page: Page,
     db: &State<Db>,
@@ -225,8 +226,8 @@ async fn submit(
         .await?;
     setup.consume();
     cache.invalidate();
-    session::set_cookie(jar, Kind::Staff, token, false);
-    csrf::rotate(jar, secret);
+    session::set_cookie(jar, Kind::Staff, token, https.0);
+    csrf::rotate(jar, secret, https);
     let msg = if demo_count > 0 {
         format!("Your shop is ready, with {demo_count} demo products to try it out.")
     } else {

@@ -18,7 +18,7 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
 use crate::settings;
-use crate::web::client::ClientIp;
+use crate::web::client::{ClientIp, Https};
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
@@ -91,6 +91,7 @@ async fn login_form(
 async fn login(
     form: CsrfForm<LoginForm>,
     ip: ClientIp,
+    https: Https,
     jar: &CookieJar<'_>,
     page: Page,
     db: &State<Db>,
@@ -188,8 +189,8 @@ async fn login(
             Ok(token)
         })
         .await?;
-    session::set_cookie(jar, Kind::Staff, token, false);
-    csrf::rotate(jar, secret);
+    session::set_cookie(jar, Kind::Staff, token, https.0);
+    csrf::rotate(jar, secret, https);
     Ok(Ok(Redirect::to(next)))
 }
 
@@ -198,6 +199,7 @@ async fn logout(
     _form: CsrfForm<csrf::Csrf>,
     me: Option<StaffUser>,
     ip: ClientIp,
+    https: Https,
     jar: &CookieJar<'_>,
     db: &State<Db>,
     secret: &State<Secret>,
@@ -222,7 +224,7 @@ async fn logout(
         .await?;
     }
     session::remove_cookie(jar, Kind::Staff);
-    csrf::rotate(jar, secret);
+    csrf::rotate(jar, secret, https);
     Ok(flash_redirect(
         "/admin/login".into(),
         "success",

@@ -36,6 +36,49 @@ pub fn resolve(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpA
         .unwrap_or(peer)
 }
 
+async fn trusted_proxies(req: &Request<'_>) -> Vec<IpAddr> {
+    match (
+        req.rocket().state::<settings::Cache>(),
+        req.rocket().state::<Db>(),
+    ) {
+        (Some(cache), Some(db)) => cache
+            .shop(db)
+            .await
+            .map(|s| s.trusted_proxies)
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn peer(req: &Request<'_>) -> IpAddr {
+    req.remote()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// Whether the browser reached the shop over HTTPS, so cookies get `Secure`. Cornershop
+/// itself speaks plain HTTP; TLS ends at a proxy, whose `X-Forwarded-Proto` is believed
+/// only when it is a trusted proxy.
+#[derive(Debug, Clone, Copy)]
+pub struct Https(pub bool);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Https {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let forwarded = req
+            .headers()
+            .get_one("X-Forwarded-Proto")
+            .map(|p| p.trim().eq_ignore_ascii_case("https"));
+        let https = match forwarded {
+            Some(true) => trusted_proxies(req).await.contains(&peer(req)),
+            _ => false,
+        };
+        Outcome::Success(Https(https))
+    }
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for ClientIp {
     type Error = ();
@@ -43,23 +86,9 @@ impl<'r> FromRequest<'r> for ClientIp {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         let ip = req
             .local_cache_async(async {
-                let peer = req
-                    .remote()
-                    .map(|a| a.ip())
-                    .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-                let trusted = match (
-                    req.rocket().state::<settings::Cache>(),
-                    req.rocket().state::<Db>(),
-                ) {
-                    (Some(cache), Some(db)) => cache
-                        .shop(db)
-                        .await
-                        .map(|s| s.trusted_proxies)
-                        .unwrap_or_default(),
-                    _ => Vec::new(),
-                };
+                let trusted = trusted_proxies(req).await;
                 ClientIp(resolve(
-                    peer,
+                    peer(req),
                     req.headers().get_one("X-Forwarded-For"),
                     &trusted,
                 ))

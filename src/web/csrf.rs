@@ -15,7 +15,7 @@ use sha2::Sha256;
 
 use crate::audit::{self, AuditSink};
 use crate::secret::Secret;
-use crate::web::client::ClientIp;
+use crate::web::client::{ClientIp, Https};
 use crate::web::errors::FailMessage;
 
 pub const COOKIE: &str = "cs_csrf";
@@ -33,19 +33,20 @@ fn base64_url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn cookie(value: String) -> Cookie<'static> {
+fn cookie(value: String, secure: bool) -> Cookie<'static> {
     Cookie::build((COOKIE, value))
         .http_only(true)
         .same_site(SameSite::Lax)
+        .secure(secure)
         .path("/")
         .build()
 }
 
 /// Gives a fresh CSRF cookie (at login and logout) and returns its form token.
-pub fn rotate(jar: &CookieJar<'_>, secret: &Secret) -> String {
+pub fn rotate(jar: &CookieJar<'_>, secret: &Secret, https: Https) -> String {
     let value = crate::secret::random_token();
     let token = token_for(secret, &value);
-    jar.add(cookie(value));
+    jar.add(cookie(value, https.0));
     token
 }
 
@@ -61,9 +62,14 @@ impl<'r> FromRequest<'r> for CsrfToken {
             return Outcome::Error((Status::InternalServerError, ()));
         };
         let jar = req.cookies();
+        let https = req
+            .guard::<Https>()
+            .await
+            .succeeded()
+            .unwrap_or(Https(false));
         let token = req.local_cache(|| match jar.get(COOKIE) {
             Some(c) if c.value().len() >= 32 => token_for(secret, c.value()),
-            _ => rotate(jar, secret),
+            _ => rotate(jar, secret, https),
         });
         Outcome::Success(CsrfToken(token.clone()))
     }

@@ -180,6 +180,20 @@ impl TestApp {
         )
     }
 
+    /// Posts a form with extra request headers (no CSRF token added).
+    pub fn post_raw_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut req = self.agent.post(&format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        Self::collect(req.send_form(fields))
+    }
+
     /// Posts a form the way a browser would after showing `form_page`: with its CSRF token.
     pub fn post_form(&self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Res {
         let page = self.get(form_page);
