@@ -6,7 +6,7 @@ use rocket::{get, routes, State};
 use rusqlite::params;
 use serde_json::{json, Value};
 
-use crate::db::Db;
+use crate::db::{like_contains, Db};
 use crate::error::{AppError, AppResult};
 use crate::staff::perm::ReadAudit;
 use crate::staff::{nav, Can};
@@ -34,22 +34,14 @@ async fn list(
                 ))
             }
             "q" => q = v.trim().chars().take(200).collect(),
-            "page" => {
-                page_no = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=100_000).contains(n))
-                    .ok_or_else(|| {
-                        AppError::BadRequest("page must be a whole number from 1 to 100000".into())
-                    })?
-            }
+            "page" => page_no = pagination::parse_page(&v, 100_000)?,
             _ => {}
         }
     }
     let (o, t) = (outcome.clone(), q.clone());
     let (rows, total) = db
         .read(move |c| {
-            let like = format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let like = like_contains(&t);
             let filter = "(?1 = '' OR outcome = ?1) AND (?2 = '' OR action LIKE ?3 ESCAPE '\\' OR subsystem LIKE ?3 ESCAPE '\\'
                  OR actor_label LIKE ?3 ESCAPE '\\' OR ip LIKE ?3 ESCAPE '\\' OR details LIKE ?3 ESCAPE '\\')";
             let total: i64 = c.query_row(&format!("SELECT count(*) FROM audit_log WHERE {filter}"), params![o, t, like], |r| r.get(0))?;
@@ -83,16 +75,13 @@ async fn list(
     ctx.insert("filters", &json!({ "outcome": outcome, "q": q }));
     ctx.insert(
         "pagination",
-        &pagination::build(page_no, PER_PAGE, total, |n| {
-            query::url(
-                "/admin/audit",
-                &[
-                    ("outcome", outcome.clone()),
-                    ("q", q.clone()),
-                    ("page", if n > 1 { n.to_string() } else { String::new() }),
-                ],
-            )
-        }),
+        &pagination::for_list(
+            "/admin/audit",
+            &[("outcome", outcome), ("q", q)],
+            page_no,
+            PER_PAGE,
+            total,
+        ),
     );
     tpl.page("backoffice/audit.html.tera", &ctx)
 }

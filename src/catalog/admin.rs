@@ -3,11 +3,10 @@
 use rocket::http::uri::Origin;
 use rocket::response::content::RawHtml;
 use rocket::{get, routes, State};
-use rusqlite::params_from_iter;
-use rusqlite::types::Value as SqlValue;
+use rusqlite::params;
 use serde_json::{json, Value};
 
-use crate::db::Db;
+use crate::db::{like_contains, Db};
 use crate::error::{AppError, AppResult};
 use crate::staff::perm::ReadProducts;
 use crate::staff::{nav, Can};
@@ -33,6 +32,42 @@ struct Row {
     category: String,
 }
 
+/// Products matching a name/SKU search and a status ("" = any), newest change first.
+fn search(
+    c: &rusqlite::Connection,
+    q: &str,
+    status: &str,
+    page: u32,
+) -> AppResult<(Vec<Row>, u64)> {
+    const FILTER: &str = "(?1 = '' OR p.name LIKE ?2 ESCAPE '\\' OR p.sku LIKE ?2 ESCAPE '\\') AND (?3 = '' OR p.status = ?3)";
+    let like = like_contains(q);
+    let total: i64 = c.query_row(
+        &format!("SELECT count(*) FROM products p WHERE {FILTER}"),
+        params![q, like, status],
+        |r| r.get(0),
+    )?;
+    let mut stmt = c.prepare(&format!(
+        "SELECT p.name, p.slug, p.sku, p.price, p.stock, p.status, coalesce(c.name, '')
+         FROM products p LEFT JOIN categories c ON c.id = p.category_id
+         WHERE {FILTER} ORDER BY p.updated_at DESC, p.id DESC LIMIT ?4 OFFSET ?5"
+    ))?;
+    let offset = (page as i64 - 1) * PER_PAGE as i64;
+    let rows = stmt
+        .query_map(params![q, like, status, PER_PAGE, offset], |r| {
+            Ok(Row {
+                name: r.get(0)?,
+                slug: r.get(1)?,
+                sku: r.get(2)?,
+                price: r.get(3)?,
+                stock: r.get(4)?,
+                status: r.get(5)?,
+                category: r.get(6)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, total as u64))
+}
+
 #[get("/admin/products")]
 async fn list(
     uri: &Origin<'_>,
@@ -51,68 +86,12 @@ async fn list(
                     "status must be active, draft or archived".into(),
                 ))
             }
-            "page" => {
-                page_no = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=100_000).contains(n))
-                    .ok_or_else(|| {
-                        AppError::BadRequest("page must be a whole number from 1 to 100000".into())
-                    })?
-            }
+            "page" => page_no = pagination::parse_page(&v, 100_000)?,
             _ => {}
         }
     }
     let (fq, fs) = (q.clone(), status.clone());
-    let (rows, total) = db
-        .read(move |c| {
-            let mut cond = vec!["1 = 1"];
-            let mut args: Vec<SqlValue> = Vec::new();
-            if !fq.is_empty() {
-                cond.push("(p.name LIKE ?1 ESCAPE '\\' OR p.sku LIKE ?1 ESCAPE '\\')");
-                let esc = fq
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                args.push(SqlValue::Text(format!("%{esc}%")));
-            }
-            if !fs.is_empty() {
-                cond.push(if args.is_empty() {
-                    "p.status = ?1"
-                } else {
-                    "p.status = ?2"
-                });
-                args.push(SqlValue::Text(fs));
-            }
-            let w = cond.join(" AND ");
-            let total: i64 = c.query_row(
-                &format!("SELECT count(*) FROM products p WHERE {w}"),
-                params_from_iter(args.iter()),
-                |r| r.get(0),
-            )?;
-            let sql = format!(
-                "SELECT p.name, p.slug, p.sku, p.price, p.stock, p.status, coalesce(c.name, '')
-                 FROM products p LEFT JOIN categories c ON c.id = p.category_id
-                 WHERE {w} ORDER BY p.updated_at DESC, p.id DESC LIMIT {PER_PAGE} OFFSET {}",
-                (page_no as i64 - 1) * PER_PAGE as i64
-            );
-            let mut stmt = c.prepare(&sql)?;
-            let rows = stmt
-                .query_map(params_from_iter(args.iter()), |r| {
-                    Ok(Row {
-                        name: r.get(0)?,
-                        slug: r.get(1)?,
-                        sku: r.get(2)?,
-                        price: r.get(3)?,
-                        stock: r.get(4)?,
-                        status: r.get(5)?,
-                        category: r.get(6)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((rows, total as u64))
-        })
-        .await?;
+    let (rows, total) = db.read(move |c| search(c, &fq, &fs, page_no)).await?;
     let mut ctx = nav::context(&page, &me.staff, "products");
     let products: Vec<Value> = rows
         .iter()
@@ -132,30 +111,21 @@ async fn list(
         .collect();
     ctx.insert("status_options", &opts);
     let first = (page_no as u64 - 1) * PER_PAGE as u64;
-    ctx.insert(
-        "range_label",
-        &if total == 0 {
-            "No products".to_string()
-        } else {
-            format!(
-                "{}–{} of {total}",
-                (first + 1).min(total),
-                first + rows.len() as u64
-            )
-        },
-    );
+    let range = match total {
+        0 => "No products".to_string(),
+        _ if rows.is_empty() => format!("{total} products; this page is past the end"),
+        _ => format!("{}–{} of {total}", first + 1, first + rows.len() as u64),
+    };
+    ctx.insert("range_label", &range);
     ctx.insert(
         "pagination",
-        &pagination::build(page_no, PER_PAGE, total, |n| {
-            query::url(
-                "/admin/products",
-                &[
-                    ("q", q.clone()),
-                    ("status", status.clone()),
-                    ("page", if n > 1 { n.to_string() } else { String::new() }),
-                ],
-            )
-        }),
+        &pagination::for_list(
+            "/admin/products",
+            &[("q", q), ("status", status)],
+            page_no,
+            PER_PAGE,
+            total,
+        ),
     );
     tpl.page("backoffice/products.html.tera", &ctx)
 }

@@ -24,6 +24,16 @@ fn configure(c: &Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// A LIKE pattern matching `text` anywhere, with `%`, `_` and `\\` taken literally
+/// (use with `ESCAPE '\\'`).
+pub fn like_contains(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Inner>,
@@ -149,6 +159,11 @@ mod tests {
             .read_blocking(|c| Ok(c.query_row("SELECT count(*) FROM settings", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_contains("50%_off\\"), "%50\\%\\_off\\\\%");
     }
 
     #[test]

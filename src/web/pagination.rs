@@ -60,6 +60,36 @@ pub fn build(page: u32, per_page: u32, total: u64, url_for: impl Fn(u32) -> Stri
     }
 }
 
+/// Reads a `page` query value; the message names the allowed range.
+pub fn parse_page(value: &str, max: u32) -> Result<u32, crate::error::AppError> {
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| {
+            crate::error::AppError::BadRequest(format!(
+                "page must be a whole number from 1 to {max}"
+            ))
+        })
+}
+
+/// Pagination for a list at `path` whose other query parameters are `params`; page 1
+/// links carry no page number.
+pub fn for_list(
+    path: &str,
+    params: &[(&str, String)],
+    page: u32,
+    per_page: u32,
+    total: u64,
+) -> Pagination {
+    build(page, per_page, total, |n| {
+        let mut all = params.to_vec();
+        all.push(("page", if n > 1 { n.to_string() } else { String::new() }));
+        crate::web::query::url(path, &all)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
