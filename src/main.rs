@@ -103,16 +103,7 @@ enum SettingsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CORNERSHOP_LOG")
-                // Rocket's own records are noise next to our request log; keep its errors.
-                .unwrap_or_else(|_| {
-                    tracing_subscriber::EnvFilter::new("info,rocket=error,hyper=error")
-                }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
@@ -120,6 +111,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// One line per request and our own messages on stderr; `CORNERSHOP_LOG` sets the level
+/// (default `info`). Rocket's own records are noise next to ours, so they are kept to
+/// errors unless the filter names Rocket itself.
+fn init_logging() {
+    let spec = std::env::var("CORNERSHOP_LOG").unwrap_or_else(|_| "info".into());
+    let spec = if spec.contains("rocket") {
+        spec
+    } else {
+        format!("{spec},rocket=error,hyper=error")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&spec)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rocket=error,hyper=error"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn run(cli: Cli) -> Result<(), String> {
