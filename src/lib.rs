@@ -119,7 +119,7 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
         .manage(config)
         .manage(system::Started(Instant::now()))
         .manage(settings::Cache::default())
-        .manage(catalog::tree::TreeCache::default())
+        .manage(catalog::cache::CatalogCache::default())
         .manage(auth::ratelimit::RateLimiter::default())
         .manage(staff::auth::DemoLogins(opts.demo_logins))
         // An empty Shield replaces Rocket's default one, whose X-Frame-Options would win

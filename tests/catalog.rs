@@ -332,3 +332,24 @@ fn names_and_descriptions_are_escaped() {
     assert!(body.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(!body.contains("<img src=x"));
 }
+
+#[test]
+fn cached_pages_change_as_soon_as_the_shop_changes_a_product() {
+    let s = shop();
+    assert!(s.app.get("/").body.contains("Blue Mug"));
+    assert_eq!(s.app.get("/products/blue-mug").status, 200);
+    assert!(s.app.get("/api/v1/products").body.contains("Blue Mug"));
+    s.app
+        .db
+        .write_blocking(|tx| {
+            tx.execute(
+                "UPDATE products SET status = 'archived' WHERE name = 'Blue Mug'",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    assert!(!s.app.get("/").body.contains("Blue Mug"));
+    assert_eq!(s.app.get("/products/blue-mug").status, 404);
+    assert!(!s.app.get("/api/v1/products").body.contains("Blue Mug"));
+}

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::catalog::tree::TreeCache;
+use crate::catalog::cache::CatalogCache;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::web::page::Page;
@@ -130,10 +130,10 @@ fn docs_context(doc: &Value) -> (Vec<Value>, Vec<Value>) {
 async fn docs(
     page: Page,
     db: &State<Db>,
-    trees: &State<TreeCache>,
+    catalog: &State<CatalogCache>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    let tree = trees.get(db).await?;
+    let tree = catalog.tree(db).await?;
     let doc = serde_json::to_value(document()).unwrap_or_default();
     let (ops, schemas) = docs_context(&doc);
     let mut ctx = crate::catalog::shop::context(&page, &tree, &[], "");

@@ -7,10 +7,10 @@ use rocket::{get, routes, State};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::cache::{CatalogCache, ProductKey};
 use super::model::{media_url, ProductCard};
 use super::query::CatalogQuery;
-use super::store;
-use super::tree::{Tree, TreeCache};
+use super::tree::Tree;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::settings;
@@ -140,12 +140,12 @@ fn api_product(p: &ProductCard, tree: &Tree, currency: &str) -> ApiProduct {
 pub async fn list_products(
     uri: &Origin<'_>,
     db: &State<Db>,
-    trees: &State<TreeCache>,
+    catalog: &State<CatalogCache>,
     cache: &State<settings::Cache>,
 ) -> AppResult<Json<ProductPage>> {
     let shop = cache.shop(db).await?;
     let mut q = CatalogQuery::parse(&query::pairs(uri), None).map_err(AppError::BadRequest)?;
-    let tree = trees.get(db).await?;
+    let tree = catalog.tree(db).await?;
     let ids = match q.category.take() {
         Some(key) => {
             let cat = key
@@ -158,10 +158,8 @@ pub async fn list_products(
         }
         None => None,
     };
-    let lookup = q.clone();
-    let (items, total) = db
-        .read(move |c| store::list(c, &lookup, ids.as_deref()))
-        .await?;
+    let listing = catalog.list(db, &q, ids).await?;
+    let (items, total) = (&listing.items, listing.total);
     Ok(Json(ProductPage {
         items: items
             .iter()
@@ -184,27 +182,20 @@ pub async fn list_products(
 pub async fn get_product(
     key: &str,
     db: &State<Db>,
-    trees: &State<TreeCache>,
+    catalog: &State<CatalogCache>,
     cache: &State<settings::Cache>,
 ) -> AppResult<Json<ApiProductDetail>> {
     let shop = cache.shop(db).await?;
-    let tree = trees.get(db).await?;
-    let k = key.to_string();
-    let (detail, images) = db
-        .read(move |c| {
-            let d = match k.parse::<i64>() {
-                Ok(id) => store::product_by_id(c, id)?,
-                Err(_) => store::product_by_slug(c, &k)?,
-            };
-            let imgs = match &d {
-                Some(d) => store::images(c, d.card.id)?,
-                None => Vec::new(),
-            };
-            Ok((d, imgs))
-        })
-        .await?;
-    let d = detail
+    let tree = catalog.tree(db).await?;
+    let lookup = match key.parse::<i64>() {
+        Ok(id) => ProductKey::Id(id),
+        Err(_) => ProductKey::Slug(key.to_string()),
+    };
+    let view = catalog
+        .product(db, lookup)
+        .await?
         .ok_or_else(|| AppError::NotFound(format!("There is no product '{key}' in the shop.")))?;
+    let (d, images) = (&view.detail, &view.images);
     let path = d
         .card
         .category_id
@@ -217,7 +208,7 @@ pub async fn get_product(
         .unwrap_or_default();
     Ok(Json(ApiProductDetail {
         product: api_product(&d.card, &tree, shop.currency.code),
-        description: d.description,
+        description: d.description.clone(),
         images: images.iter().map(|i| media_url(&i.path)).collect(),
         category_path: path,
     }))
@@ -229,9 +220,9 @@ pub async fn get_product(
 #[get("/api/v1/categories")]
 pub async fn list_categories(
     db: &State<Db>,
-    trees: &State<TreeCache>,
+    catalog: &State<CatalogCache>,
 ) -> AppResult<Json<CategoryList>> {
-    let tree = trees.get(db).await?;
+    let tree = catalog.tree(db).await?;
     let mut items = Vec::new();
     for top in tree.children(None) {
         for id in tree.with_descendants(top.id) {

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod cache;
 pub mod model;
 pub mod query;
 pub mod shop;

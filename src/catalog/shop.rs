@@ -7,8 +7,10 @@ use serde_json::{json, Value};
 
 use super::model::{media_url, stock_status, ProductCard};
 use super::query::{CatalogQuery, Sort, PER_PAGE_CHOICES};
-use super::store;
-use super::tree::{Tree, TreeCache};
+use std::sync::Arc;
+
+use super::cache::{fill_holes, CatalogCache, ProductKey, CSRF_HOLE};
+use super::tree::Tree;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::web::page::Page;
@@ -51,6 +53,47 @@ pub fn card_json(page: &Page, tree: &Tree, p: &ProductCard) -> Value {
     })
 }
 
+/// The page cache key: what the page shows, plus the shop settings every page shows.
+/// None when the page carries something for this visitor only (a flash message).
+fn cache_key(page: &Page, what: &str) -> Option<String> {
+    page.flash
+        .is_none()
+        .then(|| format!("{what}|{}|{}", page.shop.name, page.shop.currency.code))
+}
+
+async fn cached(
+    page: &Page,
+    db: &Db,
+    catalog: &CatalogCache,
+    key: &Option<String>,
+) -> AppResult<Option<RawHtml<String>>> {
+    let Some(key) = key else { return Ok(None) };
+    Ok(catalog
+        .page(db, key)
+        .await?
+        .map(|html| RawHtml(fill_holes(&html, &page.csrf))))
+}
+
+/// Renders the page; keeps it for the next visitor when it has nothing personal, with the
+/// CSRF token left as a hole.
+fn finish(
+    page: &Page,
+    catalog: &CatalogCache,
+    tpl: &Templates,
+    name: &str,
+    mut ctx: tera::Context,
+    key: Option<String>,
+    revs: &[i64],
+) -> AppResult<RawHtml<String>> {
+    let Some(key) = key else {
+        return tpl.page(name, &ctx);
+    };
+    ctx.insert("csrf", CSRF_HOLE);
+    let html = Arc::new(tpl.render(name, &ctx)?);
+    catalog.store_page(key, revs, html.clone());
+    Ok(RawHtml(fill_holes(&html, &page.csrf)))
+}
+
 fn breadcrumbs(tree: &Tree, category: Option<i64>) -> Vec<Value> {
     let mut crumbs = vec![json!({ "name": "Home", "url": "/" })];
     if let Some(id) = category {
@@ -63,18 +106,22 @@ fn breadcrumbs(tree: &Tree, category: Option<i64>) -> Vec<Value> {
     crumbs
 }
 
-async fn catalog(
+async fn catalog_page(
     path: &str,
     category_slug: Option<&str>,
     uri: &Origin<'_>,
     page: Page,
     db: &Db,
-    trees: &TreeCache,
+    catalog: &CatalogCache,
     tpl: &Templates,
 ) -> AppResult<RawHtml<String>> {
     let mut q = CatalogQuery::parse(&query::pairs(uri), Some(page.shop.currency))
         .map_err(AppError::BadRequest)?;
-    let tree = trees.get(db).await?;
+    let key = cache_key(&page, &format!("{path}|{category_slug:?}|{q:?}"));
+    if let Some(html) = cached(&page, db, catalog, &key).await? {
+        return Ok(html);
+    }
+    let tree = catalog.tree(db).await?;
     let slug = category_slug.map(String::from).or(q.category.take());
     let category = match &slug {
         Some(s) => Some(tree.by_slug(s).ok_or_else(|| {
@@ -83,10 +130,8 @@ async fn catalog(
         None => None,
     };
     let ids = category.map(|c| tree.with_descendants(c.id));
-    let (lookup_q, lookup_ids) = (q.clone(), ids.clone());
-    let (items, total) = db
-        .read(move |c| store::list(c, &lookup_q, lookup_ids.as_deref()))
-        .await?;
+    let listing = catalog.list(db, &q, ids).await?;
+    let (items, total) = (&listing.items, listing.total);
 
     let base = match (category_slug, &slug) {
         (None, Some(s)) if path == "/" => format!("/categories/{s}"),
@@ -191,7 +236,15 @@ async fn catalog(
             query::url(&base, &q.link_params(Some(n)))
         }),
     );
-    tpl.page("storefront/catalog.html.tera", &ctx)
+    finish(
+        &page,
+        catalog,
+        tpl,
+        "storefront/catalog.html.tera",
+        ctx,
+        key,
+        &[tree.rev, listing.rev],
+    )
 }
 
 #[get("/")]
@@ -199,10 +252,10 @@ async fn home(
     uri: &Origin<'_>,
     page: Page,
     db: &State<Db>,
-    trees: &State<TreeCache>,
+    catalog: &State<CatalogCache>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    catalog("/", None, uri, page, db, trees, tpl).await
+    catalog_page("/", None, uri, page, db, catalog, tpl).await
 }
 
 #[get("/search")]
@@ -210,10 +263,10 @@ async fn search(
     uri: &Origin<'_>,
     page: Page,
     db: &State<Db>,
-    trees: &State<TreeCache>,
+    catalog: &State<CatalogCache>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    catalog("/search", None, uri, page, db, trees, tpl).await
+    catalog_page("/search", None, uri, page, db, catalog, tpl).await
 }
 
 #[get("/categories/<slug>")]
@@ -222,11 +275,11 @@ async fn category(
     uri: &Origin<'_>,
     page: Page,
     db: &State<Db>,
-    trees: &State<TreeCache>,
+    catalog: &State<CatalogCache>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
     let path = format!("/categories/{slug}");
-    catalog(&path, Some(slug), uri, page, db, trees, tpl).await
+    catalog_page(&path, Some(slug), uri, page, db, catalog, tpl).await
 }
 
 #[get("/products/<slug>?<image>")]
@@ -235,21 +288,19 @@ async fn product(
     image: Option<usize>,
     page: Page,
     db: &State<Db>,
-    trees: &State<TreeCache>,
+    catalog: &State<CatalogCache>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    let tree = trees.get(db).await?;
-    let key = slug.to_string();
-    let (detail, images) = db
-        .read(move |c| match store::product_by_slug(c, &key)? {
-            Some(d) => {
-                let imgs = store::images(c, d.card.id)?;
-                Ok((Some(d), imgs))
-            }
-            None => Ok((None, Vec::new())),
-        })
-        .await?;
-    let d = detail.ok_or_else(|| AppError::NotFound("This product is not in the shop (any more). It may have been renamed or taken off sale.".into()))?;
+    let key = cache_key(&page, &format!("product|{slug}|{image:?}"));
+    if let Some(html) = cached(&page, db, catalog, &key).await? {
+        return Ok(html);
+    }
+    let tree = catalog.tree(db).await?;
+    let view = catalog
+        .product(db, ProductKey::Slug(slug.to_string()))
+        .await?
+        .ok_or_else(|| AppError::NotFound("This product is not in the shop (any more). It may have been renamed or taken off sale.".into()))?;
+    let (d, images) = (&view.detail, &view.images);
     let p = &d.card;
     let active: Vec<i64> = p
         .category_id
@@ -300,7 +351,15 @@ async fn product(
         ctx.insert("main_image", &json!({ "url": media_url(&main.path), "alt": if main.alt.is_empty() { &p.name } else { &main.alt } }));
     }
     ctx.insert("images", &gallery);
-    tpl.page("storefront/product.html.tera", &ctx)
+    finish(
+        &page,
+        catalog,
+        tpl,
+        "storefront/product.html.tera",
+        ctx,
+        key,
+        &[tree.rev, view.rev],
+    )
 }
 
 pub fn routes() -> Vec<rocket::Route> {

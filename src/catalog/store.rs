@@ -68,7 +68,9 @@ pub fn list(
         let Some(expr) = search.clone() else {
             return Ok((Vec::new(), 0)); // only punctuation: nothing can match
         };
-        from = "FROM products_fts JOIN products p ON p.id = products_fts.rowid".into();
+        // CROSS JOIN keeps the full-text match first: left to itself the planner may walk
+        // every product and run a match for each, which is hundreds of times slower.
+        from = "FROM products_fts CROSS JOIN products p ON p.id = products_fts.rowid".into();
         cond.push("products_fts MATCH ?".into());
         args.push(Value::Text(expr));
     }

@@ -1,16 +1,13 @@
-//! The category tree with product counts (a category counts its subcategories' products),
-//! cached until the catalogue revision changes.
+//! The category tree with product counts (a category counts its subcategories' products).
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
 
 use super::model::Category;
-use super::store;
-use crate::db::Db;
-use crate::error::AppResult;
 
 #[derive(Debug)]
 pub struct Tree {
+    /// The catalogue revision the tree was read at.
+    pub rev: i64,
     pub nodes: Vec<Category>,
     /// Products in the category and all its descendants.
     pub total: HashMap<i64, i64>,
@@ -19,7 +16,7 @@ pub struct Tree {
 }
 
 impl Tree {
-    pub fn build(nodes: Vec<Category>) -> Tree {
+    pub fn build(rev: i64, nodes: Vec<Category>) -> Tree {
         let by_slug = nodes
             .iter()
             .enumerate()
@@ -39,6 +36,7 @@ impl Tree {
             }
         }
         Tree {
+            rev,
             nodes,
             total,
             by_slug,
@@ -90,39 +88,6 @@ impl Tree {
     }
 }
 
-#[derive(Default)]
-pub struct TreeCache {
-    current: RwLock<Option<(i64, Arc<Tree>)>>,
-}
-
-impl TreeCache {
-    pub async fn get(&self, db: &Db) -> AppResult<Arc<Tree>> {
-        let cached = self
-            .current
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let (rev, fresh) = db
-            .read(move |c| {
-                let rev = store::revision(c)?;
-                match cached {
-                    Some((r, tree)) if r == rev => Ok((rev, Ok(tree))),
-                    _ => Ok((rev, Err(store::categories(c)?))),
-                }
-            })
-            .await?;
-        match fresh {
-            Ok(tree) => Ok(tree),
-            Err(rows) => {
-                let tree = Arc::new(Tree::build(rows));
-                *self.current.write().unwrap_or_else(|p| p.into_inner()) =
-                    Some((rev, tree.clone()));
-                Ok(tree)
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,12 +105,15 @@ mod tests {
 
     #[test]
     fn a_category_counts_and_includes_its_subcategories() {
-        let t = Tree::build(vec![
-            cat(1, None, "kitchen", 1),
-            cat(2, Some(1), "mugs", 3),
-            cat(3, Some(1), "knives", 2),
-            cat(4, None, "garden", 5),
-        ]);
+        let t = Tree::build(
+            1,
+            vec![
+                cat(1, None, "kitchen", 1),
+                cat(2, Some(1), "mugs", 3),
+                cat(3, Some(1), "knives", 2),
+                cat(4, None, "garden", 5),
+            ],
+        );
         assert_eq!(t.count(1), 6);
         assert_eq!(t.count(2), 3);
         let mut ids = t.with_descendants(1);

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod migrate;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,6 +44,8 @@ struct Inner {
     readers: r2d2::Pool<SqliteConnectionManager>,
     writer: Mutex<Connection>,
     path: PathBuf,
+    /// Committed writes by this process; caches re-check the data when it moves.
+    commits: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -81,12 +84,18 @@ impl Db {
                 readers,
                 writer: Mutex::new(writer),
                 path: path.to_path_buf(),
+                commits: AtomicU64::new(0),
             }),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// How many write transactions this process has committed so far.
+    pub fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::Acquire)
     }
 
     /// Runs `f` with a read-only connection, off the async threads.
@@ -135,6 +144,7 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
+        self.inner.commits.fetch_add(1, Ordering::AcqRel);
         Ok(out)
     }
 }

@@ -1,0 +1,277 @@
+//! The catalogue as the shop reads it, cached: the category tree, listing pages and
+//! product pages. Everything cached belongs to one catalogue revision (the counter that
+//! schema.sql's triggers bump on every catalogue change). Each read takes the revision in
+//! the same snapshot as its data, so a result read before a change is never stored after
+//! it. The database is asked for the revision only when this process has committed a
+//! write since the last look, or once a second (changes made by other processes, such as
+//! the command line).
+//!
+//! Rendered storefront pages are cached here too, for the same revision. What differs per
+//! visitor is never cached: a page with a flash message is not stored, and the CSRF token
+//! is rendered as `CSRF_HOLE` and filled in for each response.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+
+use super::model::{Image, ProductCard, ProductDetail};
+use super::query::CatalogQuery;
+use super::store;
+use super::tree::Tree;
+use crate::db::Db;
+use crate::error::AppResult;
+
+const EXTERNAL_CHECK: Duration = Duration::from_secs(1);
+const MAX_LISTS: usize = 1024;
+const MAX_PRODUCTS: usize = 4096;
+const MAX_PAGES: usize = 1024;
+
+/// Stands in for the visitor's CSRF token in a cached page (base64url never contains it).
+pub const CSRF_HOLE: &str = "csrf-hole-5c0f1e";
+
+/// Cached values carry the revision they were read at.
+pub struct Listing {
+    pub rev: i64,
+    pub items: Vec<ProductCard>,
+    pub total: u64,
+}
+
+pub struct ProductView {
+    pub rev: i64,
+    pub detail: ProductDetail,
+    pub images: Vec<Image>,
+}
+
+#[derive(Clone, Debug)]
+pub enum ProductKey {
+    Slug(String),
+    Id(i64),
+}
+
+#[derive(Default)]
+struct State {
+    rev: i64,
+    seen_commits: u64,
+    checked: Option<Instant>,
+    tree: Option<Arc<Tree>>,
+    lists: HashMap<String, Arc<Listing>>,
+    /// Misses are cached too, so a flood of unknown slugs costs one read each at most once.
+    products: HashMap<String, Option<Arc<ProductView>>>,
+    pages: HashMap<String, Arc<String>>,
+}
+
+#[derive(Default)]
+pub struct CatalogCache {
+    state: Mutex<State>,
+}
+
+/// Runs `f` and reads the revision in one read transaction, i.e. one snapshot.
+fn snapshot<T>(c: &Connection, f: impl FnOnce(&Connection) -> AppResult<T>) -> AppResult<(i64, T)> {
+    c.execute_batch("BEGIN")?;
+    let out = store::revision(c).and_then(|rev| Ok((rev, f(c)?)));
+    // A read transaction has nothing to lose; end it whatever happened.
+    let end = c.execute_batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+    let out = out?;
+    end?;
+    Ok(out)
+}
+
+impl CatalogCache {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Brings the cache to the database's current revision when it may have moved.
+    async fn sync(&self, db: &Db) -> AppResult<()> {
+        let commits = db.commits();
+        {
+            let s = self.lock();
+            if s.seen_commits == commits && s.checked.is_some_and(|t| t.elapsed() < EXTERNAL_CHECK)
+            {
+                return Ok(());
+            }
+        }
+        let rev = db.read(store::revision).await?;
+        let mut s = self.lock();
+        if rev != s.rev {
+            s.tree = None;
+            s.lists.clear();
+            s.products.clear();
+            s.pages.clear();
+            s.rev = rev;
+        }
+        s.seen_commits = commits;
+        s.checked = Some(Instant::now());
+        Ok(())
+    }
+
+    pub async fn tree(&self, db: &Db) -> AppResult<Arc<Tree>> {
+        self.sync(db).await?;
+        if let Some(t) = self.lock().tree.clone() {
+            return Ok(t);
+        }
+        let (rev, rows) = db.read(|c| snapshot(c, store::categories)).await?;
+        let tree = Arc::new(Tree::build(rev, rows));
+        let mut s = self.lock();
+        if s.rev == rev {
+            s.tree = Some(tree.clone());
+        }
+        Ok(tree)
+    }
+
+    /// One page of products; `category_ids` already includes the subcategories.
+    pub async fn list(
+        &self,
+        db: &Db,
+        q: &CatalogQuery,
+        category_ids: Option<Vec<i64>>,
+    ) -> AppResult<Arc<Listing>> {
+        self.sync(db).await?;
+        let key = format!("{q:?}|{category_ids:?}");
+        if let Some(hit) = self.lock().lists.get(&key) {
+            return Ok(hit.clone());
+        }
+        let q = q.clone();
+        let (rev, (items, total)) = db
+            .read(move |c| snapshot(c, |c| store::list(c, &q, category_ids.as_deref())))
+            .await?;
+        let listing = Arc::new(Listing { rev, items, total });
+        let mut s = self.lock();
+        if s.rev == rev {
+            if s.lists.len() >= MAX_LISTS {
+                s.lists.clear();
+            }
+            s.lists.insert(key, listing.clone());
+        }
+        Ok(listing)
+    }
+
+    /// An active product with its ready images, or None.
+    pub async fn product(&self, db: &Db, key: ProductKey) -> AppResult<Option<Arc<ProductView>>> {
+        self.sync(db).await?;
+        let cache_key = format!("{key:?}");
+        if let Some(hit) = self.lock().products.get(&cache_key) {
+            return Ok(hit.clone());
+        }
+        let (rev, view) = db
+            .read(move |c| {
+                snapshot(c, |c| {
+                    let detail = match &key {
+                        ProductKey::Slug(s) => store::product_by_slug(c, s)?,
+                        ProductKey::Id(id) => store::product_by_id(c, *id)?,
+                    };
+                    match detail {
+                        Some(detail) => {
+                            let images = store::images(c, detail.card.id)?;
+                            Ok(Some(ProductView {
+                                rev: 0,
+                                detail,
+                                images,
+                            }))
+                        }
+                        None => Ok(None),
+                    }
+                })
+            })
+            .await?;
+        let view = view.map(|v| Arc::new(ProductView { rev, ..v }));
+        let mut s = self.lock();
+        if s.rev == rev {
+            if s.products.len() >= MAX_PRODUCTS {
+                s.products.clear();
+            }
+            s.products.insert(cache_key, view.clone());
+        }
+        Ok(view)
+    }
+}
+
+impl CatalogCache {
+    /// A rendered page for `key`, if one was stored for the current revision.
+    pub async fn page(&self, db: &Db, key: &str) -> AppResult<Option<Arc<String>>> {
+        self.sync(db).await?;
+        Ok(self.lock().pages.get(key).cloned())
+    }
+
+    /// Keeps a rendered page, if every piece of data it shows (read at `revs`) is current.
+    pub fn store_page(&self, key: String, revs: &[i64], html: Arc<String>) {
+        let mut s = self.lock();
+        if revs.iter().all(|&r| r == s.rev) {
+            if s.pages.len() >= MAX_PAGES {
+                s.pages.clear();
+            }
+            s.pages.insert(key, html);
+        }
+    }
+}
+
+/// Fills the visitor's CSRF token into a page rendered with `CSRF_HOLE`.
+pub fn fill_holes(html: &str, csrf: &str) -> String {
+    html.replace(CSRF_HOLE, csrf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shop() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("shop.db")).unwrap();
+        db.write_blocking(|tx| {
+            tx.execute_batch(
+                "INSERT INTO categories (id, slug, name) VALUES (1, 'mugs', 'Mugs');
+                 INSERT INTO products (slug, sku, name, price, stock, category_id, status)
+                 VALUES ('blue-mug', 'M1', 'Blue Mug', 1200, 3, 1, 'active');",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        (dir, db)
+    }
+
+    #[rocket::async_test]
+    async fn a_change_made_here_shows_at_once() {
+        let (_dir, db) = shop();
+        let cache = CatalogCache::default();
+        let q = CatalogQuery::default();
+        assert_eq!(cache.list(&db, &q, None).await.unwrap().total, 1);
+        assert!(cache
+            .product(&db, ProductKey::Slug("blue-mug".into()))
+            .await
+            .unwrap()
+            .is_some());
+        db.write_blocking(|tx| {
+            tx.execute(
+                "UPDATE products SET status = 'draft' WHERE slug = 'blue-mug'",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(cache.list(&db, &q, None).await.unwrap().total, 0);
+        assert!(cache
+            .product(&db, ProductKey::Slug("blue-mug".into()))
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    #[rocket::async_test]
+    async fn a_write_elsewhere_keeps_the_cache_when_the_catalogue_did_not_change() {
+        let (_dir, db) = shop();
+        let cache = CatalogCache::default();
+        let first = cache.tree(&db).await.unwrap();
+        db.write_blocking(|tx| {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES ('shop.name', 'X')",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let second = cache.tree(&db).await.unwrap();
+        assert!(Arc::ptr_eq(&first, &second), "the same tree is reused");
+    }
+}
