@@ -103,10 +103,11 @@ enum SettingsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    let _log = init_logging();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
+            drop(_log); // flush pending log lines before the error line
             eprintln!("cornershop: {msg}");
             ExitCode::FAILURE
         }
@@ -115,8 +116,9 @@ fn main() -> ExitCode {
 
 /// One line per request and our own messages on stderr; `CORNERSHOP_LOG` sets the level
 /// (default `info`). Rocket's own records are noise next to ours, so they are kept to
-/// errors unless the filter names Rocket itself.
-fn init_logging() {
+/// errors unless the filter names Rocket itself. Lines are written by a background thread
+/// so a slow terminal or journal never holds up a request; colours only on a terminal.
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     let spec = std::env::var("CORNERSHOP_LOG").unwrap_or_else(|_| "info".into());
     let spec = if spec.contains("rocket") {
         spec
@@ -125,10 +127,13 @@ fn init_logging() {
     };
     let filter = tracing_subscriber::EnvFilter::try_new(&spec)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rocket=error,hyper=error"));
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(writer)
         .init();
+    guard
 }
 
 fn run(cli: Cli) -> Result<(), String> {
