@@ -353,3 +353,27 @@ fn cached_pages_change_as_soon_as_the_shop_changes_a_product() {
     assert_eq!(s.app.get("/products/blue-mug").status, 404);
     assert!(!s.app.get("/api/v1/products").body.contains("Blue Mug"));
 }
+
+#[test]
+fn a_category_given_as_a_parameter_stays_in_every_link_and_form() {
+    let s = shop();
+    let res = s
+        .app
+        .get("/search?q=mug&category=mugs&per_page=1&sort=price_asc");
+    assert_eq!(names(&res.body), ["Red Mug"]);
+    assert!(
+        res.body.contains(
+            "href=\"/search?q=mug&amp;category=mugs&amp;sort=price_asc&amp;per_page=1&amp;page=2\""
+        ),
+        "next page keeps the category"
+    );
+    assert!(
+        res.body
+            .contains("<input type=\"hidden\" name=\"category\" value=\"mugs\">"),
+        "the filter form keeps it"
+    );
+    let second = s
+        .app
+        .get("/search?q=mug&category=mugs&per_page=1&sort=price_asc&page=2");
+    assert_eq!(names(&second.body), ["Blue Mug"]);
+}

@@ -175,9 +175,11 @@ impl CatalogQuery {
         }
     }
 
-    /// Canonical link parameters (category excluded: it is in the path), page optional.
+    /// Canonical link parameters, page optional. `category` is here only when it came as
+    /// a parameter; on a category's own page it is in the path.
     pub fn link_params(&self, page: Option<u32>) -> Vec<(&'static str, String)> {
         let mut p = vec![("q", self.q.clone())];
+        p.push(("category", self.category.clone().unwrap_or_default()));
         p.push((
             "min_price",
             self.min_price.map(|v| v.to_string()).unwrap_or_default(),

@@ -115,14 +115,14 @@ async fn catalog_page(
     catalog: &CatalogCache,
     tpl: &Templates,
 ) -> AppResult<RawHtml<String>> {
-    let mut q = CatalogQuery::parse(&query::pairs(uri), Some(page.shop.currency))
+    let q = CatalogQuery::parse(&query::pairs(uri), Some(page.shop.currency))
         .map_err(AppError::BadRequest)?;
     let key = cache_key(&page, &format!("{path}|{category_slug:?}|{q:?}"));
     if let Some(html) = cached(&page, db, catalog, &key).await? {
         return Ok(html);
     }
     let tree = catalog.tree(db).await?;
-    let slug = category_slug.map(String::from).or(q.category.take());
+    let slug = category_slug.map(String::from).or(q.category.clone());
     let category = match &slug {
         Some(s) => Some(tree.by_slug(s).ok_or_else(|| {
             AppError::NotFound(format!("There is no category '{s}' in this shop."))
@@ -133,10 +133,7 @@ async fn catalog_page(
     let listing = catalog.list(db, &q, ids).await?;
     let (items, total) = (&listing.items, listing.total);
 
-    let base = match (category_slug, &slug) {
-        (None, Some(s)) if path == "/" => format!("/categories/{s}"),
-        _ => path.to_string(),
-    };
+    let base = path.to_string();
     let active: Vec<i64> = category
         .map(|c| tree.path(c.id).iter().map(|x| x.id).collect())
         .unwrap_or_default();
@@ -203,6 +200,7 @@ async fn catalog_page(
         &json!({
             "action": base,
             "q": q.q,
+            "category": q.category.clone().unwrap_or_default(),
             "min": q.min_price.map(|v| cur.to_major(v)).unwrap_or_default(),
             "max": q.max_price.map(|v| cur.to_major(v)).unwrap_or_default(),
             "in_stock": q.in_stock,
@@ -224,11 +222,13 @@ async fn catalog_page(
     ctx.insert("sidebar_categories", &nav(&tree, &active));
     ctx.insert(
         "clear_url",
-        &if q.q.is_empty() {
-            base.clone()
-        } else {
-            query::url(&base, &[("q", q.q.clone())])
-        },
+        &query::url(
+            &base,
+            &[
+                ("q", q.q.clone()),
+                ("category", q.category.clone().unwrap_or_default()),
+            ],
+        ),
     );
     ctx.insert(
         "pagination",
