@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Cornershop benchmark: build, fill a 10,000-product demo shop, then measure demo fill time,
-# cold start, HTTP throughput/latency of the storefront and API pages (wrk), memory and
-# binary size. Prints a Markdown report at the end (also written to $BENCH_OUT if set).
+# cold start, HTTP throughput/latency of the storefront and API pages (wrk) with the server's
+# CPU time per request, a cache-miss mix, memory and binary size. Prints a Markdown report at
+# the end (also written to $BENCH_OUT if set); exits 2 if a page or a run had errors.
 #
-#   bash benches/bench.sh                      # everything, about 5 minutes after the build
+#   bash benches/bench.sh                      # everything, about 4 minutes after the build
 #   BENCH_OUT=report.md bash benches/bench.sh  # also keep the report
 #
 # Knobs (environment): BENCH_PRODUCTS (10000), BENCH_DURATION (10s), BENCH_THREADS (2),
@@ -186,6 +187,9 @@ pick_urls() {
     deep=$((last < 200 ? last : 200))
     log "product=$product_slug category=$category_slug search=$word ($total hits) deep page=$deep of $last"
 
+    # For the cache-miss run: pages 1..MISS_PAGES of the catalogue in five sorts.
+    MISS_PAGES=$((last < 250 ? last : 250))
+
     # name|path, in report order
     PAGES=(
         "Catalogue home|/"
@@ -195,6 +199,29 @@ pick_urls() {
         "Product page|/products/$product_slug"
         "API list|/api/v1/products?per_page=24&sort=price_desc"
     )
+}
+
+# The shop caches rendered catalogue pages per catalogue revision (at most 1,024 of
+# them), so hammering one URL measures cache hits. This wrk script walks a cycle of
+# MISS_PAGES x 5 sorts distinct pages (more than the cache holds) with each thread on its
+# own stride, so nearly every request renders its page from scratch, as for a crawler.
+write_miss_script() {
+    cat >"$WORK/miss.lua" <<LUA
+local sorts = { "newest", "price_asc", "price_desc", "name", "best_selling" }
+local pages = $MISS_PAGES
+local threads = 0
+function setup(thread)
+    threads = threads + 1
+    thread:set("tid", threads)
+    thread:set("nthreads", $THREADS)
+end
+function init(args) n = tid - 1 end
+function request()
+    local i = n % (pages * #sorts)
+    n = n + nthreads
+    return wrk.format(nil, "/?sort=" .. sorts[i % #sorts + 1] .. "&page=" .. (math.floor(i / #sorts) + 1))
+end
+LUA
 }
 
 # Every page must answer 200 before we load it; otherwise wrk would measure error pages.
@@ -219,13 +246,22 @@ to_ms() {
         printf "%.2f", n }'
 }
 
-# run_wrk NAME PATH CONNS LOG_LABEL [TARGET]: one wrk run, one table row. TARGET is
-# "catalog", "product" or empty.
+# CPU time (user + system, in clock ticks) the server has used so far. Fields 14 and 15 of
+# /proc/PID/stat, counted after the ") " that ends the command name.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
+# run_wrk NAME PATH CONNS LOG_LABEL [TARGET] [LUA]: one wrk run, one table row. TARGET is
+# "catalog", "product" or empty; LUA a wrk script that picks each request's path.
 run_wrk() {
-    local name=$1 path=$2 conns=$3 label=$4 target=${5:-} out="$WORK/wrk.txt"
-    log "wrk -t$THREADS -c$conns -d$DURATION --latency $path ($label)"
-    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency "$BASE$path" >"$out" 2>&1 || true
-    local rps p50 p99 non2xx sockerr requests
+    local name=$1 path=$2 conns=$3 label=$4 target=${5:-} lua=${6:-} out="$WORK/wrk.txt"
+    local script=() url="$BASE$path"
+    if [[ -n $lua ]]; then script=(-s "$lua"); url="$BASE/"; fi
+    log "wrk -t$THREADS -c$conns -d$DURATION --latency ${script[*]} $path ($label)"
+    local ticks0 ticks1
+    ticks0=$(cpu_ticks "$SERVER_PID")
+    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency "${script[@]}" "$url" >"$out" 2>&1 || true
+    ticks1=$(cpu_ticks "$SERVER_PID")
+    local rps p50 p99 non2xx sockerr requests cpu_us
     rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
     p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
     p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
@@ -239,6 +275,10 @@ run_wrk() {
         PROBLEMS+=("wrk on $path produced no figures: $(tr '\n' ' ' <"$out")")
         rps=0 p50=0 p99=0 requests=0
     fi
+    # Server CPU per request: unlike req/s it hardly moves when other work shares the
+    # machine, so it is the figure to compare between runs.
+    cpu_us=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="$requests" \
+        'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n; else print "—" }')
     local errors="ok"
     if ((requests == 0)); then
         errors="**NO RESPONSES**"
@@ -253,7 +293,7 @@ run_wrk() {
         catalog) verdict=$(verdict_rps_p99 "$rps" "$p99" "$TARGET_CATALOG_RPS" "$TARGET_CATALOG_P99" "$errors") ;;
         product) verdict=$(verdict_rps_p99 "$rps" "$p99" "$TARGET_PRODUCT_RPS" "" "$errors") ;;
     esac
-    HTTP_ROWS+=("| $name | \`$path\` | $label | $conns | $(printf '%.0f' "$rps") | $p50 | $p99 | $requests | $errors | $verdict |")
+    HTTP_ROWS+=("| $name | \`$path\` | $label | $conns | $(printf '%.0f' "$rps") | $p50 | $p99 | $cpu_us | $requests | $errors | $verdict |")
 }
 
 # PASS only when throughput (and p99, when given) meet the target and the run had no errors.
@@ -286,6 +326,12 @@ load_pages() {
         run_wrk "$name" "$path" 16 warn
         run_wrk "$name" "$path" 64 warn "$target"
     done
+    write_miss_script
+    check_page "/?sort=best_selling&page=$MISS_PAGES" || return 0
+    # A cycle the cache can hold would turn into hits after one lap: say so in the row.
+    local cycle=$((MISS_PAGES * 5)) name="Catalogue, cache misses"
+    ((cycle > 1024)) || name="Catalogue, mixed pages (cycle of $cycle fits the cache: mostly hits)"
+    run_wrk "$name" "/?sort={5 sorts}&page={1..$MISS_PAGES}" 64 warn "" "$WORK/miss.lua"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -306,10 +352,11 @@ report() {
         echo "## Cornershop benchmark"
         echo
         echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $PRODUCTS demo products."
+        echo "Commit $COMMIT. Load average before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)."
         echo "wrk -t$THREADS -d$DURATION --latency runs on the same machine as the server (they share the cores)."
         echo
-        echo "| Page | URL | Log | Conns | Req/s | p50 ms | p99 ms | Requests | Errors | Target |"
-        echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+        echo "| Page | URL | Log | Conns | Req/s | p50 ms | p99 ms | Server CPU µs/req | Requests | Errors | Target |"
+        echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
         printf '%s\n' "${HTTP_ROWS[@]}"
         echo
         echo "| Figure | Value | Target | Result |"
@@ -335,6 +382,14 @@ report() {
 main() {
     need_tools
     build
+    CLK_TCK=$(getconf CLK_TCK)
+    COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    # Only changes to what goes into the binary count (not to this script or the docs).
+    if ! git -C "$ROOT" diff --quiet HEAD -- src templates assets migrations schema.sql Cargo.toml Cargo.lock 2>/dev/null; then
+        COMMIT="$COMMIT (with uncommitted changes)"
+    fi
+    # Other work on the machine lowers req/s; the report shows how busy it was.
+    LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
     PORT=$(free_port)
     BASE="http://127.0.0.1:$PORT"
     fill_shop
