@@ -225,14 +225,16 @@ CREATE TABLE products (
     created_at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     updated_at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
--- One index per sort order of the shop. Each also carries price and stock, so the shop's
--- filters are checked inside the index and only the rows shown are read from the table;
--- products_category also serves the counts, index-only.
+-- One index per sort order of the shop, in exactly the order of its ORDER BY (ending in
+-- the id), so a page is read off the index without sorting; each also carries price and
+-- stock, so the shop's filters are checked inside the index and only the rows shown are
+-- read from the table. products_category also serves the counts, index-only.
+-- (src/catalog/store.rs tests that no sort needs a temporary B-tree.)
 CREATE INDEX products_category ON products (status, category_id, price, stock);
 CREATE INDEX products_newest ON products (status, created_at DESC, id DESC, price, stock);
-CREATE INDEX products_price ON products (status, price, stock);
-CREATE INDEX products_name ON products (status, name COLLATE NOCASE, price, stock);
-CREATE INDEX products_best ON products (status, sold_count DESC, price, stock);
+CREATE INDEX products_price ON products (status, price, id, stock);
+CREATE INDEX products_name ON products (status, name COLLATE NOCASE, id, price, stock);
+CREATE INDEX products_best ON products (status, sold_count DESC, id, price, stock);
 
 CREATE TRIGGER products_touch AFTER UPDATE ON products FOR EACH ROW
 WHEN NEW.updated_at = OLD.updated_at

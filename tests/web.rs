@@ -206,3 +206,18 @@ fn an_oversized_form_is_refused() {
     );
     assert_eq!(res.status, 413);
 }
+
+#[test]
+fn the_favicon_and_robots_txt_are_served_not_audited_as_missing() {
+    let app = TestApp::new();
+    let icon = app.get("/favicon.ico");
+    assert_eq!(icon.status, 200);
+    assert_eq!(icon.header("content-type"), Some("image/svg+xml"));
+    let robots = app.get("/robots.txt");
+    assert!(robots.body.contains("Disallow: /admin"));
+    app.flush_audit();
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE action = 'http.not_found'"),
+        0
+    );
+}

@@ -57,6 +57,8 @@ struct State {
     checked: Option<Instant>,
     tree: Option<Arc<Tree>>,
     lists: HashMap<String, Arc<Listing>>,
+    /// Totals per filter (search, category, price, stock), whatever the sort and page.
+    totals: HashMap<String, u64>,
     /// Misses are cached too, so a flood of unknown slugs costs one read each at most once.
     products: HashMap<String, Option<Arc<ProductView>>>,
     pages: HashMap<String, Arc<String>>,
@@ -98,6 +100,7 @@ impl CatalogCache {
         if rev != s.rev {
             s.tree = None;
             s.lists.clear();
+            s.totals.clear();
             s.products.clear();
             s.pages.clear();
             s.rev = rev;
@@ -121,7 +124,9 @@ impl CatalogCache {
         Ok(tree)
     }
 
-    /// One page of products; `category_ids` already includes the subcategories.
+    /// One page of products; `category_ids` already includes the subcategories. The total
+    /// is kept per filter (sort and page do not change it), since counting is most of the
+    /// work of an uncached page.
     pub async fn list(
         &self,
         db: &Db,
@@ -130,12 +135,35 @@ impl CatalogCache {
     ) -> AppResult<Arc<Listing>> {
         self.sync(db).await?;
         let key = format!("{q:?}|{category_ids:?}");
-        if let Some(hit) = self.lock().lists.get(&key) {
-            return Ok(hit.clone());
-        }
+        let filter_key = format!(
+            "{:?}|{:?}|{:?}|{:?}|{}",
+            q.q, category_ids, q.min_price, q.max_price, q.in_stock
+        );
+        let known_total = {
+            let s = self.lock();
+            if let Some(hit) = s.lists.get(&key) {
+                return Ok(hit.clone());
+            }
+            s.totals.get(&filter_key).copied()
+        };
         let q = q.clone();
         let (rev, (items, total)) = db
-            .read(move |c| snapshot(c, |c| store::list(c, &q, category_ids.as_deref())))
+            .read(move |c| {
+                snapshot(c, |c| {
+                    let ids = category_ids.as_deref();
+                    let total = match known_total {
+                        Some(t) => t,
+                        None => store::count(c, &q, ids)?,
+                    };
+                    // Past the end there is nothing to read.
+                    let items = if q.offset() as u64 >= total {
+                        Vec::new()
+                    } else {
+                        store::page(c, &q, ids)?
+                    };
+                    Ok((items, total))
+                })
+            })
             .await?;
         let listing = Arc::new(Listing { rev, items, total });
         let mut s = self.lock();
@@ -143,7 +171,11 @@ impl CatalogCache {
             if s.lists.len() >= MAX_LISTS {
                 s.lists.clear();
             }
+            if s.totals.len() >= MAX_LISTS {
+                s.totals.clear();
+            }
             s.lists.insert(key, listing.clone());
+            s.totals.insert(filter_key, total);
         }
         Ok(listing)
     }
@@ -207,9 +239,14 @@ impl CatalogCache {
     }
 }
 
-/// Fills the visitor's CSRF token into a page rendered with `CSRF_HOLE`.
+/// Fills the visitor's CSRF token into a page rendered with `CSRF_HOLE`; a page without a
+/// form has no hole and is only copied.
 pub fn fill_holes(html: &str, csrf: &str) -> String {
-    html.replace(CSRF_HOLE, csrf)
+    if html.contains(CSRF_HOLE) {
+        html.replace(CSRF_HOLE, csrf)
+    } else {
+        html.to_string()
+    }
 }
 
 #[cfg(test)]

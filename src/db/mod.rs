@@ -76,6 +76,8 @@ impl Db {
         let readers = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
+            // A local file does not drop connections; checking each checkout costs a query.
+            .test_on_check_out(false)
             .connection_customizer(Box::new(ReaderInit))
             .build(manager)
             .map_err(|e| format!("cannot open database readers for {}: {e}", path.display()))?;

@@ -104,6 +104,26 @@ pub fn serve(path: PathBuf, v: Option<&str>, inm: IfNoneMatch) -> Option<Asset> 
     })
 }
 
+/// Browsers ask for /favicon.ico whatever the page says; answer with our icon.
+#[rocket::get("/favicon.ico")]
+pub fn favicon(inm: IfNoneMatch) -> Option<Asset> {
+    let file = AssetFiles::get("icons/favicon.svg")?;
+    let etag = format!("\"{}\"", hash("icons/favicon.svg")?);
+    let fresh = inm.0.as_deref() == Some(etag.as_str());
+    Some(Asset {
+        body: if fresh { None } else { Some(file.data) },
+        content_type: ContentType::SVG,
+        immutable: false,
+        etag,
+    })
+}
+
+/// Crawlers are welcome in the shop, not in the back office, set-up or API.
+#[rocket::get("/robots.txt")]
+pub fn robots() -> &'static str {
+    "User-agent: *\nDisallow: /admin\nDisallow: /setup\nDisallow: /api/\n"
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![serve]
+    rocket::routes![serve, favicon, robots]
 }
