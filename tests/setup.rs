@@ -70,8 +70,10 @@ fn the_setup_link_creates_the_owner_once_and_then_is_gone() {
         Err(e) => panic!("{e}"),
     };
     assert_eq!(status, 410);
+    // Replaying the form after logging out: refused, nothing added.
+    assert_eq!(app.post_form("/admin", "/admin/logout", &[]).status, 303);
     let replay = app.post_form(
-        "/admin",
+        "/admin/login",
         "/setup",
         &setup_fields(&token, "eve@evil.test", "another-long-password"),
     );

@@ -221,3 +221,67 @@ fn the_favicon_and_robots_txt_are_served_not_audited_as_missing() {
         0
     );
 }
+
+/// The value a response sets for `name`.
+fn set_cookie(res: &common::Res, name: &str) -> String {
+    let prefix = format!("{name}=");
+    let line = res.headers["set-cookie"]
+        .iter()
+        .find(|c| c.starts_with(&prefix))
+        .expect("cookie set");
+    line[prefix.len()..].split(';').next().unwrap().to_string()
+}
+
+#[test]
+fn a_cookie_and_token_planted_from_another_browser_do_not_fit_a_logged_in_session() {
+    let app = TestApp::ready();
+    // The attacker gets an honest cookie/token pair of their own.
+    let attacker = app
+        .new_client()
+        .get(&format!("{}/admin/login", app.base))
+        .call()
+        .unwrap();
+    let attacker_cookie = attacker
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("cs_csrf=")
+        .to_string();
+    let page = common::Res {
+        status: 200,
+        headers: Default::default(),
+        body: attacker.into_string().unwrap(),
+    };
+    let attacker_token = page.input_value("_csrf").unwrap();
+
+    // The owner is logged in in their own browser.
+    let login = app.login_staff("owner@shop.test", OWNER_PW);
+    let session = set_cookie(&login, "cs_staff");
+
+    // Planting the attacker's pair next to the owner's session does not work.
+    let planted = app
+        .new_client()
+        .post(&format!("{}/admin/logout", app.base))
+        .set(
+            "Cookie",
+            &format!("cs_csrf={attacker_cookie}; cs_staff={session}"),
+        )
+        .send_form(&[("_csrf", &attacker_token)]);
+    let status = match planted {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(code, _)) => code,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(status, 403);
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions"),
+        1,
+        "still logged in"
+    );
+
+    // The owner's own form still works.
+    assert_eq!(app.post_form("/admin", "/admin/logout", &[]).status, 303);
+    assert_eq!(app.count("SELECT count(*) FROM sessions"), 0);
+}

@@ -55,6 +55,9 @@ struct State {
     rev: i64,
     seen_commits: u64,
     checked: Option<Instant>,
+    /// Looks at the revision are numbered, so a slow one never undoes a later one.
+    tickets: u64,
+    applied: u64,
     tree: Option<Arc<Tree>>,
     lists: HashMap<String, Arc<Listing>>,
     /// Totals per filter (search, category, price, stock), whatever the sort and page.
@@ -88,15 +91,21 @@ impl CatalogCache {
     /// Brings the cache to the database's current revision when it may have moved.
     async fn sync(&self, db: &Db) -> AppResult<()> {
         let commits = db.commits();
-        {
-            let s = self.lock();
+        let ticket = {
+            let mut s = self.lock();
             if s.seen_commits == commits && s.checked.is_some_and(|t| t.elapsed() < EXTERNAL_CHECK)
             {
                 return Ok(());
             }
-        }
+            s.tickets += 1;
+            s.tickets
+        };
         let rev = db.read(store::revision).await?;
         let mut s = self.lock();
+        if ticket < s.applied {
+            return Ok(()); // a look that started later has already been applied
+        }
+        s.applied = ticket;
         if rev != s.rev {
             s.tree = None;
             s.lists.clear();

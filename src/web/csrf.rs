@@ -1,7 +1,9 @@
 //! CSRF protection for every state-changing form. A random `cs_csrf` cookie (HttpOnly,
-//! SameSite=Lax) identifies the browser; the form token is an HMAC of it under the shop's
-//! secret key, so a page of another site can neither read nor forge it. The cookie is
-//! replaced at every login and logout, which kills tokens rendered before.
+//! SameSite=Lax) identifies the browser; the form token is an HMAC, under the shop's
+//! secret key, of that cookie and of the browser's session cookies, so a page of another
+//! site can neither read nor forge it, and a cookie/token pair planted from elsewhere
+//! (cookie tossing) does not fit a logged-in browser. The cookie is replaced at every login
+//! and logout, which kills tokens rendered before.
 //!
 //! Forms are read through `CsrfForm<T>`: it checks `_csrf` before parsing `T`, so no
 //! handler can forget the check.
@@ -14,17 +16,26 @@ use rocket::request::{FromRequest, Outcome, Request};
 use sha2::Sha256;
 
 use crate::audit::{self, AuditSink};
+use crate::auth::session::Kind;
 use crate::secret::Secret;
 use crate::web::client::{ClientIp, Https};
 use crate::web::errors::FailMessage;
 
 pub const COOKIE: &str = "cs_csrf";
-pub const FIELD: &str = "_csrf";
 
-fn token_for(secret: &Secret, cookie: &str) -> String {
+fn token_for(secret: &Secret, jar: &CookieJar<'_>, cookie: &str) -> String {
+    let session = |k: Kind| {
+        jar.get(k.cookie_name())
+            .map(|c| c.value().to_string())
+            .unwrap_or_default()
+    };
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.bytes()).expect("any key length works");
     mac.update(b"csrf\0");
     mac.update(cookie.as_bytes());
+    mac.update(b"\0");
+    mac.update(session(Kind::Staff).as_bytes());
+    mac.update(b"\0");
+    mac.update(session(Kind::Customer).as_bytes());
     base64_url(&mac.finalize().into_bytes())
 }
 
@@ -45,7 +56,7 @@ fn cookie(value: String, secure: bool) -> Cookie<'static> {
 /// Gives a fresh CSRF cookie (at login and logout) and returns its form token.
 pub fn rotate(jar: &CookieJar<'_>, secret: &Secret, https: Https) -> String {
     let value = crate::secret::random_token();
-    let token = token_for(secret, &value);
+    let token = token_for(secret, jar, &value);
     jar.add(cookie(value, https.0));
     token
 }
@@ -68,7 +79,7 @@ impl<'r> FromRequest<'r> for CsrfToken {
             .succeeded()
             .unwrap_or(Https(false));
         let token = req.local_cache(|| match jar.get(COOKIE) {
-            Some(c) if c.value().len() >= 32 => token_for(secret, c.value()),
+            Some(c) if c.value().len() >= 32 => token_for(secret, jar, c.value()),
             _ => rotate(jar, secret, https),
         });
         Outcome::Success(CsrfToken(token.clone()))
@@ -83,7 +94,7 @@ fn verify(req: &Request<'_>, sent: Option<&str>) -> bool {
     else {
         return false;
     };
-    let expected = token_for(secret, c.value());
+    let expected = token_for(secret, req.cookies(), c.value());
     match sent {
         // Constant-time comparison of equal-length strings.
         Some(s) if s.len() == expected.len() => {
