@@ -147,7 +147,7 @@ fn pages_load_nothing_from_another_host() {
         }
     }
     for css in [
-        "/assets/css/tokens.css",
+        "/assets/css/base.css",
         "/assets/css/shop.css",
         "/assets/css/admin.css",
         "/assets/js/app.js",

@@ -53,12 +53,17 @@ pub fn card_json(page: &Page, tree: &Tree, p: &ProductCard) -> Value {
     })
 }
 
-/// The page cache key: what the page shows, plus the shop settings every page shows.
-/// None when the page carries something for this visitor only (a flash message).
+/// The page cache key: what the page shows, the shop settings every page shows, and the
+/// template files (which change under a debug build). None when the page carries
+/// something for this visitor only (a flash message).
 fn cache_key(page: &Page, what: &str) -> Option<String> {
-    page.flash
-        .is_none()
-        .then(|| format!("{what}|{}|{}", page.shop.name, page.shop.currency.code))
+    page.flash.is_none().then(|| {
+        let files = crate::web::templates::fingerprint();
+        format!(
+            "{what}|{}|{}|{files:x}",
+            page.shop.name, page.shop.currency.code
+        )
+    })
 }
 
 async fn cached(

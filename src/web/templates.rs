@@ -45,6 +45,28 @@ impl Templates {
     }
 }
 
+/// Changes whenever a template or asset file changes. Debug builds read those files from
+/// disk, so caches of rendered pages key on this to show edits on reload; in a release
+/// build the files are compiled in and this is constant.
+pub fn fingerprint() -> u64 {
+    use std::hash::{Hash, Hasher};
+    if !cfg!(debug_assertions) {
+        return 0;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for name in TemplateFiles::iter() {
+        if let Some(f) = TemplateFiles::get(&name) {
+            (name.as_ref(), f.metadata.sha256_hash()).hash(&mut h);
+        }
+    }
+    for name in super::assets::AssetFiles::iter() {
+        if let Some(f) = super::assets::AssetFiles::get(&name) {
+            (name.as_ref(), f.metadata.sha256_hash()).hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
 fn build() -> tera::Result<Tera> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html.tera", ".html"]);
