@@ -115,18 +115,18 @@ fn main() -> ExitCode {
 }
 
 /// One line per request and our own messages on stderr; `CORNERSHOP_LOG` sets the level
-/// (default `info`). Rocket's own records are noise next to ours, so they are kept to
-/// errors unless the filter names Rocket itself. Lines are written by a background thread
+/// (default `info`). Rocket's own records repeat ours (every 404 as an error, for one), so
+/// they are off unless the filter names Rocket itself; panics still print via the hook. Lines are written by a background thread
 /// so a slow terminal or journal never holds up a request; colours only on a terminal.
 fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     let spec = std::env::var("CORNERSHOP_LOG").unwrap_or_else(|_| "info".into());
     let spec = if spec.contains("rocket") {
         spec
     } else {
-        format!("{spec},rocket=error,hyper=error")
+        format!("{spec},rocket=off,hyper=error")
     };
     let filter = tracing_subscriber::EnvFilter::try_new(&spec)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rocket=error,hyper=error"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rocket=off,hyper=error"));
     let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
