@@ -120,9 +120,12 @@ mod tests {
             .unwrap_err()
             .contains("few different"));
         assert!(check_strength("abcdefghijkl", &[]).is_err());
-        assert!(check_strength("qwertyuiop12", &[])
+        assert!(check_strength("sdfghjklzxcv", &[])
             .unwrap_err()
             .contains("keyboard"));
+        assert!(check_strength("QwertyUiop12", &[])
+            .unwrap_err()
+            .contains("common"));
         assert!(check_strength("maria-loves-tea", &["maria@example.com"])
             .unwrap_err()
             .contains("name"));
