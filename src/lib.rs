@@ -135,6 +135,14 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
                 }
             })
         }))
+        .attach(AdHoc::on_shutdown("flush the audit log", |rocket| {
+            Box::pin(async move {
+                // Entries still queued (404s, refusals) are written before the shop stops.
+                if let Some(sink) = rocket.state::<AuditSink>() {
+                    sink.flush().await;
+                }
+            })
+        }))
         .register("/", web::errors::catchers())
         .mount("/", routes());
     Ok(rocket)
