@@ -231,7 +231,7 @@ async fn submit(
     let msg = if demo_count > 0 {
         format!("Your shop is ready, with {demo_count} demo products to try it out.")
     } else {
-        "Your shop is ready. Add your first products when the products page arrives, or run `cornershop demo`.".to_string()
+        "Your shop is ready. It has no products yet; `cornershop demo --products 50` adds sample ones to try it out.".to_string()
     };
     Ok(Ok(flash_redirect("/admin".into(), "success", msg)))
 }
