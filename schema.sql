@@ -307,3 +307,38 @@ CREATE TRIGGER catalog_rev_categories_upd AFTER UPDATE ON categories
 BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
 CREATE TRIGGER catalog_rev_categories_del AFTER DELETE ON categories
 BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
+
+-- ---------------------------------------------------------------------------------------
+-- Mail queue (DESIGN §6). Every mail the shop sends is first a row here, written in the
+-- transaction of the change that causes it, so a mail exists exactly when its change does.
+-- A job sends due rows: queued -> sent, or back to queued with a later next_attempt_at,
+-- or failed after the last attempt. A row is marked sent only after the transport took
+-- it, so a crash mid-send means the mail goes out again (at least once), never lost.
+-- Header fields cannot hold line breaks (header injection), checked here as well.
+CREATE TABLE mail_outbox (
+    id               INTEGER PRIMARY KEY,
+    template         TEXT NOT NULL DEFAULT '',
+    to_address       TEXT NOT NULL CHECK (length(to_address) BETWEEN 3 AND 254
+                                          AND instr(to_address, char(10)) = 0 AND instr(to_address, char(13)) = 0),
+    to_name          TEXT NOT NULL DEFAULT '' CHECK (length(to_name) <= 200
+                                          AND instr(to_name, char(10)) = 0 AND instr(to_name, char(13)) = 0),
+    subject          TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 300
+                                          AND instr(subject, char(10)) = 0 AND instr(subject, char(13)) = 0),
+    text_body        TEXT NOT NULL,
+    html_body        TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at  TEXT NOT NULL,
+    last_error       TEXT NOT NULL DEFAULT '',
+    eml_path         TEXT NOT NULL DEFAULT '',
+    created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    sent_at          TEXT
+);
+CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_at);
+
+-- A sent mail stays sent: nothing may pretend it still has to go out.
+CREATE TRIGGER mail_outbox_sent_is_final BEFORE UPDATE OF status ON mail_outbox FOR EACH ROW
+WHEN OLD.status = 'sent' AND NEW.status <> 'sent'
+BEGIN
+    SELECT RAISE(ABORT, 'A sent mail cannot be sent again; queue a new one instead');
+END;

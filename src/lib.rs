@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod mail;
 pub mod media;
 pub mod money;
 pub mod secret;

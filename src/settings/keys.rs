@@ -80,6 +80,18 @@ pub const KEYS: &[Key] = &[
         "A staff session ends this many hours after login, used or not.",
     ),
     key(
+        "mail.from",
+        Kind::Text { max: 254 },
+        "shop@localhost",
+        "Address mails are sent from (a plain address; the shop name is shown with it).",
+    ),
+    key(
+        "mail.max_attempts",
+        Kind::Int { min: 1, max: 50 },
+        "8",
+        "How often sending a mail is tried before it is marked failed.",
+    ),
+    key(
         "audit.retention_days",
         Kind::Int {
             min: 1,

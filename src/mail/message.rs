@@ -1,0 +1,108 @@
+//! Turns a queued row into the bytes of an RFC 5322 message (multipart/alternative when
+//! there is an HTML part). The same bytes go to the outbox folder or to SMTP, so what the
+//! shop owner reads in the outbox is exactly what a mail server would get.
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{Address, Message};
+
+/// What the sender needs of a queued row.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub id: i64,
+    pub to_address: String,
+    pub to_name: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attempts: i64,
+}
+
+/// Builds the message from `from_address` with the shop's name as the display name.
+pub fn build(mail: &Queued, shop_name: &str, from_address: &str) -> Result<Vec<u8>, String> {
+    let from_addr: Address = from_address
+        .parse()
+        .map_err(|_| format!("setting mail.from ('{from_address}') is not an email address"))?;
+    let domain = from_addr.domain().to_string();
+    let from = Mailbox::new(Some(shop_name.to_string()), from_addr);
+    let to_addr: Address = mail
+        .to_address
+        .parse()
+        .map_err(|_| format!("'{}' is not an email address", mail.to_address))?;
+    let to = Mailbox::new(
+        (!mail.to_name.is_empty()).then(|| mail.to_name.clone()),
+        to_addr,
+    );
+    let builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(mail.subject.clone())
+        .message_id(Some(format!(
+            "<cornershop.{}.{}@{domain}>",
+            mail.id,
+            crate::secret::random_token()
+        )));
+    let message = if mail.html.is_empty() {
+        builder.body(mail.text.clone())
+    } else {
+        builder.multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            mail.html.clone(),
+        ))
+    }
+    .map_err(|e| format!("cannot build the message: {e}"))?;
+    Ok(message.formatted())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_has_both_parts_and_encodes_what_is_not_ascii() {
+        let mail = Queued {
+            id: 7,
+            to_address: "mira@tea.test".into(),
+            to_name: "Míra Çay".into(),
+            subject: "Your order — thank you".into(),
+            text: "Hello Míra".into(),
+            html: "<p>Hello <b>Míra</b></p>".into(),
+            attempts: 0,
+        };
+        let bytes = build(&mail, "Mira's Tea", "shop@tea.test").unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let header = |name: &str| {
+            text.lines()
+                .find(|l| l.starts_with(name))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(header("From: ").ends_with("<shop@tea.test>"), "{text}");
+        assert!(
+            header("To: ").contains("=?utf-8?") && header("To: ").ends_with("<mira@tea.test>"),
+            "{text}"
+        );
+        assert!(
+            header("Subject: ").contains("=?utf-8?"),
+            "non-ASCII subject is encoded: {text}"
+        );
+        assert!(text.contains("multipart/alternative"));
+        assert!(text.contains("Message-ID: <cornershop.7."));
+        assert!(text.contains("text/plain") && text.contains("text/html"));
+    }
+
+    #[test]
+    fn a_bad_sender_setting_says_which_setting() {
+        let mail = Queued {
+            id: 1,
+            to_address: "a@b.test".into(),
+            to_name: String::new(),
+            subject: "x".into(),
+            text: "y".into(),
+            html: String::new(),
+            attempts: 0,
+        };
+        assert!(build(&mail, "Shop", "nonsense")
+            .unwrap_err()
+            .contains("mail.from"));
+    }
+}
