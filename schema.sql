@@ -342,3 +342,16 @@ WHEN OLD.status = 'sent' AND NEW.status <> 'sent'
 BEGIN
     SELECT RAISE(ABORT, 'A sent mail cannot be sent again; queue a new one instead');
 END;
+
+-- ---------------------------------------------------------------------------------------
+-- Background jobs (DESIGN §7): one row per run, shown in the back office. Only the latest
+-- runs of each job are kept (the runner prunes), since some jobs run every few seconds.
+CREATE TABLE job_runs (
+    id           INTEGER PRIMARY KEY,
+    job          TEXT NOT NULL,
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT NOT NULL,
+    outcome      TEXT NOT NULL CHECK (outcome IN ('ok', 'error')),
+    summary      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX job_runs_job ON job_runs (job, id DESC);

@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod jobs;
 pub mod mail;
 pub mod media;
 pub mod money;
@@ -73,6 +74,8 @@ pub struct Options {
     pub demo_logins: Vec<(String, String, String)>,
     /// Called once the shop is listening (prints the URL, opens the browser, tells tests).
     pub on_ready: Option<OnReady>,
+    /// Start the background jobs' loops (off in tests, which run jobs themselves).
+    pub run_jobs: bool,
 }
 
 pub fn rocket_config(config: &Config) -> rocket::Config {
@@ -110,6 +113,11 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
     let (sink, worker) = AuditSink::new();
     let worker_db = db.clone();
     let on_ready = opts.on_ready;
+    let jobs = opts.run_jobs.then(|| jobs::JobCtx {
+        db: db.clone(),
+        clock: opts.clock.clone(),
+        data_dir: config.data_dir.clone(),
+    });
 
     let rocket = rocket::custom(rocket_config(&config))
         .manage(db)
@@ -131,6 +139,9 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
         .attach(AdHoc::on_liftoff("background tasks", move |rocket| {
             Box::pin(async move {
                 rocket::tokio::spawn(worker.run(worker_db));
+                if let Some(ctx) = jobs {
+                    jobs::start(ctx, rocket.shutdown());
+                }
                 if let Some(ready) = on_ready {
                     let token = rocket.state::<setup::SetupToken>().and_then(|t| t.peek());
                     ready(rocket, token);

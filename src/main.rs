@@ -258,7 +258,10 @@ fn settings_command(db: &cornershop::db::Db, cmd: SettingsCommand) -> Result<(),
 }
 
 fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
-    let mut opts = Options::default();
+    let mut opts = Options {
+        run_jobs: true,
+        ..Options::default()
+    };
     // A throw-away shop: its folder disappears when it stops.
     let _demo_dir = if args.demo {
         let dir = tempfile::Builder::new()

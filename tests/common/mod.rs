@@ -83,6 +83,7 @@ impl TestApp {
         let opts = Options {
             clock: clock.clone(),
             demo_logins: Vec::new(),
+            run_jobs: false,
             on_ready: Some(Box::new(move |rocket, token| {
                 let sink = rocket.state::<AuditSink>().expect("sink").clone();
                 tx.send((rocket.config().port, token, sink, rocket.shutdown()))

@@ -1,0 +1,184 @@
+//! Background jobs (DESIGN §7): tokio tasks started at lift-off. Each job is a plain
+//! `run_once` function plus an interval; the loop waits on the interval or on shutdown,
+//! runs the job on a blocking thread and records the run in `job_runs`. Tests leave the
+//! loops off (`Options::run_jobs`) and call `run_once` themselves.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rocket::tokio;
+use rusqlite::params;
+
+use crate::clock::{sql_time, Clock};
+use crate::db::Db;
+use crate::error::AppResult;
+
+/// What every job gets.
+#[derive(Clone)]
+pub struct JobCtx {
+    pub db: Db,
+    pub clock: Clock,
+    pub data_dir: PathBuf,
+}
+
+pub struct Job {
+    pub name: &'static str,
+    pub every: Duration,
+    /// Does one pass and says what it did, in a few words for the back office.
+    pub run: fn(&JobCtx) -> AppResult<String>,
+}
+
+/// Runs kept per job.
+const KEEP_RUNS: i64 = 200;
+
+pub const JOBS: &[Job] = &[Job {
+    name: "mail_queue",
+    every: Duration::from_secs(5),
+    run: mail_queue,
+}];
+
+fn mail_queue(ctx: &JobCtx) -> AppResult<String> {
+    let outbox = crate::mail::outbox::OutboxDir {
+        data_dir: ctx.data_dir.clone(),
+    };
+    let s = crate::mail::sender::run_once(&ctx.db, &outbox, ctx.clock.now())?;
+    Ok(format!(
+        "{} sent, {} to retry, {} failed",
+        s.sent, s.retried, s.failed
+    ))
+}
+
+/// Runs a job once and records the run; an error is recorded, not propagated, so one bad
+/// pass never stops the loop. Quiet passes of frequent jobs are not recorded.
+pub fn run_and_record(job: &Job, ctx: &JobCtx) -> AppResult<()> {
+    let started = ctx.clock.now();
+    let result = (job.run)(ctx);
+    let quiet = matches!(&result, Ok(s) if s == "0 sent, 0 to retry, 0 failed");
+    if quiet {
+        return Ok(());
+    }
+    let (outcome, summary) = match &result {
+        Ok(s) => ("ok", s.clone()),
+        Err(e) => {
+            tracing::error!("job {} failed: {e}", job.name);
+            ("error", e.to_string())
+        }
+    };
+    let finished = ctx.clock.now();
+    ctx.db.write_blocking(|tx| {
+        tx.execute(
+            "INSERT INTO job_runs (job, started_at, finished_at, outcome, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![job.name, sql_time(started), sql_time(finished), outcome, summary],
+        )?;
+        tx.execute(
+            "DELETE FROM job_runs WHERE job = ?1 AND id NOT IN
+               (SELECT id FROM job_runs WHERE job = ?1 ORDER BY id DESC LIMIT ?2)",
+            params![job.name, KEEP_RUNS],
+        )?;
+        Ok(())
+    })
+}
+
+/// Starts every job's loop; each ends when the shop shuts down.
+pub fn start(ctx: JobCtx, shutdown: rocket::Shutdown) {
+    for job in JOBS {
+        let (ctx, mut shutdown) = (ctx.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(job.every) => {}
+                    _ = &mut shutdown => break,
+                }
+                let c = ctx.clone();
+                let done = tokio::task::spawn_blocking(move || run_and_record(job, &c)).await;
+                if let Ok(Err(e)) = done {
+                    tracing::error!("cannot record a run of job {}: {e}", job.name);
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> (tempfile::TempDir, JobCtx) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("shop.db")).unwrap();
+        let ctx = JobCtx {
+            db,
+            clock: Clock::default(),
+            data_dir: dir.path().to_path_buf(),
+        };
+        (dir, ctx)
+    }
+
+    fn runs(ctx: &JobCtx) -> Vec<(String, String)> {
+        ctx.db
+            .read_blocking(|c| {
+                let mut s = c.prepare("SELECT outcome, summary FROM job_runs ORDER BY id")?;
+                let rows = s
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()?;
+                Ok(rows)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn the_mail_job_sends_to_the_outbox_and_its_run_is_recorded() {
+        let (dir, ctx) = ctx();
+        let job = &JOBS[0];
+        run_and_record(job, &ctx).unwrap();
+        assert!(
+            runs(&ctx).is_empty(),
+            "a pass with nothing to do is not recorded"
+        );
+        ctx.db
+            .write_blocking(|tx| {
+                crate::mail::queue(
+                    tx,
+                    &crate::mail::NewMail {
+                        template: "t",
+                        to_address: "a@b.test",
+                        to_name: "",
+                        subject: "Hi",
+                        text: "Hello",
+                        html: "",
+                    },
+                    ctx.clock.now(),
+                )
+            })
+            .unwrap();
+        run_and_record(job, &ctx).unwrap();
+        assert_eq!(
+            runs(&ctx),
+            [("ok".to_string(), "1 sent, 0 to retry, 0 failed".to_string())]
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("outbox"))
+                .unwrap()
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_failing_pass_is_recorded_as_an_error_and_old_runs_are_pruned() {
+        let (_dir, ctx) = ctx();
+        let broken = Job {
+            name: "broken",
+            every: Duration::from_secs(1),
+            run: |_| Err(crate::error::AppError::Internal("disk on fire".into())),
+        };
+        for _ in 0..KEEP_RUNS + 5 {
+            run_and_record(&broken, &ctx).unwrap();
+        }
+        let all = runs(&ctx);
+        assert_eq!(all.len() as i64, KEEP_RUNS);
+        assert!(all
+            .iter()
+            .all(|(o, s)| o == "error" && s.contains("disk on fire")));
+    }
+}
