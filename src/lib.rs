@@ -170,6 +170,7 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(staff::routes());
     r.extend(dashboard::routes());
     r.extend(audit::admin::routes());
+    r.extend(mail::admin::routes());
     r.extend(settings::admin::routes());
     r.extend(system::routes());
     r.extend(api::routes());

@@ -14,12 +14,13 @@ use cornershop::{audit, demo, settings, staff, Options};
 #[command(
     name = "cornershop",
     version,
-    about = "A whole online shop in one file.",
-    args_conflicts_with_subcommands = true
+    about = "A whole online shop in one file."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// `cornershop --port 8001` is `cornershop serve --port 8001`; with another command
+    /// these are ignored.
     #[command(flatten)]
     serve: ServeArgs,
     /// Folder for the database, media, outbox and backups.
@@ -139,7 +140,13 @@ fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
 fn run(cli: Cli) -> Result<(), String> {
     let serve_args = match &cli.command {
         None => Some(cli.serve.clone()),
-        Some(Command::Serve(a)) => Some(a.clone()),
+        // Options after `serve` win over the same ones before it.
+        Some(Command::Serve(a)) => Some(ServeArgs {
+            address: a.address.or(cli.serve.address),
+            port: a.port.or(cli.serve.port),
+            demo: a.demo || cli.serve.demo,
+            no_browser: a.no_browser || cli.serve.no_browser,
+        }),
         _ => None,
     };
     let over = Overrides {

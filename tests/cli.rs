@@ -1058,3 +1058,45 @@ fn serve_demo_runs_a_ready_shop_with_the_demo_logins_and_throws_it_away_when_sto
         );
     }
 }
+
+#[test]
+fn the_data_dir_may_come_before_or_after_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cornershop"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("CORNERSHOP_LOG", "error")
+            .env_remove("CORNERSHOP_DATA")
+            .env_remove("CORNERSHOP_PORT")
+            .env_remove("CORNERSHOP_ADDRESS")
+            .env_remove("CORNERSHOP_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let data = data.to_str().unwrap();
+    let before = run(&["--data-dir", data, "settings", "set", "shop.name", "Before"]);
+    assert!(
+        before.status.success(),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+    let after = run(&["settings", "get", "shop.name", "--data-dir", data]);
+    assert_eq!(String::from_utf8_lossy(&after.stdout).trim(), "Before");
+    let create = run(&[
+        "--data-dir",
+        data,
+        "admin",
+        "create",
+        "--email",
+        "o@shop.test",
+        "--password",
+        "tea-kettle-lighthouse-7",
+    ]);
+    assert!(
+        create.status.success(),
+        "{}",
+        String::from_utf8_lossy(&create.stderr)
+    );
+}

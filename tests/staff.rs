@@ -141,6 +141,7 @@ fn every_back_office_page_checks_its_permission() {
         ("/admin/audit", "audit"),
         ("/admin/settings", "settings"),
         ("/admin/system", "system"),
+        ("/admin/outbox", "outbox"),
     ];
     let app = TestApp::ready();
     app.sql(|c| c.execute_batch("INSERT INTO roles (id, name) VALUES (10, 'Nobody')"));

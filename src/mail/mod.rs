@@ -3,6 +3,7 @@
 //! drains the queue with retries. A feature queues a mail inside the transaction of the
 //! change that causes it, so the mail exists exactly when the change does.
 
+pub mod admin;
 pub mod message;
 pub mod outbox;
 pub mod sender;

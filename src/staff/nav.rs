@@ -10,6 +10,7 @@ use crate::web::page::Page;
 pub const INTERFACES: &[(&str, &str, &str)] = &[
     ("dashboard", "Dashboard", "/admin"),
     ("products", "Products", "/admin/products"),
+    ("outbox", "Outbox", "/admin/outbox"),
     ("audit", "Audit log", "/admin/audit"),
     ("settings", "Settings", "/admin/settings"),
     ("system", "System", "/admin/system"),

@@ -48,6 +48,8 @@ permissions! {
     ReadAudit => "audit", Read;
     ReadSettings => "settings", Read;
     ReadSystem => "system", Read;
+    ReadOutbox => "outbox", Read;
+    UpdateOutbox => "outbox", Update;
 }
 
 /// What one role may do, per area. Serialises as `{area: {read, create, update, delete}}`
