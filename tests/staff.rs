@@ -241,3 +241,36 @@ fn cookies_are_secure_when_a_trusted_proxy_says_https() {
         "the header of an untrusted peer is ignored"
     );
 }
+
+#[test]
+fn back_office_lists_answer_a_bad_filter_or_page_with_a_clear_400() {
+    let app = TestApp::ready();
+    assert_eq!(app.login_staff("owner@shop.test", OWNER_PW).status, 303);
+    for (path, message) in [
+        (
+            "/admin/products?status=sold",
+            "status must be one of active, draft, archived",
+        ),
+        (
+            "/admin/audit?outcome=maybe",
+            "outcome must be one of event, error",
+        ),
+        (
+            "/admin/outbox?status=lost",
+            "status must be one of queued, sent, failed",
+        ),
+        (
+            "/admin/audit?page=0",
+            "page must be a whole number from 1 to 100000",
+        ),
+    ] {
+        let res = app.get(path);
+        assert_eq!(res.status, 400, "{path}");
+        assert!(res.body.contains(message), "{path}: {}", res.body);
+    }
+    assert_eq!(
+        app.get("/admin/products?status=draft&q=mug&utm_source=x")
+            .status,
+        200
+    );
+}

@@ -7,12 +7,13 @@ use rusqlite::params;
 use serde_json::{json, Value};
 
 use crate::db::{like_contains, Db};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::staff::perm::ReadAudit;
 use crate::staff::{nav, Can};
 use crate::web::page::Page;
+use crate::web::pagination;
+use crate::web::query::ListQuery;
 use crate::web::templates::Templates;
-use crate::web::{pagination, query};
 
 const PER_PAGE: u32 = 50;
 
@@ -24,20 +25,8 @@ async fn list(
     db: &State<Db>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    let (mut outcome, mut q, mut page_no) = (String::new(), String::new(), 1u32);
-    for (k, v) in query::pairs(uri) {
-        match k.as_str() {
-            "outcome" if ["", "event", "error"].contains(&v.as_str()) => outcome = v,
-            "outcome" => {
-                return Err(AppError::BadRequest(
-                    "outcome must be event or error".into(),
-                ))
-            }
-            "q" => q = v.trim().chars().take(200).collect(),
-            "page" => page_no = pagination::parse_page(&v, 100_000)?,
-            _ => {}
-        }
-    }
+    let list = ListQuery::parse(uri, &[("outcome", &["event", "error"])])?;
+    let (outcome, q, page_no) = (list.filter("outcome"), list.q, list.page);
     let (o, t) = (outcome.clone(), q.clone());
     let (rows, total) = db
         .read(move |c| {

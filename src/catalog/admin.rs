@@ -7,12 +7,13 @@ use rusqlite::params;
 use serde_json::{json, Value};
 
 use crate::db::{like_contains, Db};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::staff::perm::ReadProducts;
 use crate::staff::{nav, Can};
 use crate::web::page::Page;
+use crate::web::pagination;
+use crate::web::query::ListQuery;
 use crate::web::templates::Templates;
-use crate::web::{pagination, query};
 
 const PER_PAGE: u32 = 50;
 const STATUSES: [(&str, &str); 4] = [
@@ -76,20 +77,8 @@ async fn list(
     db: &State<Db>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    let (mut q, mut status, mut page_no) = (String::new(), String::new(), 1u32);
-    for (k, v) in query::pairs(uri) {
-        match k.as_str() {
-            "q" => q = v.trim().chars().take(200).collect(),
-            "status" if STATUSES.iter().any(|(s, _)| *s == v) => status = v,
-            "status" => {
-                return Err(AppError::BadRequest(
-                    "status must be active, draft or archived".into(),
-                ))
-            }
-            "page" => page_no = pagination::parse_page(&v, 100_000)?,
-            _ => {}
-        }
-    }
+    let list = ListQuery::parse(uri, &[("status", &["active", "draft", "archived"])])?;
+    let (status, q, page_no) = (list.filter("status"), list.q, list.page);
     let (fq, fs) = (q.clone(), status.clone());
     let (rows, total) = db.read(move |c| search(c, &fq, &fs, page_no)).await?;
     let mut ctx = nav::context(&page, &me.staff, "products");

@@ -17,8 +17,9 @@ use crate::staff::{nav, Can};
 use crate::web::client::ClientIp;
 use crate::web::csrf::{Csrf, CsrfForm};
 use crate::web::page::{flash_redirect, Page};
+use crate::web::pagination;
+use crate::web::query::ListQuery;
 use crate::web::templates::Templates;
-use crate::web::{pagination, query};
 
 const PER_PAGE: u32 = 50;
 const STATUSES: [&str; 3] = ["queued", "sent", "failed"];
@@ -35,19 +36,8 @@ async fn list(
     db: &State<Db>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    let (mut status, mut page_no) = (String::new(), 1u32);
-    for (k, v) in query::pairs(uri) {
-        match k.as_str() {
-            "status" if v.is_empty() || STATUSES.contains(&v.as_str()) => status = v,
-            "status" => {
-                return Err(AppError::BadRequest(
-                    "status must be queued, sent or failed".into(),
-                ))
-            }
-            "page" => page_no = pagination::parse_page(&v, 100_000)?,
-            _ => {}
-        }
-    }
+    let list = ListQuery::parse(uri, &[("status", &STATUSES)])?;
+    let (status, page_no) = (list.filter("status"), list.page);
     let s = status.clone();
     let (rows, total, counts) = db
         .read(move |c| {
