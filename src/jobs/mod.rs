@@ -24,8 +24,9 @@ pub struct JobCtx {
 pub struct Job {
     pub name: &'static str,
     pub every: Duration,
-    /// Does one pass and says what it did, in a few words for the back office.
-    pub run: fn(&JobCtx) -> AppResult<String>,
+    /// Does one pass and says what it did, in a few words for the back office; None when
+    /// there was nothing to do (such passes are not recorded).
+    pub run: fn(&JobCtx) -> AppResult<Option<String>>,
 }
 
 /// Runs kept per job.
@@ -37,28 +38,28 @@ pub const JOBS: &[Job] = &[Job {
     run: mail_queue,
 }];
 
-fn mail_queue(ctx: &JobCtx) -> AppResult<String> {
+fn mail_queue(ctx: &JobCtx) -> AppResult<Option<String>> {
     let outbox = crate::mail::outbox::OutboxDir {
         data_dir: ctx.data_dir.clone(),
     };
     let s = crate::mail::sender::run_once(&ctx.db, &outbox, ctx.clock.now())?;
-    Ok(format!(
+    if s == Default::default() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
         "{} sent, {} to retry, {} failed",
         s.sent, s.retried, s.failed
-    ))
+    )))
 }
 
 /// Runs a job once and records the run; an error is recorded, not propagated, so one bad
-/// pass never stops the loop. Quiet passes of frequent jobs are not recorded.
+/// pass never stops the loop. A pass with nothing to do is not recorded.
 pub fn run_and_record(job: &Job, ctx: &JobCtx) -> AppResult<()> {
     let started = ctx.clock.now();
     let result = (job.run)(ctx);
-    let quiet = matches!(&result, Ok(s) if s == "0 sent, 0 to retry, 0 failed");
-    if quiet {
-        return Ok(());
-    }
     let (outcome, summary) = match &result {
-        Ok(s) => ("ok", s.clone()),
+        Ok(None) => return Ok(()),
+        Ok(Some(s)) => ("ok", s.clone()),
         Err(e) => {
             tracing::error!("job {} failed: {e}", job.name);
             ("error", e.to_string())
