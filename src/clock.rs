@@ -38,6 +38,11 @@ pub fn sql_time(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
+/// A stored time as the back office shows it: "2026-11-22 06:27:59" (UTC).
+pub fn shown_time(stored: &str) -> String {
+    stored.replace('T', " ").trim_end_matches('Z').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use rocket::{get, routes, State};
 use rusqlite::params;
 use serde_json::{json, Value};
 
+use crate::clock::shown_time;
 use crate::db::{like_contains, Db};
 use crate::error::AppResult;
 use crate::staff::perm::ReadAudit;
@@ -45,7 +46,7 @@ async fn list(
                     let et: String = r.get(7)?;
                     let eid: String = r.get(8)?;
                     Ok(json!({
-                        "at": r.get::<_, String>(0)?.replace('T', " ").trim_end_matches('Z').to_string(),
+                        "at": shown_time(&r.get::<_, String>(0)?),
                         "subsystem": r.get::<_, String>(1)?,
                         "action": r.get::<_, String>(2)?,
                         "outcome": r.get::<_, String>(3)?,

@@ -9,7 +9,7 @@ use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
 use crate::audit;
-use crate::clock::{sql_time, Clock};
+use crate::clock::{shown_time, sql_time, Clock};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::staff::perm::{ReadOutbox, UpdateOutbox};
@@ -23,10 +23,6 @@ use crate::web::templates::Templates;
 
 const PER_PAGE: u32 = 50;
 const STATUSES: [&str; 3] = ["queued", "sent", "failed"];
-
-fn shown_time(t: &str) -> String {
-    t.replace('T', " ").trim_end_matches('Z').to_string()
-}
 
 #[get("/admin/outbox")]
 async fn list(
