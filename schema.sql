@@ -355,3 +355,88 @@ CREATE TABLE job_runs (
     summary      TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX job_runs_job ON job_runs (job, id DESC);
+
+-- ---------------------------------------------------------------------------------------
+-- Customers (DESIGN §5): their own table and login, apart from staff. A deleted account is
+-- anonymised in place (deleted_at set, personal fields erased) so its orders keep a buyer.
+-- Failed logins count within a window; enough of them lock the login (POLICY) until
+-- locked_until or a password reset.
+CREATE TABLE customers (
+    id                INTEGER PRIMARY KEY,
+    email             TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(email) BETWEEN 3 AND 254),
+    password_hash     TEXT NOT NULL,
+    first_name        TEXT NOT NULL CHECK (length(first_name) BETWEEN 1 AND 100),
+    last_name         TEXT NOT NULL CHECK (length(last_name) BETWEEN 1 AND 100),
+    phone_country     TEXT NOT NULL DEFAULT '' CHECK (length(phone_country) <= 2),
+    phone             TEXT NOT NULL DEFAULT '' CHECK (length(phone) <= 20),
+    birth_date        TEXT CHECK (birth_date IS NULL OR birth_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    verified_at       TEXT,
+    active            INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    failed_logins     INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+    failed_since      TEXT,
+    locked_until      TEXT,
+    last_login_at     TEXT,
+    deleted_at        TEXT,
+    created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+
+CREATE TRIGGER customers_touch AFTER UPDATE ON customers FOR EACH ROW
+WHEN NEW.updated_at = OLD.updated_at
+BEGIN
+    UPDATE customers SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = NEW.id;
+END;
+
+-- The address book; at most one default address per customer (partial unique index).
+CREATE TABLE customer_addresses (
+    id           INTEGER PRIMARY KEY,
+    customer_id  INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    line1        TEXT NOT NULL CHECK (length(line1) BETWEEN 1 AND 200),
+    line2        TEXT NOT NULL DEFAULT '' CHECK (length(line2) <= 200),
+    city         TEXT NOT NULL CHECK (length(city) BETWEEN 1 AND 100),
+    postcode     TEXT NOT NULL CHECK (length(postcode) BETWEEN 1 AND 20),
+    country      TEXT NOT NULL CHECK (length(country) = 2),
+    is_default   INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX customer_addresses_customer ON customer_addresses (customer_id, id);
+CREATE UNIQUE INDEX customer_addresses_one_default ON customer_addresses (customer_id) WHERE is_default = 1;
+
+-- One-time links sent by mail: verify an address, reset a password, confirm a new email.
+-- Only the SHA-256 of the token is stored; used_at makes a link work once.
+CREATE TABLE customer_tokens (
+    id           INTEGER PRIMARY KEY,
+    customer_id  INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    purpose      TEXT NOT NULL CHECK (purpose IN ('verify', 'reset', 'email_change')),
+    token_hash   TEXT NOT NULL UNIQUE,
+    new_email    TEXT NOT NULL DEFAULT '' CHECK (length(new_email) <= 254),
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    used_at      TEXT
+);
+CREATE INDEX customer_tokens_customer ON customer_tokens (customer_id, purpose);
+
+-- API bearer tokens (DESIGN §5): hashed, 7 days, revocable. `kind` leaves room for staff.
+CREATE TABLE api_tokens (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL CHECK (kind IN ('customer', 'staff')),
+    user_id       INTEGER NOT NULL,
+    token_hash    TEXT NOT NULL UNIQUE,
+    created_at    TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    last_used_at  TEXT
+);
+CREATE INDEX api_tokens_user ON api_tokens (kind, user_id);
+
+-- ---------------------------------------------------------------------------------------
+-- Mail templates (DESIGN §6): Tera sources per mail, seeded from templates/mail/ at start
+-- (missing ones only, so the owner's edits stay), edited in the back office.
+CREATE TABLE mail_templates (
+    name        TEXT PRIMARY KEY,
+    subject     TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 300),
+    html        TEXT NOT NULL,
+    text        TEXT NOT NULL CHECK (length(text) >= 1),
+    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_by  TEXT NOT NULL DEFAULT 'seed'
+) WITHOUT ROWID;

@@ -5,10 +5,17 @@ use crate::money::Currency;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
-    Text { max: usize },
-    Int { min: i64, max: i64 },
+    Text {
+        max: usize,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
     Bool,
     Currency,
+    /// One of a fixed list of words.
+    Choice(&'static [&'static str]),
 }
 
 #[derive(Debug)]
@@ -26,6 +33,17 @@ const fn key(name: &'static str, kind: Kind, default: &'static str, help: &'stat
         kind,
         default,
         secret: false,
+        help,
+    }
+}
+
+/// A key whose value is stored encrypted and never shown back (passwords of other services).
+const fn secret(name: &'static str, max: usize, help: &'static str) -> Key {
+    Key {
+        name,
+        kind: Kind::Text { max },
+        default: "",
+        secret: true,
         help,
     }
 }
@@ -80,6 +98,86 @@ pub const KEYS: &[Key] = &[
         "A staff session ends this many hours after login, used or not.",
     ),
     key(
+        "security.registrations_per_ip_per_hour",
+        Kind::Int {
+            min: 1,
+            max: 100_000,
+        },
+        "10",
+        "Customer registrations allowed from one client IP per hour.",
+    ),
+    key(
+        "security.customer_login_attempts",
+        Kind::Int { min: 1, max: 100 },
+        "5",
+        "Failed logins on one customer account within the lock-out time that lock it.",
+    ),
+    key(
+        "security.customer_lockout_minutes",
+        Kind::Int { min: 1, max: 1440 },
+        "15",
+        "How long a customer account's login stays locked after too many failures.",
+    ),
+    key(
+        "captcha.enabled",
+        Kind::Bool,
+        "true",
+        "Ask for a CAPTCHA at registration (switch off only for a test shop).",
+    ),
+    key(
+        "captcha.max_attempts",
+        Kind::Int { min: 1, max: 100 },
+        "3",
+        "Wrong CAPTCHA answers from one client before registration is locked for it.",
+    ),
+    key(
+        "captcha.lockout_seconds",
+        Kind::Int {
+            min: 1,
+            max: 86_400,
+        },
+        "300",
+        "How long registration stays locked for a client after too many wrong CAPTCHAs.",
+    ),
+    key(
+        "mail.transport",
+        Kind::Choice(&["outbox", "smtp"]),
+        "outbox",
+        "outbox writes each mail as an .eml file in the data dir; smtp sends it.",
+    ),
+    key(
+        "mail.smtp.host",
+        Kind::Text { max: 253 },
+        "",
+        "SMTP server host name.",
+    ),
+    key(
+        "mail.smtp.port",
+        Kind::Int {
+            min: 1,
+            max: 65_535,
+        },
+        "587",
+        "SMTP server port (587 for STARTTLS, 465 for TLS, 25 for none).",
+    ),
+    key(
+        "mail.smtp.security",
+        Kind::Choice(&["starttls", "tls", "none"]),
+        "starttls",
+        "How the SMTP connection is protected.",
+    ),
+    key(
+        "mail.smtp.username",
+        Kind::Text { max: 254 },
+        "",
+        "SMTP user name; empty means no login.",
+    ),
+    secret(
+        "mail.smtp.password",
+        500,
+        "SMTP password; stored encrypted with the shop's secret key.",
+    ),
+    key(
         "mail.from",
         Kind::Text { max: 254 },
         "shop@localhost",
@@ -132,6 +230,17 @@ impl Key {
                 "false" | "0" | "no" | "off" => Ok("false".into()),
                 _ => Err(format!("{} must be true or false", self.name)),
             },
+            Kind::Choice(words) => {
+                let lower = value.to_ascii_lowercase();
+                match words.iter().find(|w| **w == lower) {
+                    Some(w) => Ok(w.to_string()),
+                    None => Err(format!(
+                        "{} must be one of: {}",
+                        self.name,
+                        words.join(", ")
+                    )),
+                }
+            }
             Kind::Currency => match Currency::find(value) {
                 Some(c) => Ok(c.code.to_string()),
                 None => Err(format!(

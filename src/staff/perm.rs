@@ -50,6 +50,9 @@ permissions! {
     ReadSystem => "system", Read;
     ReadOutbox => "outbox", Read;
     UpdateOutbox => "outbox", Update;
+    ReadMailTemplates => "mail_templates", Read;
+    UpdateMailTemplates => "mail_templates", Update;
+    UpdateSettings => "settings", Update;
 }
 
 /// What one role may do, per area. Serialises as `{area: {read, create, update, delete}}`
