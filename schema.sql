@@ -424,8 +424,7 @@ CREATE TABLE api_tokens (
     user_id       INTEGER NOT NULL,
     token_hash    TEXT NOT NULL UNIQUE,
     created_at    TEXT NOT NULL,
-    expires_at    TEXT NOT NULL,
-    last_used_at  TEXT
+    expires_at    TEXT NOT NULL
 );
 CREATE INDEX api_tokens_user ON api_tokens (kind, user_id);
 

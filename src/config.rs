@@ -75,14 +75,19 @@ impl Config {
 
     /// The URL people type to reach the shop from this machine.
     pub fn local_url(&self) -> String {
-        let host = match self.address {
-            IpAddr::V4(a) if a.is_unspecified() => "127.0.0.1".to_string(),
-            IpAddr::V6(a) if a.is_unspecified() => "[::1]".to_string(),
-            IpAddr::V6(a) => format!("[{a}]"),
-            IpAddr::V4(a) => a.to_string(),
-        };
-        format!("http://{host}:{}", self.port)
+        url_for(self.address, self.port)
     }
+}
+
+/// The URL that reaches a server listening on `address:port` from this machine.
+pub fn url_for(address: IpAddr, port: u16) -> String {
+    let host = match address {
+        IpAddr::V4(a) if a.is_unspecified() => "127.0.0.1".to_string(),
+        IpAddr::V6(a) if a.is_unspecified() => "[::1]".to_string(),
+        IpAddr::V6(a) => format!("[{a}]"),
+        IpAddr::V4(a) => a.to_string(),
+    };
+    format!("http://{host}:{port}")
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, String> {

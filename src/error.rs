@@ -11,6 +11,9 @@ pub enum AppError {
     /// 401: log in first.
     #[error("Please log in first.")]
     Unauthorized,
+    /// 401 for a login that did not work; the message says what to do.
+    #[error("{0}")]
+    LoginFailed(String),
     /// 403: logged in (or not) but not allowed; the message says what was refused.
     #[error("{0}")]
     Forbidden(String),
@@ -43,7 +46,7 @@ impl AppError {
     pub fn status(&self) -> Status {
         match self {
             AppError::BadRequest(_) => Status::BadRequest,
-            AppError::Unauthorized => Status::Unauthorized,
+            AppError::Unauthorized | AppError::LoginFailed(_) => Status::Unauthorized,
             AppError::Forbidden(_) => Status::Forbidden,
             AppError::NotFound(_) => Status::NotFound,
             AppError::Conflict(_) => Status::Conflict,
@@ -60,6 +63,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized => "unauthorized",
+            AppError::LoginFailed(_) => "login_failed",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",

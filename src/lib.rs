@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod captcha;
 pub mod catalog;
 pub mod clock;
 pub mod config;
@@ -131,6 +132,7 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
         .manage(settings::Cache::default())
         .manage(catalog::cache::CatalogCache::default())
         .manage(auth::ratelimit::RateLimiter::default())
+        .manage(captcha::Captchas::default())
         .manage(staff::auth::DemoLogins(opts.demo_logins))
         // An empty Shield replaces Rocket's default one, whose X-Frame-Options would win
         // over ours; SecurityHeaders sets the full policy.
@@ -167,6 +169,7 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(media::routes());
     r.extend(catalog::routes());
     r.extend(setup::routes());
+    r.extend(accounts::routes());
     r.extend(staff::routes());
     r.extend(dashboard::routes());
     r.extend(audit::admin::routes());

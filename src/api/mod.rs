@@ -35,12 +35,36 @@ pub struct ErrorDetail {
         crate::catalog::api::list_categories,
         crate::catalog::api::list_products,
         crate::catalog::api::get_product,
+        crate::accounts::api::api_register,
+        crate::accounts::api::api_login,
+        crate::accounts::api::api_logout,
+        crate::accounts::api::api_password_reset,
+        crate::accounts::api::api_me,
         crate::system::health,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    tags((name = "catalogue", description = "Categories and products in the shop"), (name = "system", description = "Health"))
+    modifiers(&BearerAuth),
+    tags(
+        (name = "catalogue", description = "Categories and products in the shop"),
+        (name = "account", description = "Customer registration, login with bearer tokens, password reset and the customer's own account"),
+        (name = "system", description = "Health")
+    )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme that customer endpoints name in their `security`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();

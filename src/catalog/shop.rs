@@ -35,7 +35,7 @@ pub fn context(page: &Page, tree: &Tree, active: &[i64], q: &str) -> tera::Conte
     let mut ctx = page.context();
     ctx.insert("nav", &nav(tree, active));
     ctx.insert("q", q);
-    ctx.insert("account_url", "");
+    ctx.insert("account_url", "/account");
     ctx
 }
 

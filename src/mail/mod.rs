@@ -7,6 +7,7 @@ pub mod admin;
 pub mod message;
 pub mod outbox;
 pub mod sender;
+pub mod templates;
 
 use rusqlite::{params, Connection};
 use time::OffsetDateTime;

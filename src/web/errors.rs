@@ -86,7 +86,7 @@ fn html_page(req: &Request<'_>, status: Status, message: &str) -> String {
     ctx.insert("csrf", "");
     ctx.insert("q", "");
     ctx.insert("nav", &Vec::<()>::new());
-    ctx.insert("account_url", "");
+    ctx.insert("account_url", "/account");
     ctx.insert("status", &status.code);
     ctx.insert("title", title(status));
     ctx.insert("message", message);
@@ -147,10 +147,17 @@ fn bad_request(req: &Request<'_>) -> ErrorPage {
 #[catch(401)]
 fn unauthorized(req: &Request<'_>) -> Result<Redirect, Box<ErrorPage>> {
     let path = req.uri().path();
-    if path.starts_with("/admin") {
+    let login = if path.starts_with("/admin") {
+        Some("/admin/login")
+    } else if path.starts_with("/account") {
+        Some("/account/login")
+    } else {
+        None
+    };
+    if let Some(login) = login {
         let next = req.uri().to_string();
         return Ok(Redirect::to(format!(
-            "/admin/login?next={}",
+            "{login}?next={}",
             rocket::http::RawStr::new(&next).percent_encode()
         )));
     }

@@ -1,0 +1,161 @@
+//! Request guards for customers: `CustomerUser` from the web session cookie (else 401, which
+//! pages turn into a redirect to /account/login), `ApiCustomer` from an `Authorization:
+//! Bearer` token (the API never accepts cookies, so cross-site forms cannot reach it), and
+//! `BaseUrl` for links in mails.
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use time::Duration;
+
+use super::store::{self, Customer};
+use super::tokens;
+use crate::audit::Actor;
+use crate::auth::session::{self, Kind, Lifetime};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::settings;
+
+/// POLICY: customer web sessions slide over 7 days, and end 30 days after login.
+pub fn lifetime() -> Lifetime {
+    Lifetime {
+        idle: Duration::days(7),
+        absolute: Duration::days(30),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerUser {
+    pub customer: Customer,
+    pub session_id: i64,
+}
+
+impl CustomerUser {
+    pub fn id(&self) -> i64 {
+        self.customer.id
+    }
+
+    pub fn actor(&self) -> Actor {
+        actor(&self.customer)
+    }
+}
+
+pub fn actor(c: &Customer) -> Actor {
+    Actor::Customer {
+        id: c.id,
+        label: c.email.clone(),
+    }
+}
+
+async fn lookup(req: &Request<'_>) -> Option<CustomerUser> {
+    let token = req
+        .cookies()
+        .get(Kind::Customer.cookie_name())?
+        .value()
+        .to_string();
+    let db = req.rocket().state::<Db>()?;
+    let now = req.rocket().state::<Clock>()?.now();
+    let (s, customer) = db
+        .read(move |c| {
+            let Some(s) = session::find(c, Kind::Customer, &token, now)? else {
+                return Ok(None);
+            };
+            Ok(store::get(c, s.user_id)?
+                .filter(|u| u.active)
+                .map(|u| (s, u)))
+        })
+        .await
+        .ok()
+        .flatten()?;
+    if session::needs_touch(&s, now) {
+        let id = s.id;
+        if let Err(e) = db
+            .write(move |tx| session::touch(tx, id, &lifetime(), now))
+            .await
+        {
+            tracing::warn!("cannot extend customer session: {e}");
+        }
+    }
+    Some(CustomerUser {
+        customer,
+        session_id: s.id,
+    })
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CustomerUser {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        match req.local_cache_async(lookup(req)).await {
+            Some(user) => Outcome::Success(user.clone()),
+            None => Outcome::Error((Status::Unauthorized, ())),
+        }
+    }
+}
+
+/// A customer calling the API with a bearer token.
+#[derive(Debug, Clone)]
+pub struct ApiCustomer {
+    pub customer: Customer,
+    pub token: String,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ApiCustomer {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let Some(token) = req
+            .headers()
+            .get_one("Authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string())
+        else {
+            return Outcome::Error((Status::Unauthorized, ()));
+        };
+        let (Some(db), Some(clock)) = (req.rocket().state::<Db>(), req.rocket().state::<Clock>())
+        else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        let now = clock.now();
+        let t = token.clone();
+        let found = db
+            .read(move |c| match tokens::find_api(c, &t, now)? {
+                Some(id) => Ok(store::get(c, id)?.filter(|u| u.active)),
+                None => Ok(None),
+            })
+            .await;
+        match found {
+            Ok(Some(customer)) => Outcome::Success(ApiCustomer { customer, token }),
+            Ok(None) => Outcome::Error((Status::Unauthorized, ())),
+            Err(_) => Outcome::Error((Status::ServiceUnavailable, ())),
+        }
+    }
+}
+
+/// The shop's absolute address for links in mails: setting `shop.base_url`, else the
+/// address this server listens on. Never the request's Host header, which a client
+/// chooses (a reset link must not be pointed at someone else's site).
+pub struct BaseUrl(pub String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for BaseUrl {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let Some(db) = req.rocket().state::<Db>() else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        let configured = db
+            .read(|c| settings::get(c, "shop.base_url"))
+            .await
+            .unwrap_or_default();
+        let url = if configured.is_empty() {
+            let cfg = req.rocket().config();
+            crate::config::url_for(cfg.address, cfg.port)
+        } else {
+            configured
+        };
+        Outcome::Success(BaseUrl(url.trim_end_matches('/').to_string()))
+    }
+}
