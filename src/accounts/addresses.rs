@@ -28,8 +28,10 @@ fn shown(a: &StoredAddress) -> Value {
 
 #[derive(FromForm, Default, Clone)]
 pub struct AddressForm {
+    #[field(default = String::new())]
     name: String,
     line1: String,
+    #[field(default = String::new())]
     line2: String,
     city: String,
     postcode: String,

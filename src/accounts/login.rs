@@ -142,10 +142,11 @@ pub async fn authenticate(l: &Login<'_>, email: &str, pw: &str) -> Result<Custom
                 .ip(Some(l.ip))
                 .details(details),
         );
+        // The limiter refuses the attempt after `limit`; an account locks at its 5th failure.
         let locked = l.limiter.check(
             "customer_login_unknown",
             &email,
-            max_failures as u32,
+            (max_failures as u32).saturating_sub(1).max(1),
             window.whole_seconds(),
             ts,
         );

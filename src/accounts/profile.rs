@@ -56,6 +56,7 @@ pub struct ProfileForm {
     last_name: String,
     phone_country: String,
     phone: String,
+    #[field(default = String::new())]
     birth_date: String,
 }
 

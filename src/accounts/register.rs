@@ -181,14 +181,19 @@ pub struct RegisterForm {
     last_name: String,
     phone_country: String,
     phone: String,
+    #[field(default = String::new())]
     birth_date: String,
+    #[field(default = String::new())]
     address_name: String,
     address_line1: String,
+    #[field(default = String::new())]
     address_line2: String,
     address_city: String,
     address_postcode: String,
     address_country: String,
+    #[field(default = String::new())]
     captcha_id: String,
+    #[field(default = String::new())]
     captcha_answer: String,
 }
 

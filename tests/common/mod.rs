@@ -13,6 +13,8 @@ use cornershop::config::Config;
 use cornershop::db::Db;
 use cornershop::Options;
 
+pub mod accounts;
+
 pub struct TestApp {
     pub base: String,
     pub dir: tempfile::TempDir,
