@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod captcha;
 pub mod catalog;
 pub mod clock;
 pub mod config;
@@ -131,6 +132,7 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
         .manage(settings::Cache::default())
         .manage(catalog::cache::CatalogCache::default())
         .manage(auth::ratelimit::RateLimiter::default())
+        .manage(captcha::Captchas::default())
         .manage(staff::auth::DemoLogins(opts.demo_logins))
         // An empty Shield replaces Rocket's default one, whose X-Frame-Options would win
         // over ours; SecurityHeaders sets the full policy.
@@ -174,5 +176,6 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(settings::admin::routes());
     r.extend(system::routes());
     r.extend(api::routes());
+    r.extend(captcha::routes());
     r
 }

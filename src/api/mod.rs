@@ -36,6 +36,7 @@ pub struct ErrorDetail {
         crate::catalog::api::list_products,
         crate::catalog::api::get_product,
         crate::system::health,
+        crate::captcha::routes::new_challenge,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     tags((name = "catalogue", description = "Categories and products in the shop"), (name = "system", description = "Health"))
