@@ -177,5 +177,6 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(settings::admin::routes());
     r.extend(system::routes());
     r.extend(api::routes());
+    r.extend(captcha::routes());
     r
 }

@@ -41,6 +41,7 @@ pub struct ErrorDetail {
         crate::accounts::api::api_password_reset,
         crate::accounts::api::api_me,
         crate::system::health,
+        crate::captcha::routes::new_challenge,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),

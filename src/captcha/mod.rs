@@ -1,57 +1,613 @@
-//! STUB replaced by the captcha branch (kept only so accounts compile meanwhile).
-use std::sync::Arc;
-use time::OffsetDateTime;
+//! The registration CAPTCHA, drawn and checked by the shop itself (no outside service).
+//!
+//! `Captchas` holds the live challenges and the per-client lock-outs in memory: a restart
+//! forgets them, which only means a visitor answers a new picture. POLICY: a challenge is
+//! valid 10 minutes and answers once; `captcha.max_attempts` wrong answers from one client
+//! lock registration for it for `captcha.lockout_seconds`.
+//!
+//! A caller (the registration form or `POST /api/v1/auth/register`) does:
+//! `settings` → if enabled: `locked` (refuse early), `issue` for the form or API,
+//! and on submit `check`, whose error becomes an `AppError` with `into_app_error`.
+//!
+//! Expired, unknown or already used ids are refused but not counted as wrong answers: a
+//! visitor who left the form open should not be punished, and asking for fresh ids without
+//! answering gains an attacker nothing, since every id is single use and every answer
+//! given counts.
+
+pub mod image;
+pub mod routes;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use rand::Rng;
+use rusqlite::Connection;
+use time::{Duration, OffsetDateTime};
 
 use crate::error::{AppError, AppResult};
+use crate::settings;
 
+pub use routes::routes;
+
+/// How long a challenge can be answered (POLICY: 10 minutes).
+pub const LIFETIME_SECS: i64 = 600;
+/// Live challenges kept at most; over it the oldest are dropped (each takes ~150 bytes).
+pub const MAX_CHALLENGES: usize = 10_000;
+/// Clients with wrong answers remembered at most; over it, those not locked are forgotten.
+const MAX_CLIENTS: usize = 50_000;
+
+/// The lock-out rule, read from the settings by `settings`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub max_attempts: u32,
     pub lockout_seconds: i64,
 }
 
-pub fn settings(conn: &rusqlite::Connection) -> AppResult<(bool, Limits)> {
-    Ok((
-        crate::settings::get(conn, "captcha.enabled")? == "true",
+impl Default for Limits {
+    fn default() -> Limits {
         Limits {
-            max_attempts: crate::settings::get_i64(conn, "captcha.max_attempts")? as u32,
-            lockout_seconds: crate::settings::get_i64(conn, "captcha.lockout_seconds")?,
-        },
-    ))
+            max_attempts: 3,
+            lockout_seconds: 300,
+        }
+    }
 }
 
-#[derive(Clone, Default)]
-pub struct Captchas(Arc<()>);
+/// Whether the CAPTCHA is switched on (`captcha.enabled`), and the lock-out rule.
+pub fn settings(conn: &Connection) -> AppResult<(bool, Limits)> {
+    let enabled = settings::get(conn, "captcha.enabled")? == "true";
+    let limits = Limits {
+        max_attempts: settings::get_i64(conn, "captcha.max_attempts")?.clamp(1, 1000) as u32,
+        lockout_seconds: settings::get_i64(conn, "captcha.lockout_seconds")?.max(1),
+    };
+    Ok((enabled, limits))
+}
 
+/// The address of a challenge's picture.
+pub fn image_url(id: &str) -> String {
+    format!("/captcha/{id}")
+}
+
+/// Why an answer was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaptchaError {
+    /// Too many wrong answers from this client; registration is refused for `retry_after`
+    /// more seconds.
     Locked { retry_after: i64 },
+    /// Not the text in the picture; after `attempts_left` more wrong ones, locked.
     Wrong { attempts_left: u32 },
+    /// The id is unknown, expired or already used (not counted as a wrong answer).
     Expired,
 }
 
 impl CaptchaError {
     pub fn message(&self) -> String {
-        "stub".into()
+        match self {
+            CaptchaError::Locked { retry_after } => format!(
+                "Too many wrong answers. Try again in {}.",
+                wait_text(*retry_after)
+            ),
+            CaptchaError::Wrong { attempts_left } => format!(
+                "That was not the text in the picture. Please answer the new one \
+                 ({attempts_left} {} left).",
+                if *attempts_left == 1 {
+                    "attempt"
+                } else {
+                    "attempts"
+                }
+            ),
+            CaptchaError::Expired => {
+                "This CAPTCHA has expired or was already used; please answer the new one.".into()
+            }
+        }
     }
+
+    /// Locked → 429 with Retry-After; a wrong or stale answer → 422 naming the CAPTCHA.
     pub fn into_app_error(self) -> AppError {
-        AppError::Invalid(self.message())
+        match self {
+            CaptchaError::Locked { retry_after } => AppError::TooManyRequests {
+                message: self.message(),
+                retry_after: retry_after.max(1) as u64,
+            },
+            other => AppError::Invalid(other.message()),
+        }
     }
 }
 
+impl std::fmt::Display for CaptchaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for CaptchaError {}
+
+/// "4 minutes" (rounded up), or seconds under a minute.
+fn wait_text(secs: i64) -> String {
+    let secs = secs.max(1);
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if secs < 60 {
+        plural(secs, "second")
+    } else {
+        plural((secs + 59) / 60, "minute")
+    }
+}
+
+/// What the visitor typed, made comparable: case and spaces do not matter.
+fn normalise(answer: &str) -> String {
+    answer
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// Whom lock-outs apply to: the IP, or for IPv6 its /64 (one subscriber gets a whole /64,
+/// so single addresses would be free for the taking).
+fn client_key(client: &str) -> String {
+    match client.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(IpAddr::V6(v6)) => v6.to_ipv4_mapped().expect("checked").to_string(),
+        _ => client.to_string(),
+    }
+}
+
+struct Challenge {
+    answer: String,
+    seed: u64,
+    expires: OffsetDateTime,
+    /// Position in `Inner::order`.
+    seq: u64,
+}
+
+#[derive(Default)]
+struct Strikes {
+    wrong: u32,
+    last_wrong: Option<OffsetDateTime>,
+    locked_until: Option<OffsetDateTime>,
+}
+
+#[derive(Default)]
+struct Inner {
+    challenges: HashMap<String, Challenge>,
+    /// Challenge ids by issue order, so the oldest and the expired are found first.
+    order: BTreeMap<u64, String>,
+    next_seq: u64,
+    clients: HashMap<String, Strikes>,
+}
+
+impl Inner {
+    fn take(&mut self, id: &str) -> Option<Challenge> {
+        let c = self.challenges.remove(id)?;
+        self.order.remove(&c.seq);
+        Some(c)
+    }
+
+    /// Drops expired challenges, then the oldest while over the cap.
+    fn prune(&mut self, now: OffsetDateTime) {
+        while let Some((&seq, id)) = self.order.first_key_value() {
+            let stale = self.challenges.get(id).is_none_or(|c| c.expires <= now);
+            if !stale && self.challenges.len() < MAX_CHALLENGES {
+                break;
+            }
+            let id = id.clone();
+            self.order.remove(&seq);
+            self.challenges.remove(&id);
+        }
+    }
+}
+
+/// The live challenges and lock-outs; Rocket-managed, cheap to clone.
+#[derive(Clone, Default)]
+pub struct Captchas {
+    inner: Arc<Mutex<Inner>>,
+}
+
 impl Captchas {
-    pub fn issue(&self, _now: OffsetDateTime) -> String {
-        String::new()
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
-    pub fn locked(&self, _client: &str, _now: OffsetDateTime) -> Option<i64> {
-        None
+
+    /// A new challenge; returns its id (a random token), valid `LIFETIME_SECS` from `now`.
+    pub fn issue(&self, now: OffsetDateTime) -> String {
+        let mut rng = rand::thread_rng();
+        let answer = image::random_text(&mut rng);
+        let seed = rng.gen();
+        let id = crate::secret::random_token();
+        let mut inner = self.lock();
+        inner.prune(now);
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        inner.order.insert(seq, id.clone());
+        inner.challenges.insert(
+            id.clone(),
+            Challenge {
+                answer,
+                seed,
+                expires: now + Duration::seconds(LIFETIME_SECS),
+                seq,
+            },
+        );
+        id
     }
+
+    /// The picture of a live challenge (drawn on demand: ~1 ms); None once expired or used.
+    pub fn png(&self, id: &str, now: OffsetDateTime) -> Option<Vec<u8>> {
+        let (answer, seed) = {
+            let inner = self.lock();
+            let c = inner.challenges.get(id).filter(|c| c.expires > now)?;
+            (c.answer.clone(), c.seed)
+        };
+        Some(image::render(&answer, seed))
+    }
+
+    /// Seconds until this client may try again, if it is locked out.
+    pub fn locked(&self, client: &str, now: OffsetDateTime) -> Option<i64> {
+        let key = client_key(client);
+        let mut inner = self.lock();
+        let until = inner.clients.get(&key)?.locked_until?;
+        if until > now {
+            Some(seconds_until(until, now))
+        } else {
+            // The lock is over: counting starts again.
+            inner.clients.remove(&key);
+            None
+        }
+    }
+
+    /// Checks an answer. The challenge is used up whatever the outcome, so a failed
+    /// registration must show a new one (`issue`).
     pub fn check(
         &self,
-        _client: &str,
-        _id: &str,
-        _answer: &str,
-        _limits: &Limits,
-        _now: OffsetDateTime,
+        client: &str,
+        id: &str,
+        answer: &str,
+        limits: &Limits,
+        now: OffsetDateTime,
     ) -> Result<(), CaptchaError> {
-        Ok(())
+        if let Some(retry_after) = self.locked(client, now) {
+            self.lock().take(id);
+            return Err(CaptchaError::Locked { retry_after });
+        }
+        let key = client_key(client);
+        let mut inner = self.lock();
+        let challenge = inner
+            .take(id)
+            .filter(|c| c.expires > now)
+            .ok_or(CaptchaError::Expired)?;
+        if normalise(answer) == challenge.answer {
+            inner.clients.remove(&key);
+            return Ok(());
+        }
+        if inner.clients.len() >= MAX_CLIENTS {
+            forget_idle(&mut inner.clients, limits, now);
+        }
+        let strikes = inner.clients.entry(key).or_default();
+        // Wrong answers older than a lock-out are forgotten: waiting that long between
+        // guesses is no faster than being locked, and memory stays bounded.
+        if strikes
+            .last_wrong
+            .is_some_and(|t| t + Duration::seconds(limits.lockout_seconds) <= now)
+        {
+            strikes.wrong = 0;
+        }
+        strikes.wrong += 1;
+        strikes.last_wrong = Some(now);
+        if strikes.wrong >= limits.max_attempts {
+            strikes.wrong = 0;
+            strikes.locked_until = Some(now + Duration::seconds(limits.lockout_seconds));
+            return Err(CaptchaError::Locked {
+                retry_after: limits.lockout_seconds,
+            });
+        }
+        Err(CaptchaError::Wrong {
+            attempts_left: limits.max_attempts - strikes.wrong,
+        })
+    }
+
+    /// The answer of a live challenge, for tests driving the real server in-process.
+    /// Nothing routes to it.
+    #[doc(hidden)]
+    pub fn peek_answer(&self, id: &str) -> Option<String> {
+        self.lock().challenges.get(id).map(|c| c.answer.clone())
+    }
+}
+
+fn seconds_until(until: OffsetDateTime, now: OffsetDateTime) -> i64 {
+    let left = until - now;
+    // Round up: "try again in 0 seconds" must not happen while still locked.
+    (left.whole_seconds() + i64::from(left.subsec_nanoseconds() > 0)).max(1)
+}
+
+/// Forgets clients that are neither locked nor recently wrong; if all are, forgets the
+/// unlocked ones anyway (a flood from many addresses must not grow memory without bound).
+fn forget_idle(clients: &mut HashMap<String, Strikes>, limits: &Limits, now: OffsetDateTime) {
+    let window = Duration::seconds(limits.lockout_seconds);
+    clients.retain(|_, s| {
+        s.locked_until.is_some_and(|t| t > now) || s.last_wrong.is_some_and(|t| t + window > now)
+    });
+    if clients.len() >= MAX_CLIENTS {
+        clients.retain(|_, s| s.locked_until.is_some_and(|t| t > now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
+    const IP: &str = "203.0.113.7";
+
+    fn at(secs: i64) -> OffsetDateTime {
+        T0 + Duration::seconds(secs)
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            max_attempts: 3,
+            lockout_seconds: 300,
+        }
+    }
+
+    fn answer(c: &Captchas, id: &str) -> String {
+        c.peek_answer(id).expect("live challenge")
+    }
+
+    #[test]
+    fn a_right_answer_passes_once_ignoring_case_and_spaces() {
+        let c = Captchas::default();
+        let id = c.issue(T0);
+        let typed = format!("  {} ", answer(&c, &id).to_lowercase());
+        assert_eq!(c.check(IP, &id, &typed, &limits(), at(5)), Ok(()));
+        assert_eq!(
+            c.check(IP, &id, &typed, &limits(), at(6)),
+            Err(CaptchaError::Expired),
+            "single use"
+        );
+        assert!(c.png(&id, at(6)).is_none());
+        assert!(c
+            .check(IP, &id, &typed, &limits(), at(7))
+            .unwrap_err()
+            .message()
+            .contains("expired or was already used"));
+    }
+
+    #[test]
+    fn a_wrong_answer_also_uses_the_challenge_up() {
+        let c = Captchas::default();
+        let id = c.issue(T0);
+        let right = answer(&c, &id);
+        assert_eq!(
+            c.check(IP, &id, "nope", &limits(), at(1)),
+            Err(CaptchaError::Wrong { attempts_left: 2 })
+        );
+        assert_eq!(
+            c.check(IP, &id, &right, &limits(), at(2)),
+            Err(CaptchaError::Expired)
+        );
+    }
+
+    #[test]
+    fn a_challenge_lives_ten_minutes() {
+        let c = Captchas::default();
+        let id = c.issue(T0);
+        let other = c.issue(T0);
+        assert!(c.png(&id, at(LIFETIME_SECS - 1)).is_some());
+        assert!(c.png(&id, at(LIFETIME_SECS)).is_none());
+        let right = answer(&c, &id);
+        assert_eq!(
+            c.check(IP, &id, &right, &limits(), at(LIFETIME_SECS)),
+            Err(CaptchaError::Expired)
+        );
+        let right = answer(&c, &other);
+        assert_eq!(
+            c.check(IP, &other, &right, &limits(), at(LIFETIME_SECS - 1)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn unknown_ids_are_refused_and_not_counted_as_wrong() {
+        let c = Captchas::default();
+        for i in 0..10 {
+            assert_eq!(
+                c.check(IP, "made-up", "ABCDE", &limits(), at(i)),
+                Err(CaptchaError::Expired)
+            );
+        }
+        assert_eq!(c.locked(IP, at(10)), None);
+    }
+
+    #[test]
+    fn max_attempts_wrong_answers_lock_the_client_until_the_lockout_ends() {
+        let c = Captchas::default();
+        let l = limits();
+        for (i, left) in [(0, 2), (1, 1)] {
+            let id = c.issue(at(i));
+            assert_eq!(
+                c.check(IP, &id, "WRONG", &l, at(i)),
+                Err(CaptchaError::Wrong {
+                    attempts_left: left
+                })
+            );
+        }
+        let id = c.issue(at(10));
+        let err = c.check(IP, &id, "WRONG", &l, at(10)).unwrap_err();
+        assert_eq!(err, CaptchaError::Locked { retry_after: 300 });
+        assert_eq!(
+            err.message(),
+            "Too many wrong answers. Try again in 5 minutes."
+        );
+
+        // Locked: even the right answer is refused, and the challenge is used up.
+        let id = c.issue(at(70));
+        let right = answer(&c, &id);
+        let err = c.check(IP, &id, &right, &l, at(70)).unwrap_err();
+        assert_eq!(err, CaptchaError::Locked { retry_after: 240 });
+        assert_eq!(
+            err.message(),
+            "Too many wrong answers. Try again in 4 minutes."
+        );
+        assert!(c.peek_answer(&id).is_none());
+        assert_eq!(c.locked(IP, at(265)), Some(45));
+        assert_eq!(
+            CaptchaError::Locked { retry_after: 45 }.message(),
+            "Too many wrong answers. Try again in 45 seconds."
+        );
+        assert_eq!(c.locked("198.51.100.1", at(70)), None, "others are free");
+
+        // After the lock-out the count starts again from zero.
+        assert_eq!(c.locked(IP, at(310)), None);
+        let id = c.issue(at(310));
+        assert_eq!(
+            c.check(IP, &id, "WRONG", &l, at(310)),
+            Err(CaptchaError::Wrong { attempts_left: 2 })
+        );
+        let id = c.issue(at(311));
+        let right = answer(&c, &id);
+        assert_eq!(c.check(IP, &id, &right, &l, at(311)), Ok(()));
+    }
+
+    #[test]
+    fn a_right_answer_resets_the_count() {
+        let c = Captchas::default();
+        let l = limits();
+        let wrong = |t| {
+            let id = c.issue(at(t));
+            c.check(IP, &id, "WRONG", &l, at(t))
+        };
+        assert_eq!(wrong(0), Err(CaptchaError::Wrong { attempts_left: 2 }));
+        assert_eq!(wrong(1), Err(CaptchaError::Wrong { attempts_left: 1 }));
+        let id = c.issue(at(2));
+        let right = answer(&c, &id);
+        assert_eq!(c.check(IP, &id, &right, &l, at(2)), Ok(()));
+        let id = c.issue(at(3));
+        assert_eq!(
+            c.check(IP, &id, "WRONG", &l, at(3)),
+            Err(CaptchaError::Wrong { attempts_left: 2 })
+        );
+    }
+
+    #[test]
+    fn wrong_answers_older_than_a_lockout_are_forgotten() {
+        let c = Captchas::default();
+        let l = limits();
+        for t in [0, 1] {
+            let id = c.issue(at(t));
+            assert!(c.check(IP, &id, "WRONG", &l, at(t)).is_err());
+        }
+        let id = c.issue(at(301));
+        assert_eq!(
+            c.check(IP, &id, "WRONG", &l, at(301)),
+            Err(CaptchaError::Wrong { attempts_left: 2 })
+        );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let c = Captchas::default();
+        let l = Limits {
+            max_attempts: 2,
+            lockout_seconds: 60,
+        };
+        for (i, ip) in ["2001:db8:1:2::a", "2001:db8:1:2:ffff::b"]
+            .iter()
+            .enumerate()
+        {
+            let id = c.issue(T0);
+            let _ = c.check(ip, &id, "WRONG", &l, at(i as i64));
+        }
+        assert_eq!(c.locked("2001:db8:1:2::99", at(2)), Some(59));
+        assert_eq!(c.locked("2001:db8:1:3::a", at(2)), None);
+        assert_eq!(client_key("::ffff:192.0.2.1"), "192.0.2.1");
+    }
+
+    #[test]
+    fn memory_is_bounded_expired_first_then_oldest() {
+        let c = Captchas::default();
+        let first = c.issue(T0);
+        let second = c.issue(at(1));
+        for _ in 2..MAX_CHALLENGES {
+            c.issue(at(2));
+        }
+        assert_eq!(c.lock().challenges.len(), MAX_CHALLENGES);
+        let newest = c.issue(at(3));
+        assert!(
+            c.peek_answer(&first).is_none(),
+            "oldest dropped over the cap"
+        );
+        assert!(c.peek_answer(&second).is_some());
+        assert!(c.peek_answer(&newest).is_some());
+        assert_eq!(c.lock().challenges.len(), MAX_CHALLENGES);
+
+        // Once they expire, the next issue drops them all.
+        c.issue(at(LIFETIME_SECS + 3));
+        let inner = c.lock();
+        assert_eq!((inner.challenges.len(), inner.order.len()), (1, 1));
+    }
+
+    #[test]
+    fn a_full_client_table_forgets_idle_clients_but_keeps_locks() {
+        let strikes = |last: i64, locked: Option<i64>| Strikes {
+            wrong: 1,
+            last_wrong: Some(at(last)),
+            locked_until: locked.map(at),
+        };
+        let mut clients = HashMap::from([
+            ("idle".to_string(), strikes(0, None)),
+            ("recent".to_string(), strikes(900, None)),
+            ("locked".to_string(), strikes(0, Some(2000))),
+        ]);
+        forget_idle(&mut clients, &limits(), at(1000));
+        let mut left: Vec<&str> = clients.keys().map(String::as_str).collect();
+        left.sort();
+        assert_eq!(left, ["locked", "recent"]);
+    }
+
+    #[test]
+    fn errors_map_to_429_with_retry_after_or_422() {
+        match (CaptchaError::Locked { retry_after: 240 }).into_app_error() {
+            AppError::TooManyRequests {
+                retry_after,
+                message,
+            } => {
+                assert_eq!(retry_after, 240);
+                assert!(message.contains("4 minutes"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = CaptchaError::Wrong { attempts_left: 1 }.into_app_error();
+        assert_eq!(e.status().code, 422);
+        assert!(e.to_string().contains("1 attempt left"), "{e}");
+        assert_eq!(CaptchaError::Expired.into_app_error().status().code, 422);
+    }
+
+    #[test]
+    fn settings_come_from_the_database_with_the_policy_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Db::open(&dir.path().join("shop.db")).unwrap();
+        let read = || db.read_blocking(settings).unwrap();
+        assert_eq!(read(), (true, Limits::default()));
+        db.write_blocking(|c| {
+            crate::settings::set(c, "captcha.enabled", "false")?;
+            crate::settings::set(c, "captcha.max_attempts", "5")?;
+            crate::settings::set(c, "captcha.lockout_seconds", "60")?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            read(),
+            (
+                false,
+                Limits {
+                    max_attempts: 5,
+                    lockout_seconds: 60
+                }
+            )
+        );
     }
 }

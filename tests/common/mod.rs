@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use cornershop::audit::AuditSink;
+use cornershop::captcha::Captchas;
 use cornershop::clock::Clock;
 use cornershop::config::Config;
 use cornershop::db::Db;
@@ -21,6 +22,8 @@ pub struct TestApp {
     pub db: Db,
     pub clock: Clock,
     pub setup_token: Option<String>,
+    /// The running shop's CAPTCHA store (to read answers in tests).
+    pub captchas: Captchas,
     agent: ureq::Agent,
     sink: AuditSink,
     shutdown: rocket::Shutdown,
@@ -88,15 +91,22 @@ impl TestApp {
             run_jobs: false,
             on_ready: Some(Box::new(move |rocket, token| {
                 let sink = rocket.state::<AuditSink>().expect("sink").clone();
-                tx.send((rocket.config().port, token, sink, rocket.shutdown()))
-                    .expect("test waits");
+                let captchas = rocket.state::<Captchas>().expect("captchas").clone();
+                tx.send((
+                    rocket.config().port,
+                    token,
+                    sink,
+                    captchas,
+                    rocket.shutdown(),
+                ))
+                .expect("test waits");
             })),
         };
         let rocket = cornershop::build(config, data, opts).expect("shop builds");
         let thread = std::thread::spawn(move || {
             let _ = rocket::execute(rocket.launch());
         });
-        let (port, setup_token, sink, shutdown) = rx
+        let (port, setup_token, sink, captchas, shutdown) = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("shop starts");
         let agent = ureq::AgentBuilder::new()
@@ -109,6 +119,7 @@ impl TestApp {
             db,
             clock,
             setup_token,
+            captchas,
             agent,
             sink,
             shutdown,
