@@ -7,7 +7,7 @@ use common::accounts::{
     last_mail, link_in_mail, no_captcha, register, registration, set, verified_customer, Browser,
     CUSTOMER_PW,
 };
-use common::TestApp;
+use common::{Res, TestApp};
 
 fn customers(app: &TestApp) -> i64 {
     app.count("SELECT count(*) FROM customers")
@@ -594,4 +594,81 @@ fn log_out_everywhere_ends_every_session() {
         b.get("/account").header("location"),
         Some("/account/login?next=%2Faccount")
     );
+}
+
+/// The registration form with its CAPTCHA answered `answer` (None: the right answer).
+fn register_with_captcha(app: &TestApp, b: &Browser, email: &str, answer: Option<&str>) -> Res {
+    let page = b.get("/account/register");
+    // A locked-out client gets no challenge; it still posts the one it had.
+    let id = page
+        .input_value("captcha_id")
+        .unwrap_or_else(|| "no-challenge-shown".into());
+    let right = app.captchas.peek_answer(&id).unwrap_or_default();
+    let answer = answer.unwrap_or(&right).to_string();
+    let mut fields: Vec<(&str, String)> = registration(email);
+    fields.push(("captcha_id", id));
+    fields.push(("captcha_answer", answer));
+    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.submit(&page, "/account/register", &f)
+}
+
+#[test]
+fn the_captcha_locks_registration_after_three_wrong_answers() {
+    let app = TestApp::ready();
+    let b = Browser::new(&app);
+    let page = b.get("/account/register");
+    let id = page
+        .input_value("captcha_id")
+        .expect("CAPTCHA is on by default");
+    assert!(page.body.contains(&format!("src=\"/captcha/{id}\"")));
+    assert_eq!(
+        b.get(&format!("/captcha/{id}")).header("content-type"),
+        Some("image/png")
+    );
+
+    for left in ["2 attempts left", "1 attempt left"] {
+        let res = register_with_captcha(&app, &b, "cap@tea.test", Some("WRONG"));
+        assert_eq!(res.status, 422);
+        assert!(
+            res.body.contains("f-captcha_answer-error") && res.body.contains(left),
+            "{left}"
+        );
+        assert_eq!(res.input_value("email").as_deref(), Some("cap@tea.test"));
+    }
+    let res = register_with_captcha(&app, &b, "cap@tea.test", Some("WRONG"));
+    assert_eq!(res.status, 429);
+    assert!(res.body.contains("Try again in 5 minutes"), "{}", res.body);
+    let res = register_with_captcha(&app, &b, "cap@tea.test", None);
+    assert_eq!(res.status, 429, "a right answer waits too");
+    assert!(b.get("/account/register").body.contains("Try again in"));
+    assert_eq!(customers(&app), 0);
+
+    app.clock.advance(5 * 60 + 1);
+    let res = register_with_captcha(&app, &b, "cap@tea.test", None);
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(customers(&app), 1);
+}
+
+#[test]
+fn a_captcha_works_once() {
+    let app = TestApp::ready();
+    let b = Browser::new(&app);
+    let page = b.get("/account/register");
+    let id = page.input_value("captcha_id").unwrap();
+    let right = app.captchas.peek_answer(&id).unwrap();
+    let mut fields = registration("first@tea.test");
+    fields.push(("captcha_id", id.clone()));
+    fields.push(("captcha_answer", right.clone()));
+    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.submit(&page, "/account/register", &f).status, 303);
+
+    let page = b.get("/account/register");
+    let mut fields = registration("second@tea.test");
+    fields.push(("captcha_id", id));
+    fields.push(("captcha_answer", right));
+    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = b.submit(&page, "/account/register", &f);
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("already used"), "{}", res.body);
+    assert_eq!(customers(&app), 1);
 }

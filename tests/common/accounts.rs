@@ -62,6 +62,36 @@ impl Browser {
         )
     }
 
+    /// Submits a form shown on `page` (its CSRF token and whatever else was on it).
+    pub fn submit(&self, page: &Res, path: &str, fields: &[(&str, &str)]) -> Res {
+        let token = page.input_value("_csrf").expect("a CSRF token on the page");
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("_csrf", &token));
+        Self::collect(
+            self.agent
+                .post(&format!("{}{path}", self.base))
+                .send_form(&all),
+        )
+    }
+
+    /// Sends JSON with optional bearer token.
+    pub fn json(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+        token: Option<&str>,
+    ) -> Res {
+        let mut req = self.agent.request(method, &format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        Self::collect(match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        })
+    }
+
     /// Follows a redirect's flash message: the page it lands on.
     pub fn follow(&self, res: &Res) -> Res {
         let to = res.header("location").expect("a redirect");
