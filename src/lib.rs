@@ -105,6 +105,8 @@ pub fn rocket_config(config: &Config) -> rocket::Config {
 pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Build>, String> {
     let DataDir { db, secret } = data;
     let templates = web::templates::Templates::load()?;
+    db.write_blocking(|tx| mail::templates::seed(tx))
+        .map_err(|e| format!("mail templates: {e}"))?;
     let setup_pending = db
         .read_blocking(staff::store::count_active)
         .map_err(|e| e.to_string())?
