@@ -106,6 +106,8 @@ pub fn rocket_config(config: &Config) -> rocket::Config {
 pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Build>, String> {
     let DataDir { db, secret } = data;
     let templates = web::templates::Templates::load()?;
+    db.write_blocking(|tx| mail::templates::seed(tx))
+        .map_err(|e| format!("mail templates: {e}"))?;
     let setup_pending = db
         .read_blocking(staff::store::count_active)
         .map_err(|e| e.to_string())?
@@ -174,6 +176,7 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(dashboard::routes());
     r.extend(audit::admin::routes());
     r.extend(mail::admin::routes());
+    r.extend(mail::templates::admin::routes());
     r.extend(settings::admin::routes());
     r.extend(system::routes());
     r.extend(api::routes());

@@ -138,6 +138,17 @@ fn markup_in_names_is_shown_as_text() {
     let mut fields = registration("xss@tea.test");
     fields[2].1 = "<script>alert(1)</script>".into();
     assert_eq!(register(&b, &fields).status, 303);
+    let html: String = app.sql(|c| {
+        c.query_row(
+            "SELECT html_body FROM mail_outbox WHERE to_address = 'xss@tea.test'",
+            [],
+            |r| r.get(0),
+        )
+    });
+    assert!(
+        html.contains("&lt;script&gt;") && !html.contains("<script>alert"),
+        "the mail escapes it too"
+    );
     assert_eq!(
         b.get(&link_in_mail(&app, "xss@tea.test", "/account/verify"))
             .status,

@@ -123,6 +123,73 @@
     pw2.addEventListener("input", check);
   }
 
+  /* Mail template editor: the preview follows the typing. After a pause the form is posted
+     to the preview URL into a fresh frame laid over the old one, which is swapped in once
+     loaded (no flicker, and no history entry per keystroke). Without this script the
+     "Preview" button does the same into the one frame. */
+  function mailPreview() {
+    var form = document.querySelector("form[data-mail-preview]");
+    var frame = document.querySelector("iframe[data-preview-frame]");
+    if (!form || !frame || !frame.parentNode) return;
+    var url = form.getAttribute("data-mail-preview");
+    var box = frame.parentNode;
+    var pending = null;
+    var timer = null;
+    var seq = 0;
+
+    function refresh() {
+      timer = null;
+      if (pending) pending.remove();
+      var next = frame.cloneNode(false);
+      next.removeAttribute("src");
+      next.name = "mail-preview-" + (++seq);
+      next.classList.add("is-pending");
+      box.appendChild(next);
+      pending = next;
+      next.addEventListener("load", function () {
+        if (pending !== next) return;
+        pending = null;
+        next.classList.remove("is-pending");
+        frame.remove();
+        frame = next;
+      });
+      var oldTarget = form.getAttribute("target");
+      var oldAction = form.getAttribute("action");
+      form.setAttribute("target", next.name);
+      form.setAttribute("action", url);
+      HTMLFormElement.prototype.submit.call(form);
+      if (oldTarget === null) form.removeAttribute("target");
+      else form.setAttribute("target", oldTarget);
+      form.setAttribute("action", oldAction);
+    }
+
+    function later() {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(refresh, 600);
+    }
+
+    form.addEventListener("input", later);
+    var button = form.querySelector("[data-preview-button]");
+    if (button) {
+      button.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        if (timer) clearTimeout(timer);
+        refresh();
+      });
+    }
+    // A refused save shows what was typed: preview that, not the stored version.
+    if (form.hasAttribute("data-preview-now")) refresh();
+  }
+
+  /* Forms that ask before doing something drastic (reset to default). */
+  function confirmForms() {
+    each("form[data-confirm]", function (form) {
+      form.addEventListener("submit", function (ev) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) ev.preventDefault();
+      });
+    });
+  }
+
   /* Focus the form error summary so screen readers announce it. */
   function focusErrorSummary() {
     var summary = document.getElementById("form-error");
@@ -136,6 +203,8 @@
     dismissible();
     demoLogins();
     passwordConfirm();
+    mailPreview();
+    confirmForms();
     focusErrorSummary();
   });
 })();

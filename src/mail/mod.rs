@@ -1,7 +1,9 @@
 //! Mail (DESIGN §6): the `mail_outbox` queue, how a queued row becomes an RFC 5322
 //! message, where it is delivered (the local outbox folder, later SMTP), and the step that
 //! drains the queue with retries. A feature queues a mail inside the transaction of the
-//! change that causes it, so the mail exists exactly when the change does.
+//! change that causes it, so the mail exists exactly when the change does: usually with
+//! `templates::queue_templated`, which renders the template the owner edits in the back
+//! office and calls `queue`.
 
 pub mod admin;
 pub mod message;

@@ -131,4 +131,11 @@ mod tests {
     fn every_template_parses() {
         build().unwrap();
     }
+
+    #[test]
+    fn mail_templates_are_embedded_but_never_pages() {
+        assert!(TemplateFiles::get("mail/verification/body.html.tera").is_some());
+        let tera = build().unwrap();
+        assert!(tera.get_template_names().all(|n| !n.starts_with("mail/")));
+    }
 }
