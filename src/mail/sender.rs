@@ -182,8 +182,9 @@ mod tests {
 
     #[test]
     fn a_failing_transport_retries_later_and_gives_up_after_the_last_attempt() {
-        let (_dir, db) = shop();
-        db.write_blocking(|tx| settings::set(tx, "mail.max_attempts", "3"))
+        let (dir, db) = shop();
+        let secret = crate::secret::Secret::load_or_create(&dir.path().join("secret.key")).unwrap();
+        db.write_blocking(|tx| settings::set(tx, &secret, "mail.max_attempts", "3"))
             .unwrap();
         let mut now = OffsetDateTime::now_utc();
         let id = queue_one(&db, now);
