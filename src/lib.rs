@@ -124,6 +124,7 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
         db: db.clone(),
         clock: opts.clock.clone(),
         data_dir: config.data_dir.clone(),
+        secret: std::sync::Arc::new(secret.clone()),
     });
 
     let rocket = rocket::custom(rocket_config(&config))
