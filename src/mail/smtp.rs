@@ -167,6 +167,19 @@ fn detail(e: &SmtpError, timeout: Duration) -> String {
     }
 }
 
+/// Whether the failure came from TLS: lettre reports the rustls handshake (which happens
+/// at the first read) as an I/O error of kind `InvalidData`.
+fn is_tls_failure(e: &SmtpError) -> bool {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::InvalidData;
+        }
+        source = s.source();
+    }
+    e.is_tls()
+}
+
 /// A failed step: whether the connection may simply have gone stale (worth one retry on a
 /// fresh connection when it had been used before), and the message.
 struct Failed {
@@ -223,25 +236,23 @@ impl SmtpMail {
             None
         };
         let host = c.host.trim_matches(['[', ']']);
-        let mut conn = SmtpConnection::connect(
-            (host, c.port),
-            Some(self.timeout),
-            &hello,
-            wrapper,
-            None,
-        )
-        .map_err(|e| {
-            let d = detail(&e, self.timeout);
-            if e.is_tls() {
-                format!("TLS with SMTP server {server} failed: {d} (is the port right for mail.smtp.security = tls?)")
-            } else if e.status().is_some() {
-                format!("SMTP server {server} refused the connection: {d}")
-            } else if e.is_timeout() {
-                format!("SMTP server {server} did not answer: {d}")
-            } else {
-                format!("cannot connect to SMTP server {server}: {d}")
-            }
-        })?;
+        let mut conn =
+            SmtpConnection::connect((host, c.port), Some(self.timeout), &hello, wrapper, None)
+                .map_err(|e| {
+                    let d = detail(&e, self.timeout);
+                    if c.security == Security::Tls && is_tls_failure(&e) {
+                        format!(
+                    "TLS with SMTP server {server} failed: {d} (with mail.smtp.security = tls \
+                     the server must speak TLS from the start, usually on port 465)"
+                )
+                    } else if e.status().is_some() {
+                        format!("SMTP server {server} refused the connection: {d}")
+                    } else if e.is_timeout() {
+                        format!("SMTP server {server} did not answer: {d}")
+                    } else {
+                        format!("cannot connect to SMTP server {server}: {d}")
+                    }
+                })?;
         if c.security == Security::StartTls {
             if !conn.can_starttls() {
                 conn.abort();
@@ -252,10 +263,12 @@ impl SmtpMail {
             }
             let params = tls.as_ref().expect("made for starttls");
             conn.starttls(params, &hello).map_err(|e| {
-                format!(
-                    "TLS with SMTP server {server} failed: {}",
-                    detail(&e, self.timeout)
-                )
+                let d = detail(&e, self.timeout);
+                if is_tls_failure(&e) {
+                    format!("TLS with SMTP server {server} failed: {d}")
+                } else {
+                    format!("SMTP server {server} failed during STARTTLS: {d}")
+                }
             })?;
         }
         if !c.username.is_empty() {

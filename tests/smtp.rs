@@ -1,0 +1,324 @@
+//! Mail over SMTP, against a real (small) SMTP server on a loopback port: what arrives,
+//! logins with the encrypted password, retries after a temporary failure, clear errors,
+//! switching back to the outbox, and the back-office mail settings page with its
+//! test-mail button.
+
+mod common;
+
+use std::time::Duration;
+
+use common::smtp::{Received, SmtpServer};
+use common::TestApp;
+use cornershop::mail::{queue, NewMail};
+
+fn queue_mail(app: &TestApp, subject: &str, text: &str) -> i64 {
+    let now = app.clock.now();
+    app.db
+        .write_blocking(|tx| {
+            queue(
+                tx,
+                &NewMail {
+                    template: "welcome",
+                    to_address: "mira@tea.test",
+                    to_name: "Mira Tan",
+                    subject,
+                    text,
+                    html: "<p>Hello <b>Mira</b></p>",
+                },
+                now,
+            )
+        })
+        .unwrap()
+}
+
+/// (status, attempts, last_error, eml_path) of a queued mail.
+fn row(app: &TestApp, id: i64) -> (String, i64, String, String) {
+    app.sql(|c| {
+        c.query_row(
+            "SELECT status, attempts, last_error, eml_path FROM mail_outbox WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+    })
+}
+
+fn eml_files(app: &TestApp) -> usize {
+    std::fs::read_dir(app.data_dir().join("outbox"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// The parts of a multipart message: (content type, body).
+fn parts(m: &Received) -> Vec<(String, String)> {
+    let ct = m.header("Content-Type").expect("a Content-Type");
+    let boundary = ct
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .expect("a boundary")
+        .trim_matches('"')
+        .to_string();
+    m.data
+        .split(&format!("--{boundary}"))
+        .skip(1)
+        .filter(|p| !p.starts_with("--"))
+        .map(|p| {
+            let p = p.trim_start_matches("\r\n");
+            let (head, body) = p.split_once("\r\n\r\n").expect("part header and body");
+            let ct = head
+                .split("\r\n")
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-type:")
+                        .map(|v| v.trim().to_string())
+                })
+                .unwrap_or_default();
+            (ct, body.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_queued_mail_goes_out_over_smtp_and_arrives_whole() {
+    let app = TestApp::ready();
+    let server = SmtpServer::start();
+    app.set_setting("shop.name", "Mira's Tea");
+    app.set_setting("mail.from", "shop@tea.test");
+    app.use_smtp(&server);
+    // Lines starting with a dot must survive SMTP's dot-stuffing.
+    let text = "Hello Mira\r\n.a line with a leading dot\r\n..and two";
+    let id = queue_mail(&app, "Welcome to the shop", text);
+
+    assert_eq!(
+        app.run_mail_job().as_deref(),
+        Some("1 sent, 0 to retry, 0 failed")
+    );
+    let m = server.expect_message();
+    assert_eq!(m.from, "shop@tea.test");
+    assert_eq!(m.to, ["mira@tea.test"]);
+    assert_eq!(m.user, None, "no user name set, so no login");
+    let from = m.header("From").unwrap();
+    assert!(
+        from.contains("Mira's Tea") && from.ends_with("<shop@tea.test>"),
+        "{from}"
+    );
+    let to = m.header("To").unwrap();
+    assert!(
+        to.contains("Mira Tan") && to.ends_with("<mira@tea.test>"),
+        "{to}"
+    );
+    assert_eq!(m.header("Subject").as_deref(), Some("Welcome to the shop"));
+    assert!(m
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("multipart/alternative"));
+    let parts = parts(&m);
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    let plain = parts
+        .iter()
+        .find(|(ct, _)| ct.starts_with("text/plain"))
+        .expect("a text part");
+    assert!(
+        plain
+            .1
+            .contains("Hello Mira\r\n.a line with a leading dot\r\n..and two"),
+        "{:?}",
+        plain.1
+    );
+    let html = parts
+        .iter()
+        .find(|(ct, _)| ct.starts_with("text/html"))
+        .expect("an HTML part");
+    assert!(html.1.contains("<b>Mira</b>"), "{:?}", html.1);
+
+    let (status, attempts, error, eml) = row(&app, id);
+    assert_eq!(
+        (status.as_str(), attempts, error.as_str(), eml.as_str()),
+        ("sent", 1, "", "")
+    );
+    assert_eq!(eml_files(&app), 0, "SMTP writes no .eml");
+    assert_eq!(app.run_mail_job(), None, "sent once");
+}
+
+#[test]
+fn one_connection_carries_every_mail_of_a_pass() {
+    let app = TestApp::ready();
+    let server = SmtpServer::start();
+    app.use_smtp(&server);
+    for s in ["One", "Two", "Three"] {
+        queue_mail(&app, s, "Hello");
+    }
+    assert_eq!(
+        app.run_mail_job().as_deref(),
+        Some("3 sent, 0 to retry, 0 failed")
+    );
+    assert_eq!(server.accepted(), 3);
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
+fn the_encrypted_password_is_used_to_log_in() {
+    let app = TestApp::ready();
+    let server = SmtpServer::with_login("shop-user", "pa ss wörd 42");
+    app.use_smtp(&server);
+    app.set_setting("mail.smtp.username", "shop-user");
+    app.set_setting("mail.smtp.password", "pa ss wörd 42");
+    let stored: String = app.sql(|c| {
+        c.query_row(
+            "SELECT value FROM settings WHERE key = 'mail.smtp.password'",
+            [],
+            |r| r.get(0),
+        )
+    });
+    assert!(
+        stored.starts_with("enc1:") && !stored.contains("wörd"),
+        "{stored}"
+    );
+
+    queue_mail(&app, "Welcome", "Hello");
+    assert_eq!(
+        app.run_mail_job().as_deref(),
+        Some("1 sent, 0 to retry, 0 failed")
+    );
+    assert_eq!(server.expect_message().user.as_deref(), Some("shop-user"));
+}
+
+#[test]
+fn a_server_that_needs_a_login_refuses_mail_without_one_and_the_row_says_so() {
+    let app = TestApp::ready();
+    let server = SmtpServer::with_login("shop-user", "secret-pass");
+    app.use_smtp(&server);
+    let id = queue_mail(&app, "Welcome", "Hello");
+    assert_eq!(
+        app.run_mail_job().as_deref(),
+        Some("0 sent, 1 to retry, 0 failed")
+    );
+    let (_, _, error, _) = row(&app, id);
+    assert!(
+        error.contains("refused the sender <shop@localhost>") && error.contains("530"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_temporary_failure_is_retried_later_and_the_row_says_why() {
+    let app = TestApp::ready();
+    let server = SmtpServer::start();
+    app.use_smtp(&server);
+    server.fail_next_data(1);
+    let id = queue_mail(&app, "Your order", "Hello");
+
+    assert_eq!(
+        app.run_mail_job().as_deref(),
+        Some("0 sent, 1 to retry, 0 failed")
+    );
+    let (status, attempts, error, _) = row(&app, id);
+    assert_eq!((status.as_str(), attempts), ("queued", 1));
+    assert!(
+        error.starts_with(&format!(
+            "SMTP server 127.0.0.1:{} did not accept the message: 451",
+            server.port
+        )),
+        "{error}"
+    );
+    assert!(error.contains("try again later"), "{error}");
+    assert_eq!(app.run_mail_job(), None, "not due again yet");
+    assert_eq!(server.accepted(), 0);
+
+    app.clock.advance(31);
+    assert_eq!(
+        app.run_mail_job().as_deref(),
+        Some("1 sent, 0 to retry, 0 failed")
+    );
+    assert_eq!(
+        server.expect_message().header("Subject").as_deref(),
+        Some("Your order")
+    );
+    let (status, attempts, error, _) = row(&app, id);
+    assert_eq!((status.as_str(), attempts, error.as_str()), ("sent", 2, ""));
+}
+
+#[test]
+fn a_refused_login_is_the_rows_error_and_the_pass_stops_trying() {
+    let app = TestApp::ready();
+    let server = SmtpServer::with_login("shop-user", "secret-pass");
+    server.reject_logins();
+    app.use_smtp(&server);
+    app.set_setting("mail.smtp.username", "shop-user");
+    app.set_setting("mail.smtp.password", "secret-pass");
+    let a = queue_mail(&app, "One", "Hello");
+    let b = queue_mail(&app, "Two", "Hello");
+
+    assert_eq!(
+        app.run_mail_job().as_deref(),
+        Some("0 sent, 2 to retry, 0 failed")
+    );
+    for id in [a, b] {
+        let (status, _, error, _) = row(&app, id);
+        assert_eq!(status, "queued");
+        assert_eq!(
+            error,
+            format!(
+                "SMTP server 127.0.0.1:{} refused the login: 535 5.7.8 Authentication credentials invalid",
+                server.port
+            )
+        );
+    }
+    assert_eq!(
+        server.login_attempts(),
+        1,
+        "the second mail did not try again"
+    );
+    assert_eq!(server.accepted(), 0);
+}
+
+#[test]
+fn a_wrong_security_choice_says_what_is_wrong() {
+    let app = TestApp::ready();
+    let server = SmtpServer::start();
+    app.use_smtp(&server);
+    let id = queue_mail(&app, "One", "Hello");
+
+    // The test server offers no STARTTLS: required, so never a silent plain connection.
+    app.set_setting("mail.smtp.security", "starttls");
+    app.run_mail_job();
+    let error = row(&app, id).2;
+    assert!(error.contains("does not offer STARTTLS"), "{error}");
+
+    // Implicit TLS against a plain server: the handshake fails, and says so.
+    app.set_setting("mail.smtp.security", "tls");
+    app.clock.advance(31);
+    app.run_mail_job();
+    let error = row(&app, id).2;
+    assert!(
+        error.starts_with(&format!("TLS with SMTP server 127.0.0.1:{}", server.port)),
+        "{error}"
+    );
+    assert_eq!(server.accepted(), 0);
+}
+
+#[test]
+fn switching_back_to_the_outbox_writes_an_eml_again() {
+    let app = TestApp::ready();
+    let server = SmtpServer::start();
+    app.use_smtp(&server);
+    queue_mail(&app, "By SMTP", "Hello");
+    app.run_mail_job();
+    assert_eq!(server.accepted(), 1);
+    assert_eq!(eml_files(&app), 0);
+
+    app.set_setting("mail.transport", "outbox");
+    let id = queue_mail(&app, "To the outbox", "Hello");
+    assert_eq!(
+        app.run_mail_job().as_deref(),
+        Some("1 sent, 0 to retry, 0 failed")
+    );
+    let (status, _, _, eml) = row(&app, id);
+    assert_eq!(status, "sent");
+    assert!(eml.starts_with("outbox/") && eml.ends_with(".eml"), "{eml}");
+    let text = std::fs::read_to_string(app.data_dir().join(&eml)).unwrap();
+    assert!(text.contains("Subject: To the outbox"));
+    assert_eq!(eml_files(&app), 1);
+    assert_eq!(server.accepted(), 1, "nothing more went to the server");
+    assert!(server.next_message(Duration::ZERO).is_some());
+    assert!(server.next_message(Duration::ZERO).is_none());
+}
