@@ -179,6 +179,7 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(dashboard::routes());
     r.extend(audit::admin::routes());
     r.extend(mail::admin::routes());
+    r.extend(mail::settings_admin::routes());
     r.extend(settings::admin::routes());
     r.extend(system::routes());
     r.extend(api::routes());

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::smtp::{Received, SmtpServer};
-use common::TestApp;
+use common::{TestApp, OWNER_PW};
 use cornershop::mail::{queue, NewMail};
 
 fn queue_mail(app: &TestApp, subject: &str, text: &str) -> i64 {
@@ -321,4 +321,324 @@ fn switching_back_to_the_outbox_writes_an_eml_again() {
     assert_eq!(server.accepted(), 1, "nothing more went to the server");
     assert!(server.next_message(Duration::ZERO).is_some());
     assert!(server.next_message(Duration::ZERO).is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// The back-office mail settings page and its test-mail button
+
+const PAGE: &str = "/admin/settings/mail";
+
+fn owner(app: &TestApp) {
+    assert_eq!(app.login_staff("owner@shop.test", OWNER_PW).status, 303);
+}
+
+fn setting(app: &TestApp, name: &str) -> String {
+    let secret = app.secret();
+    app.db
+        .read_blocking(|c| {
+            if cornershop::settings::keys::find(name).is_some_and(|k| k.secret) {
+                cornershop::settings::get_secret(c, &secret, name)
+            } else {
+                cornershop::settings::get(c, name)
+            }
+        })
+        .unwrap()
+}
+
+fn changes_audited(app: &TestApp) -> i64 {
+    app.count("SELECT count(*) FROM audit_log WHERE action = 'setting.changed'")
+}
+
+/// A port on 127.0.0.1 that nobody listens on.
+fn dead_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn form<'a>(port: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("transport", "smtp"),
+        ("from", "shop@tea.test"),
+        ("host", "127.0.0.1"),
+        ("port", port),
+        ("security", "none"),
+        ("username", "shop-user"),
+        ("password", password),
+    ]
+}
+
+#[test]
+fn the_settings_list_links_to_the_mail_settings() {
+    let app = TestApp::ready();
+    owner(&app);
+    let list = app.get("/admin/settings");
+    assert!(list.body.contains(&format!("href=\"{PAGE}\"")));
+    let page = app.get(PAGE);
+    assert_eq!(page.status, 200);
+    assert_eq!(page.input_value("to").as_deref(), Some("owner@shop.test"));
+    assert_eq!(page.input_value("from").as_deref(), Some("shop@localhost"));
+    assert!(page.body.contains("Now: outbox folder"));
+}
+
+#[test]
+fn saving_stores_every_field_audits_each_change_and_an_empty_password_keeps_the_stored_one() {
+    let app = TestApp::ready();
+    let server = SmtpServer::with_login("shop-user", "pass word 7");
+    owner(&app);
+    let port = server.port.to_string();
+    let res = app.post_form(PAGE, PAGE, &form(&port, "pass word 7"));
+    assert_eq!(res.status, 303, "{}", res.body);
+    let page = app.get(PAGE);
+    assert!(
+        page.body.contains("Mail settings saved (7 changes)."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Now: SMTP server"));
+    for (name, value) in [
+        ("mail.transport", "smtp"),
+        ("mail.from", "shop@tea.test"),
+        ("mail.smtp.host", "127.0.0.1"),
+        ("mail.smtp.port", port.as_str()),
+        ("mail.smtp.security", "none"),
+        ("mail.smtp.username", "shop-user"),
+        ("mail.smtp.password", "pass word 7"),
+    ] {
+        assert_eq!(setting(&app, name), value, "{name}");
+    }
+    let stored: String = app.sql(|c| {
+        c.query_row(
+            "SELECT value FROM settings WHERE key = 'mail.smtp.password'",
+            [],
+            |r| r.get(0),
+        )
+    });
+    assert!(stored.starts_with("enc1:"));
+    // Each change audited, by the staff member, the password masked.
+    assert_eq!(changes_audited(&app), 7);
+    let details: String = app.sql(|c| {
+        c.query_row(
+            "SELECT details FROM audit_log WHERE action = 'setting.changed'
+             AND entity_id = 'mail.smtp.password' AND actor_kind = 'staff'",
+            [],
+            |r| r.get(0),
+        )
+    });
+    assert_eq!(details, r#"{"new":"********","old":""}"#);
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE details LIKE '%pass word%'"),
+        0
+    );
+
+    // Saved again with an empty password and one change: only that one is stored.
+    let mut again = form(&port, "");
+    again[1] = ("from", "hello@tea.test");
+    let res = app.post_form(PAGE, PAGE, &again);
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert!(app
+        .get(PAGE)
+        .body
+        .contains("Mail settings saved (1 change)."));
+    assert_eq!(setting(&app, "mail.smtp.password"), "pass word 7");
+    assert_eq!(setting(&app, "mail.from"), "hello@tea.test");
+    assert_eq!(changes_audited(&app), 8);
+
+    // And the stored password works: the test mail logs in with it.
+    let res = app.post_form(PAGE, &format!("{PAGE}/test"), &[("to", "mira@tea.test")]);
+    assert_eq!(res.status, 303);
+    let m = server.expect_message();
+    assert_eq!(m.user.as_deref(), Some("shop-user"));
+    assert_eq!(m.from, "hello@tea.test");
+}
+
+#[test]
+fn the_page_never_shows_the_stored_password() {
+    let app = TestApp::ready();
+    app.set_setting("mail.smtp.username", "shop-user");
+    app.set_setting("mail.smtp.password", "hunter2-very-secret");
+    let sealed: String = app.sql(|c| {
+        c.query_row(
+            "SELECT value FROM settings WHERE key = 'mail.smtp.password'",
+            [],
+            |r| r.get(0),
+        )
+    });
+    owner(&app);
+    for path in [PAGE, "/admin/settings"] {
+        let page = app.get(path);
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("hunter2"), "{path} shows the password");
+        assert!(
+            !page.body.contains(&sealed[5..20]),
+            "{path} shows the sealed text"
+        );
+    }
+    let page = app.get(PAGE);
+    assert!(page.body.contains("A password is stored"));
+    assert_eq!(page.input_value("password"), None, "the field is empty");
+    // Even a refused form does not send back the password that was typed.
+    let res = app.post_form(PAGE, PAGE, &form("0", "typed-new-secret"));
+    assert_eq!(res.status, 422);
+    assert!(!res.body.contains("typed-new-secret"));
+    assert!(res.body.contains("Type the password again"));
+}
+
+#[test]
+fn bad_values_change_nothing_and_each_is_explained_next_to_its_field() {
+    let app = TestApp::ready();
+    owner(&app);
+    let before = changes_audited(&app);
+    let mut bad = form("0", "pw");
+    bad[2] = ("host", "smtp.tea.test");
+    bad[4] = ("security", "ssl2");
+    let res = app.post_form(PAGE, PAGE, &bad);
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(res.body.contains("Nothing was saved."));
+    let port_error = res.body.find("id=\"f-port-error\"").expect("a port error");
+    assert!(res.body[port_error..].starts_with(
+        "id=\"f-port-error\"><span class=\"field-error-icon\" aria-hidden=\"true\">!</span>Enter a port from 1 to 65535."
+    ));
+    assert!(res.body.contains("aria-describedby=\"f-port-error\""));
+    assert!(res
+        .body
+        .contains("id=\"f-security-error\"><span class=\"field-error-icon\" aria-hidden=\"true\">!</span>Choose STARTTLS, TLS or no encryption."));
+    // What was typed is kept.
+    assert_eq!(res.input_value("port").as_deref(), Some("0"));
+    assert_eq!(res.input_value("host").as_deref(), Some("smtp.tea.test"));
+    assert_eq!(res.input_value("from").as_deref(), Some("shop@tea.test"));
+    // The valid fields were not saved either.
+    assert_eq!(changes_audited(&app), before);
+    assert_eq!(setting(&app, "mail.transport"), "outbox");
+    assert_eq!(setting(&app, "mail.smtp.host"), "");
+    assert_eq!(setting(&app, "mail.smtp.port"), "587");
+    assert_eq!(setting(&app, "mail.smtp.password"), "");
+
+    // A plain-text login to another machine is refused on the security field.
+    let mut far = form("25", "pw");
+    far[2] = ("host", "smtp.tea.test");
+    let res = app.post_form(PAGE, PAGE, &far);
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("id=\"f-security-error\""));
+    assert!(res
+        .body
+        .contains("password would cross the network in plain text"));
+    assert_eq!(setting(&app, "mail.transport"), "outbox");
+
+    // Without the form's CSRF token nothing is even read.
+    let res = app.post_raw(PAGE, &form("25", "pw"));
+    assert_eq!(res.status, 403);
+    assert_eq!(changes_audited(&app), before);
+}
+
+#[test]
+fn the_test_mail_button_delivers_through_smtp_at_once() {
+    let app = TestApp::ready();
+    let server = SmtpServer::start();
+    app.use_smtp(&server);
+    app.set_setting("shop.name", "Mira's Tea");
+    app.set_setting("mail.from", "shop@tea.test");
+    owner(&app);
+    let res = app.post_form(PAGE, &format!("{PAGE}/test"), &[("to", "mira@tea.test")]);
+    assert_eq!(res.status, 303, "{}", res.body);
+    let m = server.expect_message();
+    assert_eq!(m.to, ["mira@tea.test"]);
+    assert_eq!(
+        m.header("Subject").as_deref(),
+        Some("Test mail from Mira's Tea")
+    );
+    assert!(m.header("From").unwrap().contains("Mira's Tea"));
+    let page = app.get(PAGE);
+    assert!(
+        page.body.contains(&format!(
+            "Test mail to mira@tea.test accepted by SMTP server 127.0.0.1:{}.",
+            server.port
+        )),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE action = 'mail.test_sent' AND outcome = 'event' AND actor_kind = 'staff'"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM mail_outbox"),
+        0,
+        "a test mail is not queued"
+    );
+
+    // A recipient that is not an address is refused next to the field; nothing is sent.
+    let res = app.post_form(PAGE, &format!("{PAGE}/test"), &[("to", "not an address")]);
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("id=\"f-to-error\""));
+    assert_eq!(res.input_value("to").as_deref(), Some("not an address"));
+    assert_eq!(server.accepted(), 1);
+}
+
+#[test]
+fn the_test_mail_button_shows_the_error_when_the_server_is_down() {
+    let app = TestApp::ready();
+    let port = dead_port();
+    app.set_setting("mail.transport", "smtp");
+    app.set_setting("mail.smtp.host", "127.0.0.1");
+    app.set_setting("mail.smtp.port", &port.to_string());
+    app.set_setting("mail.smtp.security", "none");
+    owner(&app);
+    let res = app.post_form(PAGE, &format!("{PAGE}/test"), &[("to", "mira@tea.test")]);
+    assert_eq!(res.status, 303);
+    let page = app.get(PAGE);
+    assert!(
+        page.body.contains(&format!(
+            "The test mail to mira@tea.test could not be sent: cannot connect to SMTP server 127.0.0.1:{port}:"
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("alert-error"));
+    let details: String = app.sql(|c| {
+        c.query_row(
+            "SELECT details FROM audit_log WHERE action = 'mail.test_sent' AND outcome = 'error'",
+            [],
+            |r| r.get(0),
+        )
+    });
+    assert!(details.contains("cannot connect"), "{details}");
+}
+
+#[test]
+fn with_the_outbox_chosen_the_test_mail_is_written_there() {
+    let app = TestApp::ready();
+    owner(&app);
+    let res = app.post_form(PAGE, &format!("{PAGE}/test"), &[("to", "mira@tea.test")]);
+    assert_eq!(res.status, 303);
+    assert_eq!(eml_files(&app), 1);
+    let page = app.get(PAGE);
+    assert!(
+        page.body
+            .contains("written to the outbox folder as outbox/"),
+        "{}",
+        page.body
+    );
+}
+
+#[test]
+fn a_viewer_sees_the_page_but_cannot_save_or_send() {
+    let app = TestApp::ready();
+    let server = SmtpServer::start();
+    app.use_smtp(&server);
+    app.login_as("Viewer");
+    let page = app.get(PAGE);
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Save mail settings"));
+    assert!(!page.body.contains("Send test mail"));
+    let before = changes_audited(&app);
+    let res = app.post_form(PAGE, PAGE, &form("2525", "pw"));
+    assert_eq!(res.status, 403);
+    let res = app.post_form(PAGE, &format!("{PAGE}/test"), &[("to", "mira@tea.test")]);
+    assert_eq!(res.status, 403);
+    assert_eq!(changes_audited(&app), before);
+    assert_eq!(setting(&app, "mail.smtp.port"), server.port.to_string());
+    assert_eq!(server.accepted(), 0);
 }

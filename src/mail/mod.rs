@@ -8,6 +8,7 @@ pub mod admin;
 pub mod message;
 pub mod outbox;
 pub mod sender;
+pub mod settings_admin;
 pub mod smtp;
 pub mod transport;
 
