@@ -60,12 +60,13 @@ pub fn open_data_dir(dir: &Path) -> Result<DataDir, String> {
         .map_err(|e| format!("data folder {} is not writable: {e}", dir.display()))?;
     let secret = Secret::load_or_create(&dir.join("secret.key"))?;
     let db = Db::open(&dir.join("shop.db"))?;
-    // Secrets written before they were encrypted (or by hand) are sealed now.
-    let sealed = db
-        .write_blocking(|tx| settings::seal_plaintext(tx, &secret))
-        .map_err(|e| format!("cannot encrypt the stored secret settings: {e}"))?;
-    if sealed > 0 {
-        tracing::info!("encrypted {sealed} secret setting(s) that were stored in the clear");
+    // Secrets written before they were encrypted (or by hand) are sealed now. Only
+    // written when there is one, so a read-only database still opens for reading.
+    if db.read_blocking(settings::plaintext_secrets).unwrap_or(0) > 0 {
+        match db.write_blocking(|tx| settings::seal_plaintext(tx, &secret)) {
+            Ok(n) => tracing::info!("encrypted {n} secret setting(s) stored in the clear"),
+            Err(e) => tracing::warn!("cannot encrypt the secret settings stored in the clear: {e}"),
+        }
     }
     Ok(DataDir { db, secret })
 }

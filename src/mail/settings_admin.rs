@@ -23,6 +23,7 @@ use super::message::{build, Queued};
 use super::smtp::{is_host, Security, SmtpConfig};
 use super::transport;
 use crate::audit;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -397,6 +398,7 @@ async fn send_test(
     db: &State<Db>,
     secret: &State<Secret>,
     config: &State<Config>,
+    clock: &State<Clock>,
     tpl: &State<Templates>,
 ) -> AppResult<Answer> {
     let to = form.0.to.trim().to_string();
@@ -417,6 +419,7 @@ async fn send_test(
     );
     let staff_name = me.staff.name.clone();
     let recipient = to.clone();
+    let now = clock.now();
     // Delivered right here, not queued, so the owner sees the outcome at once; on a
     // blocking thread, as SMTP may take up to its timeout.
     let (via, outcome) = rocket::tokio::task::spawn_blocking(move || -> AppResult<_> {
@@ -444,8 +447,7 @@ async fn send_test(
             ),
             attempts: 0,
         };
-        let outcome = build(&mail, &shop, &from)
-            .and_then(|m| transport.deliver(0, &m, time::OffsetDateTime::now_utc()));
+        let outcome = build(&mail, &shop, &from).and_then(|m| transport.deliver(0, &m, now));
         Ok((transport.describe(), outcome))
     })
     .await

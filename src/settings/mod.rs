@@ -123,6 +123,18 @@ pub fn set(
     Ok((shown(key, &old), shown(key, &value)))
 }
 
+/// How many secret settings are stored in the clear (see `seal_plaintext`).
+pub fn plaintext_secrets(conn: &Connection) -> AppResult<usize> {
+    let mut n = 0;
+    for key in keys::KEYS.iter().filter(|k| k.secret) {
+        let value = stored(conn, key)?;
+        if !value.is_empty() && !sealed::is_sealed(&value) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// Seals secret settings still stored in the clear (written by a version before secrets
 /// were encrypted, or by hand); run when the data dir is opened. Returns how many.
 pub fn seal_plaintext(conn: &Connection, secret: &Secret) -> AppResult<usize> {
@@ -341,6 +353,7 @@ mod tests {
         let name = "mail.smtp.password";
         db.write_blocking(|tx| set_internal(tx, name, "old-plain"))
             .unwrap();
+        assert_eq!(db.read_blocking(plaintext_secrets).unwrap(), 1);
         let n = db.write_blocking(|tx| seal_plaintext(tx, &secret)).unwrap();
         assert_eq!(n, 1);
         assert!(raw(&db, name).starts_with(sealed::PREFIX));
@@ -353,5 +366,6 @@ mod tests {
             0,
             "sealed once"
         );
+        assert_eq!(db.read_blocking(plaintext_secrets).unwrap(), 0);
     }
 }
