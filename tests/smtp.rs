@@ -642,3 +642,47 @@ fn a_viewer_sees_the_page_but_cannot_save_or_send() {
     assert_eq!(setting(&app, "mail.smtp.port"), server.port.to_string());
     assert_eq!(server.accepted(), 0);
 }
+
+#[test]
+fn a_damaged_stored_password_is_named_on_the_page_and_in_the_queue() {
+    let app = TestApp::ready();
+    let server = SmtpServer::with_login("shop-user", "secret-pass");
+    app.use_smtp(&server);
+    app.set_setting("mail.smtp.username", "shop-user");
+    app.set_setting("mail.smtp.password", "secret-pass");
+    // Damage the sealed value (as a broken disk or a foreign secret.key would).
+    app.sql(|c| {
+        c.execute(
+            "UPDATE settings SET value = value || 'AAAA' WHERE key = 'mail.smtp.password'",
+            [],
+        )
+    });
+    let id = queue_mail(&app, "Welcome", "Hello");
+    assert_eq!(
+        app.run_mail_job().as_deref(),
+        Some("0 sent, 1 to retry, 0 failed")
+    );
+    let error = row(&app, id).2;
+    assert!(
+        error.contains("mail.smtp.password cannot be decrypted") && error.contains("set it again"),
+        "{error}"
+    );
+    assert_eq!(server.connections(), 0, "no attempt with a wrong password");
+
+    owner(&app);
+    let page = app.get(PAGE);
+    assert!(page.body.contains("mail.smtp.password cannot be decrypted"));
+    // Saving without typing the password again is refused on the password field …
+    let res = app.post_form(PAGE, PAGE, &form(&server.port.to_string(), ""));
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("id=\"f-password-error\""));
+    // … and typing it again repairs it.
+    let res = app.post_form(PAGE, PAGE, &form(&server.port.to_string(), "secret-pass"));
+    assert_eq!(res.status, 303, "{}", res.body);
+    app.clock.advance(31);
+    assert_eq!(
+        app.run_mail_job().as_deref(),
+        Some("1 sent, 0 to retry, 0 failed")
+    );
+    assert_eq!(server.expect_message().user.as_deref(), Some("shop-user"));
+}

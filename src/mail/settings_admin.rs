@@ -151,26 +151,15 @@ fn check(
 ) -> Result<Vec<(&'static str, String)>, HashMap<&'static str, String>> {
     let mut errors: HashMap<&'static str, String> = HashMap::new();
     let mut values = Vec::new();
+    // In the order of FIELDS.
     let messages = [
-        (
-            "transport",
-            "Choose where mail goes: the outbox folder or an SMTP server.",
-        ),
-        (
-            "from",
-            "Enter the address mails are sent from, such as shop@example.com.",
-        ),
-        ("host", "The server name can have at most 253 characters."),
-        ("port", "Enter a port from 1 to 65535."),
-        ("security", "Choose STARTTLS, TLS or no encryption."),
-        (
-            "username",
-            "The user name can have at most 254 characters, without control characters.",
-        ),
-        (
-            "password",
-            "The password can have at most 500 characters, without control characters.",
-        ),
+        "Choose where mail goes: the outbox folder or an SMTP server.",
+        "Enter the address mails are sent from, such as shop@example.com.",
+        "The server name can have at most 253 characters, without control characters.",
+        "Enter a port from 1 to 65535.",
+        "Choose STARTTLS, TLS or no encryption.",
+        "The user name can have at most 254 characters, without control characters.",
+        "The password can have at most 500 characters, without control characters.",
     ];
     let typed = [
         &f.transport,
@@ -181,7 +170,7 @@ fn check(
         &f.username,
         &f.password,
     ];
-    for (((field, key), raw), (_, message)) in FIELDS.iter().zip(typed).zip(messages) {
+    for (((field, key), raw), message) in FIELDS.iter().zip(typed).zip(messages) {
         if *field == "password" && raw.is_empty() {
             continue;
         }
@@ -201,7 +190,7 @@ fn check(
             .unwrap_or_default()
     };
     if !errors.contains_key("from") && value("mail.from").parse::<lettre::Address>().is_err() {
-        errors.insert("from", messages[1].1.to_string());
+        errors.insert("from", messages[1].to_string());
     }
     let host = value("mail.smtp.host");
     if !errors.contains_key("host") && !host.is_empty() && !is_host(&host) {
@@ -210,6 +199,7 @@ fn check(
             format!("'{host}' is not a host name or IP address."),
         );
     }
+    let smtp = value("mail.transport") == "smtp";
     let password = if f.forget_password {
         String::new()
     } else if !f.password.is_empty() {
@@ -217,7 +207,7 @@ fn check(
     } else {
         match &saved.password {
             Ok(p) => p.clone(),
-            Err(_) if !f.username.trim().is_empty() => {
+            Err(_) if smtp && !f.username.trim().is_empty() => {
                 errors.insert(
                     "password",
                     "The stored password cannot be decrypted (it was damaged, or stored with \
@@ -230,7 +220,7 @@ fn check(
         }
     };
     // How the fields work together matters only when SMTP is what will be used.
-    if errors.is_empty() && value("mail.transport") == "smtp" {
+    if errors.is_empty() && smtp {
         let config = SmtpConfig {
             host,
             port: value("mail.smtp.port").parse().unwrap_or(0),
