@@ -61,6 +61,14 @@ pub fn open_data_dir(dir: &Path) -> Result<DataDir, String> {
         .map_err(|e| format!("data folder {} is not writable: {e}", dir.display()))?;
     let secret = Secret::load_or_create(&dir.join("secret.key"))?;
     let db = Db::open(&dir.join("shop.db"))?;
+    // Secrets written before they were encrypted (or by hand) are sealed now. Only
+    // written when there is one, so a read-only database still opens for reading.
+    if db.read_blocking(settings::plaintext_secrets).unwrap_or(0) > 0 {
+        match db.write_blocking(|tx| settings::seal_plaintext(tx, &secret)) {
+            Ok(n) => tracing::info!("encrypted {n} secret setting(s) stored in the clear"),
+            Err(e) => tracing::warn!("cannot encrypt the secret settings stored in the clear: {e}"),
+        }
+    }
     Ok(DataDir { db, secret })
 }
 
@@ -120,6 +128,7 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
         db: db.clone(),
         clock: opts.clock.clone(),
         data_dir: config.data_dir.clone(),
+        secret: std::sync::Arc::new(secret.clone()),
     });
 
     let rocket = rocket::custom(rocket_config(&config))
@@ -177,6 +186,7 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(audit::admin::routes());
     r.extend(mail::admin::routes());
     r.extend(mail::templates::admin::routes());
+    r.extend(mail::settings_admin::routes());
     r.extend(settings::admin::routes());
     r.extend(system::routes());
     r.extend(api::routes());

@@ -198,12 +198,16 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Some(Command::Settings(cmd)) => {
             let data = cornershop::open_data_dir(&config.data_dir)?;
-            settings_command(&data.db, cmd)
+            settings_command(&data.db, &data.secret, cmd)
         }
     }
 }
 
-fn settings_command(db: &cornershop::db::Db, cmd: SettingsCommand) -> Result<(), String> {
+fn settings_command(
+    db: &cornershop::db::Db,
+    secret: &cornershop::secret::Secret,
+    cmd: SettingsCommand,
+) -> Result<(), String> {
     match cmd {
         SettingsCommand::List => {
             let rows = db
@@ -220,41 +224,29 @@ fn settings_command(db: &cornershop::db::Db, cmd: SettingsCommand) -> Result<(),
                     "there is no setting called '{key}'; `cornershop settings list` shows them all"
                 )
             })?;
+            // A secret is masked: the command line never prints one.
             let v = db
-                .read_blocking(|c| settings::get(c, k.name))
+                .read_blocking(|c| settings::get_shown(c, k.name))
                 .map_err(|e| e.public_message())?;
-            println!(
-                "{}",
-                if k.secret && !v.is_empty() {
-                    "********".into()
-                } else {
-                    v
-                }
-            );
+            println!("{v}");
         }
         SettingsCommand::Set { key, value } => {
-            let secret = settings::keys::find(&key).is_some_and(|k| k.secret);
+            let is_secret = settings::keys::find(&key).is_some_and(|k| k.secret);
             let (old, new) = db
                 .write_blocking(|tx| {
-                    let (old, new) = settings::set(tx, &key, &value)?;
-                    let mask = |v: &str| {
-                        if secret {
-                            "********".to_string()
-                        } else {
-                            v.to_string()
-                        }
-                    };
+                    // Old and new come back masked for a secret.
+                    let (old, new) = settings::set(tx, secret, &key, &value)?;
                     audit::record(
                         tx,
                         &audit::Entry::event("settings", "setting.changed")
                             .actor(audit::Actor::Cli)
                             .entity("setting", &key)
-                            .details(serde_json::json!({ "old": mask(&old), "new": mask(&new) })),
+                            .details(serde_json::json!({ "old": old, "new": new })),
                     )?;
                     Ok((old, new))
                 })
                 .map_err(|e| e.public_message())?;
-            if secret {
+            if is_secret {
                 println!("{key} changed.");
             } else {
                 println!("{key}: {old} -> {new}");
@@ -282,7 +274,7 @@ fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
     };
     let data = cornershop::open_data_dir(&config.data_dir)?;
     if args.demo {
-        opts.demo_logins = demo::demo_shop(&data.db, &config.data_dir.join("media"))?;
+        opts.demo_logins = demo::demo_shop(&data.db, &data.secret, &config.data_dir.join("media"))?;
     }
     let open_browser = !args.no_browser
         && !args.demo

@@ -1,5 +1,6 @@
-//! The shop's secret key (`secret.key` in the data dir, 0600): signs CSRF tokens and, in
-//! later features, encrypts secrets at rest. Also the one source of random tokens.
+//! The shop's secret key (`secret.key` in the data dir, 0600): signs CSRF tokens and
+//! encrypts secret settings at rest (`settings::sealed`). Also the one source of random
+//! tokens.
 
 use std::io::Write;
 use std::path::Path;
@@ -7,6 +8,9 @@ use std::path::Path;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// Cloned where a blocking task needs it (a transaction closure, the jobs); never printed
+/// (no `Debug`).
+#[derive(Clone)]
 pub struct Secret([u8; 32]);
 
 impl Secret {

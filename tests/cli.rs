@@ -932,6 +932,44 @@ fn settings_set_refuses_a_key_that_does_not_exist() {
 }
 
 #[test]
+fn a_secret_setting_is_stored_encrypted_and_never_printed_or_audited_in_the_clear() {
+    let shop = Shop::new();
+    let key = "mail.smtp.password";
+    let pw = "correct-horse-battery";
+    let out = shop.run(&["settings", "set", key, pw]).succeeded();
+    assert!(
+        !out.stdout.contains(pw) && !out.stderr.contains(pw),
+        "{out:?}"
+    );
+    let stored = shop.setting(key).expect("stored");
+    assert!(stored.starts_with("enc1:"), "{stored}");
+    assert!(!stored.contains("horse"));
+
+    let out = shop.run(&["settings", "get", key]).succeeded();
+    assert_eq!(out.stdout.trim(), "********");
+    let out = shop.run(&["settings", "list"]).succeeded();
+    assert!(
+        !out.stdout.contains(pw) && out.stdout.contains("********"),
+        "{out:?}"
+    );
+
+    let details: String = shop
+        .db()
+        .query_row(
+            "SELECT details FROM audit_log WHERE action = 'setting.changed' AND entity_id = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .expect("one audit row");
+    assert!(!details.contains(pw), "{details}");
+    let details: serde_json::Value = serde_json::from_str(&details).expect("JSON details");
+    assert_eq!(
+        (details["old"].as_str(), details["new"].as_str()),
+        (Some(""), Some("********"))
+    );
+}
+
+#[test]
 fn settings_set_stores_a_currency_code_in_capitals() {
     let shop = Shop::new();
     shop.run(&["settings", "set", "shop.currency", "jpy"])

@@ -590,12 +590,13 @@ mod tests {
     fn settings_come_from_the_database_with_the_policy_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::db::Db::open(&dir.path().join("shop.db")).unwrap();
+        let key = crate::secret::Secret::load_or_create(&dir.path().join("secret.key")).unwrap();
         let read = || db.read_blocking(settings).unwrap();
         assert_eq!(read(), (true, Limits::default()));
         db.write_blocking(|c| {
-            crate::settings::set(c, "captcha.enabled", "false")?;
-            crate::settings::set(c, "captcha.max_attempts", "5")?;
-            crate::settings::set(c, "captcha.lockout_seconds", "60")?;
+            crate::settings::set(c, &key, "captcha.enabled", "false")?;
+            crate::settings::set(c, &key, "captcha.max_attempts", "5")?;
+            crate::settings::set(c, &key, "captcha.lockout_seconds", "60")?;
             Ok(())
         })
         .unwrap();

@@ -9,6 +9,7 @@ use crate::auth::password;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::money::Currency;
+use crate::secret::Secret;
 use crate::settings;
 use crate::staff::store;
 
@@ -51,7 +52,11 @@ pub fn fill_db(db: &Db, media: &Path, products: usize, seed: u64) -> Result<Demo
 
 /// Makes a ready-to-use demo shop: set-up done, one staff login per default role, and
 /// products. Returns the logins (role, email, password) for the login page.
-pub fn demo_shop(db: &Db, media: &Path) -> Result<Vec<(String, String, String)>, String> {
+pub fn demo_shop(
+    db: &Db,
+    secret: &Secret,
+    media: &Path,
+) -> Result<Vec<(String, String, String)>, String> {
     const PASSWORD: &str = "cornershop-demo";
     let logins: Vec<(String, String, String)> = ["Owner", "Manager", "Viewer", "Courier"]
         .iter()
@@ -65,7 +70,7 @@ pub fn demo_shop(db: &Db, media: &Path) -> Result<Vec<(String, String, String)>,
         .collect();
     let hash = password::hash(PASSWORD)?;
     db.write_blocking(|tx| {
-        settings::set(tx, "shop.name", "Cornershop Demo")?;
+        settings::set(tx, secret, "shop.name", "Cornershop Demo")?;
         for (role, email, _) in &logins {
             let role_id = store::role_id(tx, role)?;
             store::insert(

@@ -4,6 +4,7 @@
 //! loops off (`Options::run_jobs`) and call `run_once` themselves.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::tokio;
@@ -12,6 +13,7 @@ use rusqlite::params;
 use crate::clock::{sql_time, Clock};
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::secret::Secret;
 
 /// What every job gets.
 #[derive(Clone)]
@@ -19,6 +21,8 @@ pub struct JobCtx {
     pub db: Db,
     pub clock: Clock,
     pub data_dir: PathBuf,
+    /// The shop's key, for secret settings (the SMTP password).
+    pub secret: Arc<Secret>,
 }
 
 pub struct Job {
@@ -38,11 +42,12 @@ pub const JOBS: &[Job] = &[Job {
     run: mail_queue,
 }];
 
+/// Sends what is due through the transport the settings choose now (outbox or SMTP).
 fn mail_queue(ctx: &JobCtx) -> AppResult<Option<String>> {
-    let outbox = crate::mail::outbox::OutboxDir {
-        data_dir: ctx.data_dir.clone(),
-    };
-    let s = crate::mail::sender::run_once(&ctx.db, &outbox, ctx.clock.now())?;
+    let transport = ctx
+        .db
+        .read_blocking(|c| crate::mail::transport::from_settings(c, &ctx.data_dir, &ctx.secret))?;
+    let s = crate::mail::sender::run_once(&ctx.db, transport.as_ref(), ctx.clock.now())?;
     if s == Default::default() {
         return Ok(None);
     }
@@ -107,10 +112,12 @@ mod tests {
     fn ctx() -> (tempfile::TempDir, JobCtx) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("shop.db")).unwrap();
+        let secret = Secret::load_or_create(&dir.path().join("secret.key")).unwrap();
         let ctx = JobCtx {
             db,
             clock: Clock::default(),
             data_dir: dir.path().to_path_buf(),
+            secret: Arc::new(secret),
         };
         (dir, ctx)
     }

@@ -2,8 +2,16 @@
 //! there is an HTML part). The same bytes go to the outbox folder or to SMTP, so what the
 //! shop owner reads in the outbox is exactly what a mail server would get.
 
+use lettre::address::Envelope;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, Message};
+
+/// A finished message: its bytes and the envelope (sender and recipients) SMTP needs.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub envelope: Envelope,
+    pub bytes: Vec<u8>,
+}
 
 /// What the sender needs of a queued row.
 #[derive(Debug, Clone)]
@@ -18,7 +26,7 @@ pub struct Queued {
 }
 
 /// Builds the message from `from_address` with the shop's name as the display name.
-pub fn build(mail: &Queued, shop_name: &str, from_address: &str) -> Result<Vec<u8>, String> {
+pub fn build(mail: &Queued, shop_name: &str, from_address: &str) -> Result<Outgoing, String> {
     let from_addr: Address = from_address
         .parse()
         .map_err(|_| format!("setting mail.from ('{from_address}') is not an email address"))?;
@@ -50,7 +58,10 @@ pub fn build(mail: &Queued, shop_name: &str, from_address: &str) -> Result<Vec<u
         ))
     }
     .map_err(|e| format!("cannot build the message: {e}"))?;
-    Ok(message.formatted())
+    Ok(Outgoing {
+        envelope: message.envelope().clone(),
+        bytes: message.formatted(),
+    })
 }
 
 #[cfg(test)]
@@ -68,8 +79,10 @@ mod tests {
             html: "<p>Hello <b>Míra</b></p>".into(),
             attempts: 0,
         };
-        let bytes = build(&mail, "Mira's Tea", "shop@tea.test").unwrap();
-        let text = String::from_utf8(bytes).unwrap();
+        let out = build(&mail, "Mira's Tea", "shop@tea.test").unwrap();
+        assert_eq!(out.envelope.from().unwrap().to_string(), "shop@tea.test");
+        assert_eq!(out.envelope.to()[0].to_string(), "mira@tea.test");
+        let text = String::from_utf8(out.bytes).unwrap();
         let header = |name: &str| {
             text.lines()
                 .find(|l| l.starts_with(name))

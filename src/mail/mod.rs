@@ -1,15 +1,18 @@
 //! Mail (DESIGN §6): the `mail_outbox` queue, how a queued row becomes an RFC 5322
-//! message, where it is delivered (the local outbox folder, later SMTP), and the step that
-//! drains the queue with retries. A feature queues a mail inside the transaction of the
-//! change that causes it, so the mail exists exactly when the change does: usually with
-//! `templates::queue_templated`, which renders the template the owner edits in the back
-//! office and calls `queue`.
+//! message, where it is delivered (the local outbox folder or an SMTP server, chosen by
+//! `transport::from_settings`), and the step that drains the queue with retries. A feature
+//! queues a mail inside the transaction of the change that causes it, so the mail exists
+//! exactly when the change does: usually with `templates::queue_templated`, which renders
+//! the template the owner edits in the back office and calls `queue`.
 
 pub mod admin;
 pub mod message;
 pub mod outbox;
 pub mod sender;
+pub mod settings_admin;
+pub mod smtp;
 pub mod templates;
+pub mod transport;
 
 use rusqlite::{params, Connection};
 use time::OffsetDateTime;

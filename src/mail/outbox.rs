@@ -8,12 +8,25 @@ use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
-/// Where a message was delivered to, for the queue row (a path relative to the data dir).
+use super::message::Outgoing;
+
+/// The `.eml` file a message was written to, relative to the data dir, for the queue row;
+/// empty when the transport keeps no file (SMTP).
 pub type Delivered = String;
 
-/// Something that can take a finished message: the outbox folder here, SMTP later.
+/// Something that can take a finished message: the outbox folder, or an SMTP server
+/// (`mail::smtp`). `mail::transport::from_settings` picks one for each sender pass. An
+/// error is one sentence in plain words; it becomes the queue row's `last_error`.
 pub trait Transport: Send + Sync {
-    fn deliver(&self, id: i64, message: &[u8], now: OffsetDateTime) -> Result<Delivered, String>;
+    fn deliver(
+        &self,
+        id: i64,
+        message: &Outgoing,
+        now: OffsetDateTime,
+    ) -> Result<Delivered, String>;
+
+    /// Where messages go, in a few words for messages to the owner.
+    fn describe(&self) -> String;
 }
 
 pub struct OutboxDir {
@@ -21,7 +34,16 @@ pub struct OutboxDir {
 }
 
 impl Transport for OutboxDir {
-    fn deliver(&self, id: i64, message: &[u8], now: OffsetDateTime) -> Result<Delivered, String> {
+    fn describe(&self) -> String {
+        "the outbox folder".into()
+    }
+
+    fn deliver(
+        &self,
+        id: i64,
+        message: &Outgoing,
+        now: OffsetDateTime,
+    ) -> Result<Delivered, String> {
         let dir = self.data_dir.join("outbox");
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -38,7 +60,7 @@ impl Transport for OutboxDir {
         let tmp = dir.join(format!(".{name}.tmp"));
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(message)?;
+            f.write_all(&message.bytes)?;
             f.sync_all()?;
             std::fs::rename(&tmp, dir.join(&name))
         };

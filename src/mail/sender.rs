@@ -61,7 +61,7 @@ pub fn run_once(db: &Db, transport: &dyn Transport, now: OffsetDateTime) -> AppR
     for mail in mails {
         // Marked sent only after the transport has it: a crash in between sends it again.
         let outcome = build(&mail, &shop_name, &from)
-            .and_then(|bytes| transport.deliver(mail.id, &bytes, now));
+            .and_then(|message| transport.deliver(mail.id, &message, now));
         let attempts = mail.attempts + 1;
         db.write_blocking(|tx| {
             match &outcome {
@@ -101,12 +101,16 @@ pub fn run_once(db: &Db, transport: &dyn Transport, now: OffsetDateTime) -> AppR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::message::Outgoing;
     use crate::mail::outbox::OutboxDir;
     use crate::mail::{queue, NewMail};
 
     struct Broken;
     impl Transport for Broken {
-        fn deliver(&self, _: i64, _: &[u8], _: OffsetDateTime) -> Result<String, String> {
+        fn describe(&self) -> String {
+            "nowhere".into()
+        }
+        fn deliver(&self, _: i64, _: &Outgoing, _: OffsetDateTime) -> Result<String, String> {
             Err("connection refused by mail.example".into())
         }
     }
@@ -182,8 +186,9 @@ mod tests {
 
     #[test]
     fn a_failing_transport_retries_later_and_gives_up_after_the_last_attempt() {
-        let (_dir, db) = shop();
-        db.write_blocking(|tx| settings::set(tx, "mail.max_attempts", "3"))
+        let (dir, db) = shop();
+        let secret = crate::secret::Secret::load_or_create(&dir.path().join("secret.key")).unwrap();
+        db.write_blocking(|tx| settings::set(tx, &secret, "mail.max_attempts", "3"))
             .unwrap();
         let mut now = OffsetDateTime::now_utc();
         let id = queue_one(&db, now);

@@ -1,5 +1,6 @@
-//! Back office: the settings, read-only for now (the settings pages arrive with the back
-//! office; until then `cornershop settings set` changes them).
+//! Back office: every setting, read-only (secrets masked), with a link to the pages that
+//! edit them: mail settings at /admin/settings/mail (`mail::settings_admin`); the others
+//! are changed with `cornershop settings set` for now.
 
 use rocket::response::content::RawHtml;
 use rocket::{get, routes, State};

@@ -194,13 +194,14 @@ async fn submit(
     let now = clock.now();
     let media: PathBuf = config.data_dir.join("media");
     let ip_text = ip.to_string();
+    let sealer = secret.inner().clone();
     let (token, demo_count) = db
         .write(move |tx| {
             if store::count_active(tx)? > 0 {
                 return Err(AppError::Gone(DONE.into()));
             }
-            settings::set(tx, "shop.name", &f.shop_name)?;
-            let (_, currency) = settings::set(tx, "shop.currency", &f.currency)?;
+            settings::set(tx, &sealer, "shop.name", &f.shop_name)?;
+            let (_, currency) = settings::set(tx, &sealer, "shop.currency", &f.currency)?;
             let email = store::validate_email(&f.email).map_err(AppError::Invalid)?;
             let name = store::validate_name(&f.owner_name).map_err(AppError::Invalid)?;
             let id = store::insert(tx, &email, &name, &hash, store::role_id(tx, "Owner")?)?;

@@ -2,6 +2,8 @@
 //! real loopback port, driven over HTTP with a cookie-keeping client.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -250,6 +252,44 @@ impl TestApp {
 
     pub fn count(&self, sql: &str) -> i64 {
         self.sql(|c| c.query_row(sql, [], |r| r.get(0)))
+    }
+
+    /// The shop's secret.key (as the running shop has it).
+    pub fn secret(&self) -> cornershop::secret::Secret {
+        cornershop::secret::Secret::load_or_create(&self.dir.path().join("secret.key"))
+            .expect("secret.key")
+    }
+
+    /// Changes a setting the way `cornershop settings set` does (a secret is sealed).
+    pub fn set_setting(&self, name: &str, value: &str) {
+        let secret = self.secret();
+        self.db
+            .write_blocking(|tx| cornershop::settings::set(tx, &secret, name, value))
+            .unwrap_or_else(|e| panic!("set {name}: {e}"));
+    }
+
+    /// Points the shop's mail at a test SMTP server (plain connection on 127.0.0.1).
+    pub fn use_smtp(&self, server: &smtp::SmtpServer) {
+        self.set_setting("mail.transport", "smtp");
+        self.set_setting("mail.smtp.host", "127.0.0.1");
+        self.set_setting("mail.smtp.port", &server.port.to_string());
+        self.set_setting("mail.smtp.security", "none");
+    }
+
+    /// One pass of the `mail_queue` job, as the running loop would do it at `self.clock`;
+    /// its summary ("1 sent, 0 to retry, 0 failed"), None when nothing was due.
+    pub fn run_mail_job(&self) -> Option<String> {
+        let ctx = cornershop::jobs::JobCtx {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            data_dir: self.data_dir(),
+            secret: std::sync::Arc::new(self.secret()),
+        };
+        let job = cornershop::jobs::JOBS
+            .iter()
+            .find(|j| j.name == "mail_queue")
+            .expect("the mail job");
+        (job.run)(&ctx).expect("a mail pass runs")
     }
 
     /// Waits until audit entries sent so far are written.
