@@ -15,6 +15,7 @@ use cornershop::db::Db;
 use cornershop::Options;
 
 pub mod accounts;
+pub mod webdriver;
 
 pub struct TestApp {
     pub base: String,
