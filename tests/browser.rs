@@ -17,12 +17,40 @@ fn shots_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser-shots")
 }
 
-/// Saves the current page at `width`×`height` (viewport) and checks the PNG's size.
+/// Saves the current page at `width`×`height` (the viewport, and the whole page as
+/// `…-full.png`), checks the PNG's size, and checks the layout holds together at that size.
 fn shot(wd: &WebDriver, name: &str, width: u32, height: u32, mobile: bool) {
     wd.emulate_viewport(width, height, mobile);
     let path = wd.save_screenshot(shots_dir().join(format!("{name}-{width}x{height}.png")));
     let png = std::fs::read(&path).expect("screenshot readable");
     assert_eq!(png_size(&png), (width, height), "{}", path.display());
+    wd.save_full_page_screenshot(shots_dir().join(format!("{name}-{width}x{height}-full.png")));
+
+    let overflow = wd.execute(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+        vec![],
+    );
+    assert_eq!(
+        overflow.as_f64(),
+        Some(0.0),
+        "{name} at {width}x{height} scrolls sideways"
+    );
+    // The CAPTCHA picture shows at its size (it once sat squeezed beside the legend).
+    let (_, _, w, h) = wd.rect(&wd.find(".captcha-image"));
+    assert!(
+        w >= 150.0 && h >= 50.0,
+        "the CAPTCHA image at {width}x{height} is {w}x{h}"
+    );
+    // Phone and date inputs are styled like the text inputs (unstyled, they are ~30px
+    // high; Chromium's date field comes out 2px taller than a text one when styled).
+    let (_, _, _, text_h) = wd.rect(&wd.find("input[name='first_name']"));
+    for name in ["phone", "birth_date", "captcha_answer"] {
+        let (_, _, _, h) = wd.rect(&wd.find(&format!("input[name='{name}']")));
+        assert!(
+            (h - text_h).abs() <= 3.0,
+            "{name} is {h}px high, a text input {text_h}px, at {width}x{height}"
+        );
+    }
 }
 
 #[test]

@@ -306,6 +306,16 @@ impl WebDriver {
         self.session_call("GET", &format!("/element/{}/property/{name}", el.0), None)
     }
 
+    /// The element's position and size in CSS pixels: (x, y, width, height).
+    pub fn rect(&self, el: &Element) -> (f64, f64, f64, f64) {
+        let r = self.session_call("GET", &format!("/element/{}/rect", el.0), None);
+        let n = |k: &str| {
+            r[k].as_f64()
+                .unwrap_or_else(|| panic!("no {k} in rect {r}"))
+        };
+        (n("x"), n("y"), n("width"), n("height"))
+    }
+
     /// The whole page's visible text.
     pub fn page_text(&self) -> String {
         match self.try_find("body") {
@@ -418,6 +428,21 @@ impl WebDriver {
             .expect("the screenshot is base64")
     }
 
+    /// A PNG of the whole page, beyond the viewport (Chromium's DevTools protocol).
+    pub fn full_page_screenshot(&self) -> Vec<u8> {
+        let v = self.session_call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({
+                "cmd": "Page.captureScreenshot",
+                "params": { "format": "png", "captureBeyondViewport": true },
+            })),
+        );
+        base64::engine::general_purpose::STANDARD
+            .decode(v["data"].as_str().expect("a base64 screenshot"))
+            .expect("the screenshot is base64")
+    }
+
     /// Saves a PNG of the viewport to `path` (creating its directory) and returns the path.
     pub fn save_screenshot(&self, path: impl Into<PathBuf>) -> PathBuf {
         let path = path.into();
@@ -425,6 +450,16 @@ impl WebDriver {
             std::fs::create_dir_all(dir).expect("screenshot dir");
         }
         std::fs::write(&path, self.screenshot()).expect("screenshot written");
+        path
+    }
+
+    /// Saves a PNG of the whole page to `path` (creating its directory).
+    pub fn save_full_page_screenshot(&self, path: impl Into<PathBuf>) -> PathBuf {
+        let path = path.into();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("screenshot dir");
+        }
+        std::fs::write(&path, self.full_page_screenshot()).expect("screenshot written");
         path
     }
 }
