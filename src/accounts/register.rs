@@ -137,7 +137,7 @@ pub async fn register(
         return Err(AppError::TooManyRequests {
             message: format!(
                 "Too many registrations from your network. Try again in {} minutes.",
-                (retry_after + 59) / 60
+                retry_after.div_ceil(60)
             ),
             retry_after,
         }
@@ -427,7 +427,7 @@ async fn resend(
         return Err(AppError::TooManyRequests {
             message: format!(
                 "Too many requests for verification links. Try again in {} minutes.",
-                (retry_after + 59) / 60
+                retry_after.div_ceil(60)
             ),
             retry_after,
         });

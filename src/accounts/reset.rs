@@ -62,7 +62,7 @@ pub async fn request(
         return Err(AppError::TooManyRequests {
             message: format!(
                 "We already sent several reset links to this address in the last hour. Try again in {} minutes.",
-                (retry_after + 59) / 60
+                retry_after.div_ceil(60)
             ),
             retry_after,
         });

@@ -1,0 +1,152 @@
+//! End to end in a real browser: headless Chromium, driven over WebDriver, goes from the
+//! home page through registration (CAPTCHA on) and email verification to a logged-in
+//! account. Needs /usr/bin/chromium and /usr/bin/chromedriver; `.ci/run` installs them and
+//! runs this with `cargo test --test browser -- --ignored`.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::accounts::{link_in_mail, CUSTOMER_PW};
+use common::webdriver::{png_size, WebDriver};
+use common::TestApp;
+
+const EMAIL: &str = "mira@tea.test";
+
+fn shots_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser-shots")
+}
+
+/// Saves the current page at `width`×`height` (the viewport, and the whole page as
+/// `…-full.png`), checks the PNG's size, and checks the layout holds together at that size.
+fn shot(wd: &WebDriver, name: &str, width: u32, height: u32, mobile: bool) {
+    wd.emulate_viewport(width, height, mobile);
+    let path = wd.save_screenshot(shots_dir().join(format!("{name}-{width}x{height}.png")));
+    let png = std::fs::read(&path).expect("screenshot readable");
+    assert_eq!(png_size(&png), (width, height), "{}", path.display());
+    wd.save_full_page_screenshot(shots_dir().join(format!("{name}-{width}x{height}-full.png")));
+
+    let overflow = wd.execute(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+        vec![],
+    );
+    assert_eq!(
+        overflow.as_f64(),
+        Some(0.0),
+        "{name} at {width}x{height} scrolls sideways"
+    );
+    // The CAPTCHA picture shows at its size (it once sat squeezed beside the legend).
+    let (_, _, w, h) = wd.rect(&wd.find(".captcha-image"));
+    assert!(
+        w >= 150.0 && h >= 50.0,
+        "the CAPTCHA image at {width}x{height} is {w}x{h}"
+    );
+    // Phone and date inputs are styled like the text inputs (unstyled, they are ~30px
+    // high; Chromium's date field comes out 2px taller than a text one when styled).
+    let (_, _, _, text_h) = wd.rect(&wd.find("input[name='first_name']"));
+    for name in ["phone", "birth_date", "captcha_answer"] {
+        let (_, _, _, h) = wd.rect(&wd.find(&format!("input[name='{name}']")));
+        assert!(
+            (h - text_h).abs() <= 3.0,
+            "{name} is {h}px high, a text input {text_h}px, at {width}x{height}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs chromium and chromedriver; .ci/run installs them and runs it"]
+fn a_visitor_registers_verifies_and_logs_in_in_a_real_browser() {
+    let app = TestApp::ready();
+    let wd = WebDriver::start();
+    wd.emulate_viewport(1280, 900, false);
+
+    // 1. Home page → "Account" in the header → the login page → "Create an account".
+    wd.goto(&format!("{}/", app.base));
+    wd.wait_for("header.site-header");
+    let account = wd.find("header.site-header a.header-link[href='/account']");
+    assert_eq!(wd.text(&account), "Account");
+    wd.click(&account);
+    wd.wait_for_path("/account/login");
+    let create = wd.find(".auth-page .lead a[href='/account/register']");
+    assert_eq!(wd.text(&create), "Create an account");
+    wd.click(&create);
+    wd.wait_for_path("/account/register");
+    wd.wait_for("form[action='/account/register'] button[type=submit]");
+
+    // The empty form, on a desktop and on a phone.
+    shot(&wd, "register", 1280, 900, false);
+    shot(&wd, "register", 390, 844, true);
+    wd.emulate_viewport(1280, 900, false);
+
+    // 2. Fill the form by typing and choosing from the drop-downs.
+    let form = "form[action='/account/register']";
+    let field = |name: &str| format!("{form} [name='{name}']");
+    wd.type_into(&field("email"), EMAIL);
+    wd.type_into(&field("password"), CUSTOMER_PW);
+    wd.type_into(&field("first_name"), "Mira");
+    wd.type_into(&field("last_name"), "Ivanova");
+    wd.select(&field("phone_country"), "BG");
+    wd.type_into(&field("phone"), "0888 123 456");
+    // A date input takes the digits of the browser's format (en-US: mm dd yyyy).
+    let birth = wd.find(&field("birth_date"));
+    wd.send_keys(&birth, "04231990");
+    assert_eq!(
+        wd.property(&birth, "value"),
+        serde_json::json!("1990-04-23"),
+        "the date input took the typed date"
+    );
+    wd.type_into(&field("address_line1"), "1 Vitosha Blvd");
+    wd.type_into(&field("address_postcode"), "1000");
+    wd.type_into(&field("address_city"), "Sofia");
+    wd.select(&field("address_country"), "BG");
+    let phone_country = wd.find(&format!("{} option:checked", field("phone_country")));
+    assert_eq!(wd.text(&phone_country), "Bulgaria (+359)");
+
+    let captcha_id = wd
+        .attribute(&wd.find(&field("captcha_id")), "value")
+        .expect("the form carries a CAPTCHA id");
+    let answer = app
+        .captchas
+        .peek_answer(&captcha_id)
+        .unwrap_or_else(|| panic!("the shop issued CAPTCHA {captcha_id}"));
+    wd.type_into(&field("captcha_answer"), &answer);
+
+    let submit = wd.find(&format!("{form} button[type=submit]"));
+    assert_eq!(wd.text(&submit), "Create account");
+    wd.click(&submit);
+
+    // 3. Back on the login page, told to check the mail.
+    wd.wait_for_path("/account/login");
+    wd.wait_for_text(&format!("We sent a link to {EMAIL}"));
+
+    // 4. The link from the mail verifies the address.
+    let link = link_in_mail(&app, EMAIL, "/account/verify");
+    wd.goto(&format!("{}{link}", app.base));
+    wd.wait_for_path("/account/login");
+    wd.wait_for_text(&format!("{EMAIL} is verified"));
+
+    // 5. Log in through the form.
+    let login = "form[action='/account/login']";
+    wd.type_into(&format!("{login} [name='email']"), EMAIL);
+    wd.type_into(&format!("{login} [name='password']"), CUSTOMER_PW);
+    let button = wd.find(&format!("{login} button[type=submit]"));
+    assert_eq!(wd.text(&button), "Log in");
+    wd.click(&button);
+    wd.wait_for_path("/account");
+    let hello = wd.wait_for(".account-hello");
+    assert_eq!(wd.text(&hello), "Hello, Mira");
+    let lead = wd.find(".account-main .lead strong");
+    assert_eq!(wd.text(&lead), EMAIL, "the account page shows the email");
+
+    let (verified, sessions): (Option<String>, i64) = app.sql(|c| {
+        c.query_row(
+            "SELECT verified_at, (SELECT count(*) FROM sessions
+                                   WHERE kind = 'customer' AND user_id = customers.id)
+             FROM customers WHERE email = ?1",
+            [EMAIL],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    });
+    assert!(verified.is_some(), "the customer is verified");
+    assert_eq!(sessions, 1, "the browser holds a customer session");
+}
