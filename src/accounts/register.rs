@@ -94,10 +94,8 @@ pub async fn register(
         }
     }
     let today = d.now.date();
-    let mut errors = match validate::registration(&input, today) {
-        Ok(_) => Errors::new(),
-        Err(e) => e,
-    };
+    let validated = validate::registration(&input, today);
+    let mut errors = validated.as_ref().err().cloned().unwrap_or_default();
     if captcha_on {
         match answer {
             Some((id, answer)) if !id.trim().is_empty() && !answer.trim().is_empty() => {
@@ -124,7 +122,7 @@ pub async fn register(
     if !errors.is_empty() {
         return Err(Refused::Fields(errors));
     }
-    let reg = validate::registration(&input, today).map_err(Refused::Fields)?;
+    let reg = validated.map_err(Refused::Fields)?;
     if let Err(retry_after) = d.limiter.check(
         "register",
         &client,
