@@ -123,6 +123,14 @@ fn bad_registrations_explain_each_field_and_store_nothing() {
     assert_eq!(customers(&app), 0);
     assert_eq!(app.count("SELECT count(*) FROM mail_outbox"), 0);
 
+    // A line break in a name would become a header of the mail: refused at the field.
+    let mut injected = registration("inject@tea.test");
+    injected[3].1 = "Ivanova\r\nBcc: all@evil.test".into();
+    let res = register(&b, &injected);
+    assert_eq!(res.status, 422);
+    assert!(res.body.contains("f-last_name-error") && res.body.contains("control characters"));
+    assert_eq!(customers(&app), 0);
+
     assert_eq!(register(&b, &registration("mira@tea.test")).status, 303);
     let res = register(&b, &registration("MIRA@TEA.TEST"));
     assert_eq!(res.status, 422);
