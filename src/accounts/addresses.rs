@@ -8,7 +8,7 @@ use rocket::{get, post, routes, FromForm, State};
 use serde_json::{json, Value};
 
 use super::guard::CustomerUser;
-use super::pages::{account_context, address_countries, country_name};
+use super::pages::{address_countries, country_name, member_context};
 use super::store::{self, StoredAddress};
 use super::validate::{self, AddressInput, Errors};
 use crate::audit;
@@ -80,9 +80,7 @@ fn list_page(
     f: &AddressForm,
     errors: &Errors,
 ) -> AppResult<RawHtml<String>> {
-    let mut ctx = account_context(page);
-    ctx.insert("me", &me.customer);
-    ctx.insert("section", "addresses");
+    let mut ctx = member_context(page, me, "addresses");
     ctx.insert("addresses", &book.iter().map(shown).collect::<Vec<_>>());
     ctx.insert("full", &(book.len() as i64 >= store::MAX_ADDRESSES));
     ctx.insert("values", &json!({ "name": f.name, "line1": f.line1, "line2": f.line2, "city": f.city, "postcode": f.postcode, "make_default": f.make_default }));
@@ -157,9 +155,7 @@ fn edit_page(
     f: &AddressForm,
     errors: &Errors,
 ) -> AppResult<RawHtml<String>> {
-    let mut ctx = account_context(page);
-    ctx.insert("me", &me.customer);
-    ctx.insert("section", "addresses");
+    let mut ctx = member_context(page, me, "addresses");
     ctx.insert("id", &id);
     ctx.insert("values", &json!({ "name": f.name, "line1": f.line1, "line2": f.line2, "city": f.city, "postcode": f.postcode }));
     ctx.insert("countries", &address_countries(&f.country));

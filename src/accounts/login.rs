@@ -87,10 +87,15 @@ pub struct Login<'a> {
 /// Checks an email and password; on success the caller opens a session or token.
 pub async fn authenticate(l: &Login<'_>, email: &str, pw: &str) -> Result<Customer, Refused> {
     let email = email.trim().to_lowercase();
-    let (per_minute, max_failures, lock_minutes) =
+    crate::auth::ratelimit::check_login(l.db, l.limiter, l.sink, "customer", l.ip, l.now)
+        .await
+        .map_err(|e| match e {
+            e @ AppError::TooManyRequests { .. } => Refused::RateLimited(e),
+            e => Refused::Failed(e),
+        })?;
+    let (max_failures, lock_minutes) =
         l.db.read(|c| {
             Ok((
-                settings::get_i64(c, "security.logins_per_ip_per_minute")?,
                 settings::get_i64(c, "security.customer_login_attempts")?,
                 settings::get_i64(c, "security.customer_lockout_minutes")?,
             ))
@@ -98,22 +103,6 @@ pub async fn authenticate(l: &Login<'_>, email: &str, pw: &str) -> Result<Custom
         .await
         .map_err(Refused::Failed)?;
     let ts = l.now.unix_timestamp();
-    if let Err(retry_after) = l.limiter.check(
-        "customer_login",
-        &l.ip.to_string(),
-        per_minute as u32,
-        60,
-        ts,
-    ) {
-        l.sink
-            .send(audit::Entry::error("customer", "login.rate_limited").ip(Some(l.ip)));
-        return Err(Refused::RateLimited(AppError::TooManyRequests {
-            message: format!(
-                "Too many login attempts from your network. Try again in {retry_after} seconds."
-            ),
-            retry_after,
-        }));
-    }
     let lookup = email.clone();
     let row =
         l.db.read(move |c| store::find_for_login(c, &lookup))

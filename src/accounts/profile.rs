@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::guard::{actor, BaseUrl, CustomerUser};
 use super::mails;
-use super::pages::{account_context, phone_countries};
+use super::pages::{member_context, phone_countries};
 use super::store;
 use super::tokens::{self, Purpose};
 use super::validate::{self, Errors, ProfileInput};
@@ -67,9 +67,7 @@ fn overview(
     f: &ProfileForm,
     errors: &Errors,
 ) -> AppResult<RawHtml<String>> {
-    let mut ctx = account_context(page);
-    ctx.insert("me", &me.customer);
-    ctx.insert("section", "profile");
+    let mut ctx = member_context(page, me, "profile");
     ctx.insert("values", &json!({ "first_name": f.first_name, "last_name": f.last_name, "phone": f.phone, "birth_date": f.birth_date }));
     ctx.insert("errors", errors);
     ctx.insert("phone_countries", &phone_countries(&f.phone_country));
@@ -150,9 +148,7 @@ fn email_page(
     new_email: &str,
     errors: &Errors,
 ) -> AppResult<RawHtml<String>> {
-    let mut ctx = account_context(page);
-    ctx.insert("me", &me.customer);
-    ctx.insert("section", "email");
+    let mut ctx = member_context(page, me, "email");
     ctx.insert("new_email", new_email);
     ctx.insert("errors", errors);
     tpl.page("storefront/account/email.html.tera", &ctx)
@@ -281,9 +277,7 @@ fn password_page(
     me: &CustomerUser,
     errors: &Errors,
 ) -> AppResult<RawHtml<String>> {
-    let mut ctx = account_context(page);
-    ctx.insert("me", &me.customer);
-    ctx.insert("section", "password");
+    let mut ctx = member_context(page, me, "password");
     ctx.insert("errors", errors);
     tpl.page("storefront/account/password.html.tera", &ctx)
 }
@@ -383,9 +377,7 @@ fn delete_page(
     me: &CustomerUser,
     errors: &Errors,
 ) -> AppResult<RawHtml<String>> {
-    let mut ctx = account_context(page);
-    ctx.insert("me", &me.customer);
-    ctx.insert("section", "delete");
+    let mut ctx = member_context(page, me, "delete");
     ctx.insert("errors", errors);
     tpl.page("storefront/account/delete.html.tera", &ctx)
 }

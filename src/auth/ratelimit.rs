@@ -37,6 +37,42 @@ impl RateLimiter {
     }
 }
 
+/// POLICY: login attempts per client IP per minute (`security.logins_per_ip_per_minute`),
+/// for staff and customer logins alike; a refusal is audited under `subsystem`.
+pub async fn check_login(
+    db: &crate::db::Db,
+    limiter: &RateLimiter,
+    sink: &crate::audit::AuditSink,
+    subsystem: &'static str,
+    ip: crate::web::client::ClientIp,
+    now: time::OffsetDateTime,
+) -> crate::error::AppResult<()> {
+    let per_minute = db
+        .read(|c| crate::settings::get_i64(c, "security.logins_per_ip_per_minute"))
+        .await?;
+    let bucket = if subsystem == "staff" {
+        "staff_login"
+    } else {
+        "customer_login"
+    };
+    if let Err(retry_after) = limiter.check(
+        bucket,
+        &ip.to_string(),
+        per_minute as u32,
+        60,
+        now.unix_timestamp(),
+    ) {
+        sink.send(crate::audit::Entry::error(subsystem, "login.rate_limited").ip(Some(ip)));
+        return Err(crate::error::AppError::TooManyRequests {
+            message: format!(
+                "Too many login attempts from your network. Try again in {retry_after} seconds."
+            ),
+            retry_after,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,6 +64,21 @@ pub fn build(mail: &Queued, shop_name: &str, from_address: &str) -> Result<Outgo
     })
 }
 
+/// A small finished message for transport tests.
+#[cfg(test)]
+pub fn sample() -> Outgoing {
+    let mail = Queued {
+        id: 1,
+        to_address: "a@b.test".into(),
+        to_name: String::new(),
+        subject: "Hi".into(),
+        text: "Hello".into(),
+        html: String::new(),
+        attempts: 0,
+    };
+    build(&mail, "Shop", "shop@b.test").expect("a valid sample")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

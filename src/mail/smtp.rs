@@ -482,20 +482,7 @@ mod tests {
             port,
             ..config("127.0.0.1", Security::None, "", "")
         });
-        let msg = crate::mail::message::build(
-            &crate::mail::message::Queued {
-                id: 1,
-                to_address: "a@b.test".into(),
-                to_name: String::new(),
-                subject: "Hi".into(),
-                text: "Hello".into(),
-                html: String::new(),
-                attempts: 0,
-            },
-            "Shop",
-            "shop@b.test",
-        )
-        .unwrap();
+        let msg = crate::mail::message::sample();
         let now = OffsetDateTime::now_utc();
         let err = smtp.deliver(1, &msg, now).unwrap_err();
         assert!(

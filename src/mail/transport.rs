@@ -115,20 +115,7 @@ mod tests {
         let t = db
             .read_blocking(|c| from_settings(c, dir.path(), &secret))
             .unwrap();
-        let msg = crate::mail::message::build(
-            &crate::mail::message::Queued {
-                id: 1,
-                to_address: "a@b.test".into(),
-                to_name: String::new(),
-                subject: "Hi".into(),
-                text: "Hello".into(),
-                html: String::new(),
-                attempts: 0,
-            },
-            "Shop",
-            "shop@b.test",
-        )
-        .unwrap();
+        let msg = crate::mail::message::sample();
         let err = t.deliver(1, &msg, OffsetDateTime::now_utc()).unwrap_err();
         assert!(
             err.contains("mail.smtp.password") && err.contains("set it again"),

@@ -17,7 +17,6 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
-use crate::settings;
 use crate::web::client::{ClientIp, Https};
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::page::{flash_redirect, Page};
@@ -110,24 +109,7 @@ async fn login(
     let next = safe_next(next.as_deref());
     let now = clock.now();
 
-    let per_minute = db
-        .read(|c| settings::get_i64(c, "security.logins_per_ip_per_minute"))
-        .await?;
-    if let Err(retry_after) = limiter.check(
-        "staff_login",
-        &ip.to_string(),
-        per_minute as u32,
-        60,
-        now.unix_timestamp(),
-    ) {
-        sink.send(audit::Entry::error("staff", "login.rate_limited").ip(Some(ip)));
-        return Err(AppError::TooManyRequests {
-            message: format!(
-                "Too many login attempts from your network. Try again in {retry_after} seconds."
-            ),
-            retry_after,
-        });
-    }
+    crate::auth::ratelimit::check_login(db, limiter, sink, "staff", ip, now).await?;
 
     let lookup_email = email.clone();
     let row = db

@@ -1,7 +1,6 @@
 //! Helpers for customer-account tests: a second browser, registering, reading links
 //! out of queued mails.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::{Res, TestApp};
@@ -25,27 +24,8 @@ impl Browser {
         }
     }
 
-    fn collect(r: Result<ureq::Response, ureq::Error>) -> Res {
-        let resp = match r {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("request failed: {e}"),
-        };
-        let status = resp.status();
-        let mut headers: HashMap<String, Vec<String>> = HashMap::new();
-        for name in resp.headers_names() {
-            let all = resp.all(&name).into_iter().map(String::from).collect();
-            headers.insert(name.to_ascii_lowercase(), all);
-        }
-        Res {
-            status,
-            headers,
-            body: resp.into_string().unwrap_or_default(),
-        }
-    }
-
     pub fn get(&self, path: &str) -> Res {
-        Self::collect(self.agent.get(&format!("{}{path}", self.base)).call())
+        TestApp::collect(self.agent.get(&format!("{}{path}", self.base)).call())
     }
 
     pub fn post_form(&self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Res {
@@ -55,7 +35,7 @@ impl Browser {
             .unwrap_or_else(|| panic!("no CSRF token on {form_page}: {}", page.status));
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("_csrf", &token));
-        Self::collect(
+        TestApp::collect(
             self.agent
                 .post(&format!("{}{path}", self.base))
                 .send_form(&all),
@@ -67,7 +47,7 @@ impl Browser {
         let token = page.input_value("_csrf").expect("a CSRF token on the page");
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("_csrf", &token));
-        Self::collect(
+        TestApp::collect(
             self.agent
                 .post(&format!("{}{path}", self.base))
                 .send_form(&all),
@@ -86,7 +66,7 @@ impl Browser {
         if let Some(t) = token {
             req = req.set("Authorization", &format!("Bearer {t}"));
         }
-        Self::collect(match body {
+        TestApp::collect(match body {
             Some(b) => req.send_json(b),
             None => req.call(),
         })

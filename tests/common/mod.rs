@@ -156,7 +156,8 @@ impl TestApp {
         self.dir.path().to_path_buf()
     }
 
-    fn collect(r: Result<ureq::Response, ureq::Error>) -> Res {
+    /// A response of any status, read whole.
+    pub fn collect(r: Result<ureq::Response, ureq::Error>) -> Res {
         let resp = match r {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,
