@@ -271,15 +271,18 @@ fn confirm(
 
 // --- Password change ---------------------------------------------------------------------
 
-fn password_page(
+/// A page of the account area whose form has only password fields: nothing to keep but
+/// the errors (`section` names both the side-nav entry and the template).
+fn section_page(
     page: &Page,
     tpl: &Templates,
     me: &CustomerUser,
+    section: &str,
     errors: &Errors,
 ) -> AppResult<RawHtml<String>> {
-    let mut ctx = member_context(page, me, "password");
+    let mut ctx = member_context(page, me, section);
     ctx.insert("errors", errors);
-    tpl.page("storefront/account/password.html.tera", &ctx)
+    tpl.page(&format!("storefront/account/{section}.html.tera"), &ctx)
 }
 
 #[get("/account/password")]
@@ -288,7 +291,7 @@ fn password_form(
     page: Page,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    password_page(&page, tpl, &me, &Errors::new())
+    section_page(&page, tpl, &me, "password", &Errors::new())
 }
 
 #[derive(FromForm)]
@@ -332,7 +335,7 @@ async fn change_password(
         errors.insert("password2", "The two passwords differ.".into());
     }
     if !errors.is_empty() {
-        return invalid(password_page(&page, tpl, &me, &errors)?);
+        return invalid(section_page(&page, tpl, &me, "password", &errors)?);
     }
     let hash = hash(&f.password).await?;
     let (c, now) = (me.customer.clone(), clock.now());
@@ -371,20 +374,9 @@ async fn change_password(
 
 // --- Delete ------------------------------------------------------------------------------
 
-fn delete_page(
-    page: &Page,
-    tpl: &Templates,
-    me: &CustomerUser,
-    errors: &Errors,
-) -> AppResult<RawHtml<String>> {
-    let mut ctx = member_context(page, me, "delete");
-    ctx.insert("errors", errors);
-    tpl.page("storefront/account/delete.html.tera", &ctx)
-}
-
 #[get("/account/delete")]
 fn delete_form(me: CustomerUser, page: Page, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
-    delete_page(&page, tpl, &me, &Errors::new())
+    section_page(&page, tpl, &me, "delete", &Errors::new())
 }
 
 #[derive(FromForm)]
@@ -411,7 +403,7 @@ async fn delete(
             "current_password",
             "That is not your current password.".to_string(),
         )]);
-        return invalid(delete_page(&page, tpl, &me, &errors)?);
+        return invalid(section_page(&page, tpl, &me, "delete", &errors)?);
     }
     let (c, now) = (me.customer.clone(), clock.now());
     db.write(move |tx| delete_account(tx, &c, ip, now)).await?;
