@@ -439,3 +439,170 @@ CREATE TABLE mail_templates (
     updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     updated_by  TEXT NOT NULL DEFAULT 'seed'
 ) WITHOUT ROWID;
+
+-- ---------------------------------------------------------------------------------------
+-- Carts (issue: cart, checkout, orders). A guest's cart belongs to a random token in a
+-- cookie (only its hash is stored) and lives 7 days; a customer's cart follows the
+-- customer across devices. POLICY: 1-999 per line, at most 100 lines. Prices are never
+-- stored here: a cart is priced afresh every time it is shown or checked out.
+CREATE TABLE carts (
+    id                INTEGER PRIMARY KEY,
+    customer_id       INTEGER UNIQUE REFERENCES customers (id) ON DELETE CASCADE,
+    guest_token_hash  TEXT UNIQUE,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    CHECK ((customer_id IS NULL) <> (guest_token_hash IS NULL))
+);
+CREATE INDEX carts_updated ON carts (updated_at);
+
+CREATE TABLE cart_items (
+    cart_id     INTEGER NOT NULL REFERENCES carts (id) ON DELETE CASCADE,
+    product_id  INTEGER NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+    quantity    INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 999),
+    added_at    TEXT NOT NULL,
+    PRIMARY KEY (cart_id, product_id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER cart_items_limit BEFORE INSERT ON cart_items FOR EACH ROW
+WHEN (SELECT count(*) FROM cart_items WHERE cart_id = NEW.cart_id) >= 100
+BEGIN
+    SELECT RAISE(ABORT, 'A cart holds at most 100 different products');
+END;
+
+-- ---------------------------------------------------------------------------------------
+-- Orders (DESIGN §4). The status moves only along order_transitions: a trigger refuses
+-- every other move, whoever makes it, raw SQL included; another writes each move to
+-- order_status_history with the time and actor the change set on the row.
+CREATE TABLE order_transitions (
+    from_status  TEXT NOT NULL,
+    to_status    TEXT NOT NULL,
+    PRIMARY KEY (from_status, to_status)
+) WITHOUT ROWID;
+
+INSERT INTO order_transitions (from_status, to_status) VALUES
+    ('draft', 'pending_payment'),
+    ('draft', 'cancelled'),
+    ('pending_payment', 'paid'),
+    ('pending_payment', 'processing'),
+    ('pending_payment', 'cancelled'),
+    ('paid', 'processing'),
+    ('paid', 'cancelled'),
+    ('paid', 'refunded'),
+    ('processing', 'shipped'),
+    ('processing', 'cancelled'),
+    ('processing', 'refunded'),
+    ('shipped', 'delivered'),
+    ('shipped', 'refunded'),
+    ('delivered', 'refunded');
+
+CREATE TABLE orders (
+    id                INTEGER PRIMARY KEY,
+    number            TEXT NOT NULL UNIQUE,
+    customer_id       INTEGER REFERENCES customers (id),
+    email             TEXT NOT NULL CHECK (length(email) BETWEEN 3 AND 254),
+    status            TEXT NOT NULL CHECK (status IN ('draft', 'pending_payment', 'paid', 'processing',
+                                                      'shipped', 'delivered', 'cancelled', 'refunded')),
+    currency          TEXT NOT NULL CHECK (length(currency) = 3),
+    subtotal          INTEGER NOT NULL CHECK (subtotal >= 0),
+    discount          INTEGER NOT NULL DEFAULT 0 CHECK (discount >= 0),
+    shipping          INTEGER NOT NULL CHECK (shipping >= 0),
+    total             INTEGER NOT NULL CHECK (total >= 0 AND total = subtotal - discount + shipping),
+    shipping_method   TEXT NOT NULL,
+    payment_method    TEXT NOT NULL CHECK (payment_method IN ('cod', 'bank_transfer', 'bobi', 'paypal')),
+    ship_name         TEXT NOT NULL DEFAULT '',
+    ship_line1        TEXT NOT NULL DEFAULT '',
+    ship_line2        TEXT NOT NULL DEFAULT '',
+    ship_city         TEXT NOT NULL DEFAULT '',
+    ship_postcode     TEXT NOT NULL DEFAULT '',
+    ship_country      TEXT NOT NULL DEFAULT '',
+    tracking_number   TEXT NOT NULL DEFAULT '' CHECK (length(tracking_number) <= 100),
+    -- The checkout's Idempotency-Key, scoped to its buyer, so a repeated confirm finds
+    -- the order it already made instead of making another.
+    idempotency_key   TEXT UNIQUE,
+    -- Who makes the current change ('customer:7', 'staff:2', 'system'): read by the
+    -- history trigger, set by every statement that changes the status.
+    changed_by        TEXT NOT NULL DEFAULT 'system',
+    placed_at         TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+CREATE INDEX orders_customer ON orders (customer_id, id DESC);
+CREATE INDEX orders_status ON orders (status, updated_at);
+
+CREATE TABLE order_status_history (
+    id           INTEGER PRIMARY KEY,
+    order_id     INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+    from_status  TEXT,
+    to_status    TEXT NOT NULL,
+    at           TEXT NOT NULL,
+    actor        TEXT NOT NULL
+);
+CREATE INDEX order_status_history_order ON order_status_history (order_id, id);
+
+CREATE TRIGGER orders_status_moves BEFORE UPDATE OF status ON orders FOR EACH ROW
+WHEN NEW.status <> OLD.status AND NOT EXISTS (
+    SELECT 1 FROM order_transitions WHERE from_status = OLD.status AND to_status = NEW.status)
+BEGIN
+    SELECT RAISE(ABORT, 'That status change is not allowed for this order');
+END;
+
+CREATE TRIGGER orders_status_history_insert AFTER INSERT ON orders FOR EACH ROW
+BEGIN
+    INSERT INTO order_status_history (order_id, from_status, to_status, at, actor)
+    VALUES (NEW.id, NULL, NEW.status, NEW.placed_at, NEW.changed_by);
+END;
+
+CREATE TRIGGER orders_status_history_update AFTER UPDATE OF status ON orders FOR EACH ROW
+WHEN NEW.status <> OLD.status
+BEGIN
+    INSERT INTO order_status_history (order_id, from_status, to_status, at, actor)
+    VALUES (NEW.id, OLD.status, NEW.status, NEW.updated_at, NEW.changed_by);
+END;
+
+-- What was bought, at the price paid; name and SKU copied so the order reads the same
+-- after the product changes or is archived.
+CREATE TABLE order_lines (
+    id          INTEGER PRIMARY KEY,
+    order_id    INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+    product_id  INTEGER NOT NULL REFERENCES products (id),
+    name        TEXT NOT NULL,
+    sku         TEXT NOT NULL,
+    unit_price  INTEGER NOT NULL CHECK (unit_price >= 0),
+    quantity    INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 999),
+    discount    INTEGER NOT NULL DEFAULT 0 CHECK (discount >= 0),
+    line_total  INTEGER NOT NULL CHECK (line_total = unit_price * quantity - discount)
+);
+CREATE INDEX order_lines_order ON order_lines (order_id);
+CREATE INDEX order_lines_product ON order_lines (product_id);
+
+CREATE TRIGGER order_lines_sold AFTER INSERT ON order_lines FOR EACH ROW
+BEGIN
+    UPDATE products SET sold_count = sold_count + NEW.quantity WHERE id = NEW.product_id;
+END;
+
+-- Every change of stock with its reason, so stock history explains every unit.
+CREATE TABLE stock_movements (
+    id          INTEGER PRIMARY KEY,
+    product_id  INTEGER NOT NULL REFERENCES products (id),
+    delta       INTEGER NOT NULL CHECK (delta <> 0),
+    reason      TEXT NOT NULL CHECK (reason IN ('order', 'cancel', 'adjust', 'import', 'edit')),
+    order_id    INTEGER REFERENCES orders (id),
+    note        TEXT NOT NULL DEFAULT '',
+    actor       TEXT NOT NULL DEFAULT 'system',
+    at          TEXT NOT NULL
+);
+CREATE INDEX stock_movements_product ON stock_movements (product_id, id);
+
+-- Every payment attempt, whatever its outcome (POLICY: only staff or a verified provider
+-- capture marks an order paid; no card data is ever stored).
+CREATE TABLE payments (
+    id          INTEGER PRIMARY KEY,
+    order_id    INTEGER NOT NULL REFERENCES orders (id),
+    method      TEXT NOT NULL CHECK (method IN ('cod', 'bank_transfer', 'bobi', 'paypal')),
+    amount      INTEGER NOT NULL CHECK (amount >= 0),
+    status      TEXT NOT NULL CHECK (status IN ('started', 'succeeded', 'refused', 'failed')),
+    reference   TEXT NOT NULL DEFAULT '',
+    message     TEXT NOT NULL DEFAULT '',
+    actor       TEXT NOT NULL DEFAULT 'system',
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX payments_order ON payments (order_id, id);

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod mail;
 pub mod media;
 pub mod money;
+pub mod orders;
 pub mod secret;
 pub mod settings;
 pub mod setup;

@@ -22,12 +22,20 @@ const UNIQUE: &[(&str, &str)] = &[
         "Another category already uses that URL slug.",
     ),
     ("roles.name", "A role with that name already exists."),
+    (
+        "customers.email",
+        "An account with this email address already exists.",
+    ),
 ];
 
 /// CHECK constraints with a meaning people know.
 const CHECKS: &[(&str, &str)] = &[
     ("stock >= 0", "There is not enough stock for that."),
     ("price >= 0", "A price cannot be negative."),
+    (
+        "quantity BETWEEN 1 AND 999",
+        "A quantity must be from 1 to 999.",
+    ),
 ];
 
 pub fn map(e: Error) -> AppError {

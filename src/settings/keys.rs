@@ -190,6 +190,60 @@ pub const KEYS: &[Key] = &[
         "How often sending a mail is tried before it is marked failed.",
     ),
     key(
+        "orders.cancel_window_minutes",
+        Kind::Int {
+            min: 0,
+            max: 10_080,
+        },
+        "5",
+        "Minutes after placing an order during which the customer may cancel it (unpaid or paid).",
+    ),
+    key(
+        "orders.auto_advance_minutes",
+        Kind::Int {
+            min: 1,
+            max: 10_080,
+        },
+        "5",
+        "Minutes after payment before a paid order moves to processing on its own.",
+    ),
+    key(
+        "shipping.flat_enabled",
+        Kind::Bool,
+        "true",
+        "Offer delivery at a flat rate.",
+    ),
+    key(
+        "shipping.flat_rate",
+        Kind::Int {
+            min: 0,
+            max: 100_000_000,
+        },
+        "490",
+        "The flat delivery rate, in minor units of the shop currency (490 = 4.90).",
+    ),
+    key(
+        "shipping.free_above",
+        Kind::Int {
+            min: 0,
+            max: 100_000_000,
+        },
+        "5000",
+        "Orders of at least this subtotal (minor units) ship free; 0 means never free.",
+    ),
+    key(
+        "shipping.pickup_enabled",
+        Kind::Bool,
+        "true",
+        "Offer local pickup (free).",
+    ),
+    key(
+        "shipping.pickup_address",
+        Kind::Text { max: 300 },
+        "",
+        "Where customers pick up their orders, shown at checkout.",
+    ),
+    key(
         "audit.retention_days",
         Kind::Int {
             min: 1,

@@ -1,0 +1,4 @@
+//! Orders (DESIGN §4): placing one from a priced cart in one transaction, the status
+//! workflow the database enforces, the customer's order pages and API.
+
+pub mod status;
