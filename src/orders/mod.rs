@@ -1,4 +1,8 @@
 //! Orders (DESIGN §4): placing one from a priced cart in one transaction, the status
 //! workflow the database enforces, the customer's order pages and API.
 
+pub mod access;
+pub mod cancel;
+pub mod mails;
+pub mod place;
 pub mod status;

@@ -244,6 +244,30 @@ pub const KEYS: &[Key] = &[
         "Where customers pick up their orders, shown at checkout.",
     ),
     key(
+        "payments.cod.enabled",
+        Kind::Bool,
+        "true",
+        "Offer cash on delivery.",
+    ),
+    key(
+        "payments.bank_transfer.enabled",
+        Kind::Bool,
+        "true",
+        "Offer bank transfer (or UPI); staff mark such orders paid.",
+    ),
+    key(
+        "payments.bobi.enabled",
+        Kind::Bool,
+        "true",
+        "Offer Bobi: the customer confirms by typing the exact amount.",
+    ),
+    key(
+        "payments.paypal.enabled",
+        Kind::Bool,
+        "false",
+        "Offer PayPal (needs the PayPal credentials).",
+    ),
+    key(
         "audit.retention_days",
         Kind::Int {
             min: 1,

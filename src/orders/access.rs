@@ -1,0 +1,122 @@
+//! Who may see an order: its customer (web session or bearer token), or a guest holding
+//! the order's link. The link's key is an HMAC of the order id under `secret.key`, so it
+//! needs no storage, every mail can carry it, and nobody without the key file can make
+//! one. Anyone else gets 404, the same as for an order that does not exist.
+
+use rusqlite::{Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::error::{AppError, AppResult};
+use crate::secret::Secret;
+
+/// The key of a guest's link to order `id`.
+pub fn guest_key(secret: &Secret, id: i64) -> String {
+    use base64::Engine;
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.bytes()).expect("any key length");
+    mac.update(format!("order-link:{id}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+fn key_matches(secret: &Secret, id: i64, given: &str) -> bool {
+    let expected = guest_key(secret, id);
+    expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+#[derive(Debug, Clone)]
+pub enum Viewer {
+    Customer(i64),
+    /// The key from a guest's order link.
+    Guest(String),
+}
+
+/// An order's head row: what every order page, mail and payment needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderHead {
+    pub id: i64,
+    pub number: String,
+    pub customer_id: Option<i64>,
+    pub email: String,
+    pub status: String,
+    pub currency: String,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub shipping: i64,
+    pub total: i64,
+    pub shipping_method: String,
+    pub payment_method: String,
+    pub ship_name: String,
+    pub ship_line1: String,
+    pub ship_line2: String,
+    pub ship_city: String,
+    pub ship_postcode: String,
+    pub ship_country: String,
+    pub tracking_number: String,
+    pub placed_at: String,
+    pub updated_at: String,
+}
+
+pub const COLUMNS: &str = "id, number, customer_id, email, status, currency, subtotal, discount, \
+    shipping, total, shipping_method, payment_method, ship_name, ship_line1, ship_line2, \
+    ship_city, ship_postcode, ship_country, tracking_number, placed_at, updated_at";
+
+pub fn head(r: &Row<'_>) -> rusqlite::Result<OrderHead> {
+    Ok(OrderHead {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        customer_id: r.get(2)?,
+        email: r.get(3)?,
+        status: r.get(4)?,
+        currency: r.get(5)?,
+        subtotal: r.get(6)?,
+        discount: r.get(7)?,
+        shipping: r.get(8)?,
+        total: r.get(9)?,
+        shipping_method: r.get(10)?,
+        payment_method: r.get(11)?,
+        ship_name: r.get(12)?,
+        ship_line1: r.get(13)?,
+        ship_line2: r.get(14)?,
+        ship_city: r.get(15)?,
+        ship_postcode: r.get(16)?,
+        ship_country: r.get(17)?,
+        tracking_number: r.get(18)?,
+        placed_at: r.get(19)?,
+        updated_at: r.get(20)?,
+    })
+}
+
+pub fn not_found() -> AppError {
+    AppError::NotFound("There is no such order in your account.".into())
+}
+
+/// Any order by id, for staff and jobs (no access check).
+pub fn get(conn: &Connection, id: i64) -> AppResult<OrderHead> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM orders WHERE id = ?1"))?
+        .query_row([id], head)
+        .optional()?
+        .ok_or_else(not_found)
+}
+
+/// The order `id` if `viewer` may see it; otherwise 404.
+pub fn find(conn: &Connection, secret: &Secret, id: i64, viewer: &Viewer) -> AppResult<OrderHead> {
+    let allowed = match viewer {
+        Viewer::Customer(_) => true,
+        Viewer::Guest(key) => key_matches(secret, id, key),
+    };
+    if !allowed {
+        return Err(not_found());
+    }
+    let order = get(conn, id)?;
+    match viewer {
+        Viewer::Customer(c) if order.customer_id != Some(*c) => Err(not_found()),
+        _ => Ok(order),
+    }
+}

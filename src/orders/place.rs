@@ -1,0 +1,190 @@
+//! Placing an order: one write transaction (BEGIN IMMEDIATE) that re-prices the cart,
+//! checks and decrements stock, writes the order and its lines at the prices paid,
+//! records the stock movements, empties the cart and queues the "order placed" mail. A
+//! repeated confirm with the same idempotency key returns the order already made.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::mails;
+use super::status;
+use crate::accounts::validate::Address;
+use crate::audit;
+use crate::cart::pricing::{quote, too_many};
+use crate::cart::store::{self, Owner};
+use crate::clock::sql_time;
+use crate::error::{AppError, AppResult};
+use crate::money::Currency;
+use crate::secret::{hash_token, Secret};
+use crate::settings;
+use crate::web::client::ClientIp;
+
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub owner: Owner,
+    pub email: String,
+    /// None for local pickup, which needs no address.
+    pub address: Option<Address>,
+    pub shipping_method: String,
+    pub payment_method: String,
+    /// Sent by the client (header or hidden field); the same key means the same order.
+    pub idempotency_key: String,
+    pub ip: Option<ClientIp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub id: i64,
+    pub number: String,
+    /// True when this key had already placed the order (a repeated confirm).
+    pub repeated: bool,
+}
+
+/// The key as stored: scoped to its buyer, so two buyers' keys never meet, and hashed.
+fn stored_key(owner: &Owner, key: &str) -> String {
+    let scope = match owner {
+        Owner::Customer(id) => format!("customer:{id}"),
+        Owner::Guest(token) => format!("guest:{}", hash_token(token)),
+    };
+    hash_token(&format!("{scope}:{key}"))
+}
+
+fn actor(owner: &Owner) -> String {
+    match owner {
+        Owner::Customer(id) => status::actor_customer(*id),
+        Owner::Guest(_) => "guest".into(),
+    }
+}
+
+/// Places the order in the caller's write transaction.
+pub fn place(
+    conn: &Connection,
+    secret: &Secret,
+    c: &Checkout,
+    base_url: &str,
+    now: OffsetDateTime,
+) -> AppResult<Placed> {
+    let key = c.idempotency_key.trim();
+    if key.is_empty() || key.len() > 200 {
+        return Err(AppError::BadRequest(
+            "An idempotency key (1 to 200 characters) is needed to place an order.".into(),
+        ));
+    }
+    let key = stored_key(&c.owner, key);
+    let existing: Option<(i64, String)> = conn
+        .prepare_cached("SELECT id, number FROM orders WHERE idempotency_key = ?1")?
+        .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((id, number)) = existing {
+        return Ok(Placed {
+            id,
+            number,
+            repeated: true,
+        });
+    }
+
+    let items = store::items_of(conn, &c.owner)?;
+    let currency =
+        Currency::find(&settings::get(conn, "shop.currency")?).unwrap_or_else(Currency::fallback);
+    let money = |m: i64| currency.format(m);
+    let q = quote(conn, &items, Some(&c.shipping_method), &money)?;
+    let problems = q.problems();
+    if !problems.is_empty() {
+        return Err(AppError::Conflict(problems.join(" ")));
+    }
+    let Some(shipping) = &q.shipping_method else {
+        return Err(AppError::Invalid(
+            "Choose one of the shipping methods on offer.".into(),
+        ));
+    };
+    if !crate::payments::is_enabled(conn, &c.payment_method)? {
+        return Err(AppError::Invalid(
+            "Choose one of the payment methods on offer.".into(),
+        ));
+    }
+    let address = match (&c.address, shipping.code.as_str()) {
+        (Some(a), _) => a.clone(),
+        (None, "pickup") => Address {
+            name: String::new(),
+            line1: String::new(),
+            line2: String::new(),
+            city: String::new(),
+            postcode: String::new(),
+            country: String::new(),
+        },
+        (None, _) => return Err(AppError::Invalid("Enter the address to deliver to.".into())),
+    };
+
+    // Stock first: a guarded decrement, so two buyers can never both take the last unit.
+    for l in &q.lines {
+        let taken = conn.execute(
+            "UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2 AND status = 'active'",
+            params![l.product_id, l.quantity],
+        )?;
+        if taken == 0 {
+            let left: i64 = conn
+                .query_row(
+                    "SELECT stock FROM products WHERE id = ?1",
+                    [l.product_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0);
+            return Err(AppError::Conflict(too_many(&l.name, left, l.quantity)));
+        }
+    }
+
+    let customer_id = match c.owner {
+        Owner::Customer(id) => Some(id),
+        Owner::Guest(_) => None,
+    };
+    let next: i64 = conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM orders", [], |r| {
+        r.get(0)
+    })?;
+    let number = format!("{}-{next:06}", now.year());
+    let at = sql_time(now);
+    let who = actor(&c.owner);
+    conn.prepare_cached(
+        "INSERT INTO orders (number, customer_id, email, status, currency, subtotal, discount, shipping, total,
+                             shipping_method, payment_method, ship_name, ship_line1, ship_line2, ship_city,
+                             ship_postcode, ship_country, idempotency_key, changed_by, placed_at, updated_at)
+         VALUES (?1, ?2, ?3, 'pending_payment', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19)",
+    )?
+    .execute(params![
+        number, customer_id, c.email.trim(), currency.code, q.subtotal, q.discount, q.shipping, q.total,
+        shipping.code, c.payment_method, address.name, address.line1, address.line2, address.city,
+        address.postcode, address.country, key, who, at
+    ])?;
+    let id = conn.last_insert_rowid();
+    for l in &q.lines {
+        conn.prepare_cached(
+            "INSERT INTO order_lines (order_id, product_id, name, sku, unit_price, quantity, discount, line_total)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![id, l.product_id, l.name, l.sku, l.unit_price, l.quantity, l.discount, l.line_total])?;
+        conn.prepare_cached(
+            "INSERT INTO stock_movements (product_id, delta, reason, order_id, actor, at)
+             VALUES (?1, ?2, 'order', ?3, ?4, ?5)",
+        )?
+        .execute(params![l.product_id, -l.quantity, id, who, at])?;
+    }
+    store::empty(conn, &c.owner, now)?;
+    let mut entry = audit::Entry::event("order", "order.placed")
+        .entity("order", id)
+        .ip(c.ip)
+        .details(json!({ "number": number, "total": q.total, "payment_method": c.payment_method }));
+    if let Some(cid) = customer_id {
+        entry = entry.actor(audit::Actor::Customer {
+            id: cid,
+            label: c.email.clone(),
+        });
+    }
+    audit::record(conn, &entry)?;
+    mails::queue(conn, secret, id, "order_placed", "", base_url, now)?;
+    Ok(Placed {
+        id,
+        number,
+        repeated: false,
+    })
+}
