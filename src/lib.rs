@@ -184,6 +184,8 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(catalog::routes());
     r.extend(setup::routes());
     r.extend(accounts::routes());
+    r.extend(cart::routes());
+    r.extend(orders::routes());
     r.extend(staff::routes());
     r.extend(dashboard::routes());
     r.extend(audit::admin::routes());

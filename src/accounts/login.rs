@@ -306,7 +306,8 @@ async fn login(
     Ok(Ok(Redirect::to(next)))
 }
 
-/// A new session id at every login; the session this browser had is ended.
+/// A new session id at every login; the session this browser had is ended, and a guest
+/// cart merges into the customer's.
 pub async fn start_session(
     db: &Db,
     jar: &CookieJar<'_>,
@@ -320,10 +321,15 @@ pub async fn start_session(
         .get(Kind::Customer.cookie_name())
         .map(|c| c.value().to_string());
     let ip_text = ip.to_string();
+    // What a guest put in their cart before logging in joins the account's cart.
+    let guest_cart = crate::cart::owner::take_guest(jar);
     let token = db
         .write(move |tx| {
             if let Some(old) = old {
                 session::delete(tx, Kind::Customer, &old)?;
+            }
+            if let Some(guest) = guest_cart {
+                crate::cart::store::merge_guest(tx, &guest, customer_id, now)?;
             }
             session::create(
                 tx,

@@ -327,6 +327,7 @@ async fn product(
         "product",
         &json!({
             "id": p.id,
+            "slug": p.slug,
             "name": p.name,
             "sku": p.sku,
             "paragraphs": paragraphs,

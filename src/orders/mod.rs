@@ -3,6 +3,14 @@
 
 pub mod access;
 pub mod cancel;
+pub mod checkout;
 pub mod mails;
+pub mod pages;
 pub mod place;
 pub mod status;
+
+pub fn routes() -> Vec<rocket::Route> {
+    let mut r = checkout::routes();
+    r.extend(pages::routes());
+    r
+}

@@ -1,0 +1,230 @@
+//! The cart page at /cart and its forms: add (from product pages), change quantity,
+//! remove, empty. Every change is checked against stock; a refusal comes back as a
+//! message naming the product and what is left, never an error page.
+
+use rocket::http::CookieJar;
+use rocket::response::content::RawHtml;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, State};
+use serde_json::{json, Value};
+
+use super::owner;
+use super::pricing::{quote, Quote};
+use super::store::{self, Owner};
+use crate::accounts::guard::CustomerUser;
+use crate::accounts::pages::account_context;
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::web::client::Https;
+use crate::web::csrf::CsrfForm;
+use crate::web::page::{flash_redirect, Page};
+use crate::web::templates::Templates;
+
+/// A quantity as typed: a whole number from 1 to 999, or a sentence saying so.
+pub fn parse_quantity(typed: &str) -> AppResult<i64> {
+    let q = typed.trim().parse::<i64>().map_err(|_| {
+        AppError::Invalid("A quantity must be a whole number from 1 to 999.".into())
+    })?;
+    store::check_quantity(q)?;
+    Ok(q)
+}
+
+/// The quote as the cart and checkout pages show it.
+pub fn quote_json(page: &Page, q: &Quote) -> Value {
+    let lines: Vec<Value> = q
+        .lines
+        .iter()
+        .map(|l| {
+            json!({
+                "product_id": l.product_id, "name": l.name, "sku": l.sku,
+                "url": if l.slug.is_empty() { String::new() } else { format!("/products/{}", l.slug) },
+                "quantity": l.quantity, "unit_price": page.money(l.unit_price),
+                "line_total": page.money(l.line_total),
+                "discount": if l.discount > 0 { page.money(l.discount) } else { String::new() },
+                "problem": l.problem,
+            })
+        })
+        .collect();
+    json!({
+        "lines": lines,
+        "count": q.lines.iter().map(|l| l.quantity).sum::<i64>(),
+        "subtotal": page.money(q.subtotal),
+        "discount": if q.discount > 0 { page.money(q.discount) } else { String::new() },
+        "shipping": q.shipping_method.as_ref().map(|m| if m.price == 0 { "Free".to_string() } else { page.money(m.price) }),
+        "shipping_label": q.shipping_method.as_ref().map(|m| m.label.clone()),
+        "total": page.money(q.total),
+        "problems": q.problems(),
+    })
+}
+
+/// Prices the owner's cart now.
+pub async fn priced(
+    db: &Db,
+    page: &Page,
+    owner: Option<Owner>,
+    shipping: Option<String>,
+) -> AppResult<Quote> {
+    let currency = page.shop.currency;
+    db.read(move |c| {
+        let items = match &owner {
+            Some(o) => store::items_of(c, o)?,
+            None => Vec::new(),
+        };
+        quote(c, &items, shipping.as_deref(), &|m| currency.format(m))
+    })
+    .await
+}
+
+#[get("/cart")]
+async fn cart(
+    me: Option<CustomerUser>,
+    jar: &CookieJar<'_>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
+    let q = priced(db, &page, owner::current(me.as_ref(), jar), None).await?;
+    let mut ctx = account_context(&page);
+    ctx.insert("cart", &quote_json(&page, &q));
+    let methods: Vec<Value> = q
+        .shipping_methods
+        .iter()
+        .map(|m| json!({ "label": m.label, "price": if m.price == 0 { "Free".to_string() } else { page.money(m.price) }, "note": m.note }))
+        .collect();
+    ctx.insert("shipping_methods", &methods);
+    tpl.page("storefront/cart.html.tera", &ctx)
+}
+
+/// Only paths on this shop are followed back to.
+fn back_to(back: Option<&str>) -> String {
+    match back {
+        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_string(),
+        _ => "/cart".into(),
+    }
+}
+
+#[derive(FromForm)]
+pub struct AddForm {
+    product_id: i64,
+    #[field(default = String::from("1"))]
+    quantity: String,
+    back: Option<String>,
+}
+
+#[post("/cart/add", data = "<form>")]
+async fn add(
+    form: CsrfForm<AddForm>,
+    me: Option<CustomerUser>,
+    jar: &CookieJar<'_>,
+    https: Https,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Flash<Redirect>> {
+    let f = form.0;
+    let back = back_to(f.back.as_deref());
+    let qty = match parse_quantity(&f.quantity) {
+        Ok(q) => q,
+        Err(e) => return Ok(flash_redirect(back, "error", e.public_message())),
+    };
+    let owner = owner::current_or_new(me.as_ref(), jar, https.0);
+    let now = clock.now();
+    let pid = f.product_id;
+    match db
+        .write(move |tx| store::add(tx, &owner, pid, qty, now))
+        .await
+    {
+        Ok(()) => Ok(flash_redirect(back, "success", "Added to your cart.")),
+        Err(e @ (AppError::Conflict(_) | AppError::NotFound(_) | AppError::Invalid(_))) => {
+            Ok(flash_redirect(back, "error", e.public_message()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+pub struct LineForm {
+    product_id: i64,
+    #[field(default = String::new())]
+    quantity: String,
+}
+
+#[post("/cart/update", data = "<form>")]
+async fn update(
+    form: CsrfForm<LineForm>,
+    me: Option<CustomerUser>,
+    jar: &CookieJar<'_>,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Flash<Redirect>> {
+    let Some(owner) = owner::current(me.as_ref(), jar) else {
+        return Ok(flash_redirect(
+            "/cart".into(),
+            "error",
+            "Your cart is empty.",
+        ));
+    };
+    let f = form.0;
+    let qty = match parse_quantity(&f.quantity) {
+        Ok(q) => q,
+        Err(e) => return Ok(flash_redirect("/cart".into(), "error", e.public_message())),
+    };
+    let now = clock.now();
+    match db
+        .write(move |tx| store::set_quantity(tx, &owner, f.product_id, qty, now))
+        .await
+    {
+        Ok(()) => Ok(flash_redirect(
+            "/cart".into(),
+            "success",
+            "Your cart is updated.",
+        )),
+        Err(e @ (AppError::Conflict(_) | AppError::NotFound(_) | AppError::Invalid(_))) => {
+            Ok(flash_redirect("/cart".into(), "error", e.public_message()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[post("/cart/remove", data = "<form>")]
+async fn remove(
+    form: CsrfForm<LineForm>,
+    me: Option<CustomerUser>,
+    jar: &CookieJar<'_>,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Flash<Redirect>> {
+    if let Some(owner) = owner::current(me.as_ref(), jar) {
+        let (pid, now) = (form.0.product_id, clock.now());
+        db.write(move |tx| store::remove(tx, &owner, pid, now))
+            .await?;
+    }
+    Ok(flash_redirect(
+        "/cart".into(),
+        "success",
+        "Removed from your cart.",
+    ))
+}
+
+#[post("/cart/empty", data = "<_form>")]
+async fn empty(
+    _form: CsrfForm<crate::web::csrf::Csrf>,
+    me: Option<CustomerUser>,
+    jar: &CookieJar<'_>,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Flash<Redirect>> {
+    if let Some(owner) = owner::current(me.as_ref(), jar) {
+        let now = clock.now();
+        db.write(move |tx| store::empty(tx, &owner, now)).await?;
+    }
+    Ok(flash_redirect(
+        "/cart".into(),
+        "success",
+        "Your cart is empty now.",
+    ))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![cart, add, update, remove, empty]
+}

@@ -1,0 +1,330 @@
+//! Checkout at /checkout: address (from the address book, or typed; guests also give an
+//! email), shipping method, payment method, the summary, and confirm. The confirm form
+//! carries an idempotency key made when the page was shown, so a double click or the back
+//! button finds the order already placed instead of placing another.
+
+use rocket::http::{CookieJar, Status};
+use rocket::response::content::RawHtml;
+use rocket::response::{status, Flash, Redirect};
+use rocket::{get, post, routes, FromForm, State};
+use serde_json::{json, Value};
+
+use super::access;
+use super::place::{self, Checkout, Placed};
+use crate::accounts::guard::{BaseUrl, CustomerUser};
+use crate::accounts::pages::{account_context, address_countries, country_name};
+use crate::accounts::store as customers;
+use crate::accounts::validate::{self, AddressInput, Errors};
+use crate::cart::owner;
+use crate::cart::pages::{priced, quote_json};
+use crate::cart::store::Owner;
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::secret::{random_token, Secret};
+use crate::web::client::ClientIp;
+use crate::web::csrf::CsrfForm;
+use crate::web::page::{flash_redirect, Page};
+use crate::web::templates::Templates;
+
+#[derive(FromForm, Default, Clone)]
+pub struct CheckoutForm {
+    #[field(default = String::new())]
+    email: String,
+    /// An address-book id, or "new".
+    #[field(default = String::new())]
+    address: String,
+    #[field(default = String::new())]
+    address_name: String,
+    #[field(default = String::new())]
+    address_line1: String,
+    #[field(default = String::new())]
+    address_line2: String,
+    #[field(default = String::new())]
+    address_city: String,
+    #[field(default = String::new())]
+    address_postcode: String,
+    #[field(default = String::new())]
+    address_country: String,
+    #[field(default = String::new())]
+    shipping_method: String,
+    #[field(default = String::new())]
+    payment_method: String,
+    #[field(default = String::new())]
+    idempotency_key: String,
+}
+
+/// Where the buyer reads an order: their account, or the guest link.
+pub fn order_path(secret: &Secret, id: i64, guest: bool) -> String {
+    if guest {
+        format!("/orders/{id}?key={}", access::guest_key(secret, id))
+    } else {
+        format!("/account/orders/{id}")
+    }
+}
+
+async fn offered_payments(db: &Db) -> AppResult<Vec<Value>> {
+    db.read(|c| {
+        let mut out = Vec::new();
+        for code in crate::payments::CODES {
+            if crate::payments::is_enabled(c, code)? {
+                out.push(json!({ "code": code, "label": crate::payments::label(code) }));
+            }
+        }
+        Ok(out)
+    })
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    page: &Page,
+    tpl: &Templates,
+    db: &Db,
+    me: Option<&CustomerUser>,
+    owner: Option<Owner>,
+    f: &CheckoutForm,
+    errors: &Errors,
+    form_error: &str,
+) -> AppResult<RawHtml<String>> {
+    let shipping = (!f.shipping_method.is_empty()).then(|| f.shipping_method.clone());
+    let q = priced(db, page, owner, shipping).await?;
+    let mut ctx = account_context(page);
+    ctx.insert("cart", &quote_json(page, &q));
+    let methods: Vec<Value> = q
+        .shipping_methods
+        .iter()
+        .map(|m| json!({ "code": m.code, "label": m.label, "note": m.note,
+                          "price": if m.price == 0 { "Free".to_string() } else { page.money(m.price) },
+                          "checked": m.code == f.shipping_method }))
+        .collect();
+    ctx.insert("shipping_methods", &methods);
+    let payments: Vec<Value> = offered_payments(db)
+        .await?
+        .into_iter()
+        .map(|mut p| {
+            p["checked"] = json!(p["code"] == f.payment_method.as_str());
+            p
+        })
+        .collect();
+    ctx.insert("payment_methods", &payments);
+    let book = match me {
+        Some(m) => {
+            let id = m.id();
+            db.read(move |c| customers::addresses(c, id)).await?
+        }
+        None => Vec::new(),
+    };
+    let chosen = if f.address.is_empty() {
+        book.iter()
+            .find(|a| a.is_default)
+            .map(|a| a.id.to_string())
+            .unwrap_or_else(|| "new".into())
+    } else {
+        f.address.clone()
+    };
+    let book: Vec<Value> = book
+        .iter()
+        .map(|a| json!({ "id": a.id.to_string(), "name": a.name, "line1": a.line1, "line2": a.line2,
+                          "city": a.city, "postcode": a.postcode, "country": country_name(&a.country),
+                          "checked": a.id.to_string() == chosen }))
+        .collect();
+    ctx.insert("book", &book);
+    ctx.insert("new_address", &(chosen == "new"));
+    ctx.insert("guest", &me.is_none());
+    ctx.insert("values", &json!({
+        "email": f.email, "address_name": f.address_name, "address_line1": f.address_line1,
+        "address_line2": f.address_line2, "address_city": f.address_city, "address_postcode": f.address_postcode,
+    }));
+    let default_country = me
+        .map(|m| m.customer.phone_country.clone())
+        .unwrap_or_default();
+    ctx.insert(
+        "countries",
+        &address_countries(if f.address_country.is_empty() {
+            &default_country
+        } else {
+            &f.address_country
+        }),
+    );
+    ctx.insert("errors", errors);
+    ctx.insert("form_error", form_error);
+    let key = if f.idempotency_key.is_empty() {
+        random_token()
+    } else {
+        f.idempotency_key.clone()
+    };
+    ctx.insert("idempotency_key", &key);
+    tpl.page("storefront/checkout.html.tera", &ctx)
+}
+
+#[get("/checkout")]
+async fn form(
+    me: Option<CustomerUser>,
+    jar: &CookieJar<'_>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+) -> AppResult<Result<RawHtml<String>, Flash<Redirect>>> {
+    let owner = owner::current(me.as_ref(), jar);
+    let q = priced(db, &page, owner.clone(), None).await?;
+    let problems = q.problems();
+    if !problems.is_empty() {
+        return Ok(Err(flash_redirect(
+            "/cart".into(),
+            "error",
+            problems.join(" "),
+        )));
+    }
+    let f = CheckoutForm::default();
+    Ok(Ok(render(
+        &page,
+        tpl,
+        db,
+        me.as_ref(),
+        owner,
+        &f,
+        &Errors::new(),
+        "",
+    )
+    .await?))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[post("/checkout", data = "<form>")]
+async fn confirm(
+    form: CsrfForm<CheckoutForm>,
+    me: Option<CustomerUser>,
+    jar: &CookieJar<'_>,
+    page: Page,
+    ip: ClientIp,
+    base: BaseUrl,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+    secret: &State<Secret>,
+    clock: &State<Clock>,
+) -> AppResult<Result<Redirect, status::Custom<RawHtml<String>>>> {
+    let f = form.0;
+    let Some(owner) = owner::current(me.as_ref(), jar) else {
+        let html = render(
+            &page,
+            tpl,
+            db,
+            me.as_ref(),
+            None,
+            &f,
+            &Errors::new(),
+            "Your cart is empty.",
+        )
+        .await?;
+        return Ok(Err(status::Custom(Status::Conflict, html)));
+    };
+    let mut errors = Errors::new();
+    let email = match &me {
+        Some(m) => m.customer.email.clone(),
+        None => validate::email(&f.email, &mut errors),
+    };
+    // A customer who picks nothing gets their default address.
+    let chosen = match (&me, f.address.as_str()) {
+        (Some(m), "") => {
+            let cid = m.id();
+            db.read(move |c| customers::addresses(c, cid))
+                .await?
+                .into_iter()
+                .find(|a| a.is_default)
+                .map(|a| a.id)
+        }
+        (Some(_), typed) => typed.parse::<i64>().ok(),
+        (None, _) => None,
+    };
+    let address = if f.shipping_method == "pickup" {
+        None
+    } else if let (Some(m), Some(id)) = (&me, chosen) {
+        let cid = m.id();
+        match db.read(move |c| customers::address(c, cid, id)).await {
+            Ok(a) => Some(validate::Address {
+                name: a.name,
+                line1: a.line1,
+                line2: a.line2,
+                city: a.city,
+                postcode: a.postcode,
+                country: a.country,
+            }),
+            Err(_) => {
+                errors.insert(
+                    "address",
+                    "Choose an address from your address book.".into(),
+                );
+                None
+            }
+        }
+    } else {
+        let input = AddressInput {
+            name: f.address_name.clone(),
+            line1: f.address_line1.clone(),
+            line2: f.address_line2.clone(),
+            city: f.address_city.clone(),
+            postcode: f.address_postcode.clone(),
+            country: f.address_country.clone(),
+        };
+        let default_name = me
+            .as_ref()
+            .map(|m| m.customer.full_name())
+            .unwrap_or_default();
+        let a = validate::address(&input, &default_name, &mut errors);
+        if a.as_ref().is_some_and(|a| a.name.is_empty()) {
+            errors.insert(
+                "address_name",
+                "Enter the name of the person receiving the parcel.".into(),
+            );
+        }
+        a
+    };
+    if f.shipping_method.is_empty() {
+        errors.insert("shipping_method", "Choose how to get your order.".into());
+    }
+    if f.payment_method.is_empty() {
+        errors.insert("payment_method", "Choose how to pay.".into());
+    }
+    if !errors.is_empty() {
+        let html = render(&page, tpl, db, me.as_ref(), Some(owner), &f, &errors, "").await?;
+        return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
+    }
+    let checkout = Checkout {
+        owner: owner.clone(),
+        email,
+        address,
+        shipping_method: f.shipping_method.clone(),
+        payment_method: f.payment_method.clone(),
+        idempotency_key: f.idempotency_key.clone(),
+        ip: Some(ip),
+    };
+    let now = clock.now();
+    let key_secret = Secret::clone(secret);
+    let placed: AppResult<Placed> = db
+        .write(move |tx| place::place(tx, &key_secret, &checkout, &base.0, now))
+        .await;
+    match placed {
+        Ok(p) => Ok(Ok(Redirect::to(order_path(secret, p.id, me.is_none())))),
+        Err(e @ (AppError::Conflict(_) | AppError::Invalid(_) | AppError::BadRequest(_))) => {
+            let status = e.status();
+            let html = render(
+                &page,
+                tpl,
+                db,
+                me.as_ref(),
+                Some(owner),
+                &f,
+                &Errors::new(),
+                &e.public_message(),
+            )
+            .await?;
+            Ok(Err(status::Custom(status, html)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![form, confirm]
+}

@@ -1,0 +1,226 @@
+//! The buyer's order pages: /account/orders (list) and /account/orders/<id> for customers,
+//! /orders/<id>?key=... for guests: status timeline, lines, totals, payment and shipping,
+//! tracking number, and "cancel" while the window is open.
+
+use rocket::response::content::RawHtml;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, State};
+use serde_json::{json, Value};
+
+use super::access::{self, OrderHead, Viewer};
+use super::cancel;
+use super::checkout::order_path;
+use super::status;
+use crate::accounts::guard::{BaseUrl, CustomerUser};
+use crate::accounts::pages::{account_context, country_name, member_context};
+use crate::clock::{shown_time, Clock};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::money::Currency;
+use crate::secret::Secret;
+use crate::web::csrf::CsrfForm;
+use crate::web::page::{flash_redirect, Page};
+use crate::web::templates::Templates;
+
+fn money(o: &OrderHead) -> impl Fn(i64) -> String + '_ {
+    let cur = Currency::find(&o.currency).unwrap_or_else(Currency::fallback);
+    move |m| cur.format(m)
+}
+
+/// Everything the order page shows, read in one go.
+fn detail(
+    conn: &rusqlite::Connection,
+    o: &OrderHead,
+    now: time::OffsetDateTime,
+) -> AppResult<Value> {
+    let fmt = money(o);
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, sku, unit_price, quantity, line_total FROM order_lines WHERE order_id = ?1 ORDER BY id",
+    )?;
+    let lines: Vec<Value> = stmt
+        .query_map([o.id], |r| {
+            Ok(json!({ "name": r.get::<_, String>(0)?, "sku": r.get::<_, String>(1)?,
+                       "unit_price": fmt(r.get(2)?), "quantity": r.get::<_, i64>(3)?, "line_total": fmt(r.get(4)?) }))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT to_status, at FROM order_status_history WHERE order_id = ?1 ORDER BY id",
+    )?;
+    let history: Vec<Value> = stmt
+        .query_map([o.id], |r| {
+            let to: String = r.get(0)?;
+            let at: String = r.get(1)?;
+            Ok(json!({ "status": to, "label": status::label(&to), "at": shown_time(&at) }))
+        })?
+        .collect::<Result<_, _>>()?;
+    let cancel_refusal = cancel::customer_refusal(conn, o, now)?;
+    Ok(json!({
+        "id": o.id, "number": o.number, "status": o.status, "status_label": status::label(&o.status),
+        "placed_at": shown_time(&o.placed_at), "email": o.email,
+        "lines": lines, "history": history,
+        "subtotal": fmt(o.subtotal), "discount": if o.discount > 0 { fmt(o.discount) } else { String::new() },
+        "shipping": if o.shipping == 0 { "Free".to_string() } else { fmt(o.shipping) }, "total": fmt(o.total),
+        "shipping_method": crate::cart::shipping::label(&o.shipping_method),
+        "payment_method": crate::payments::label(&o.payment_method),
+        "address": if o.ship_line1.is_empty() { Value::Null } else { json!({
+            "name": o.ship_name, "line1": o.ship_line1, "line2": o.ship_line2, "city": o.ship_city,
+            "postcode": o.ship_postcode, "country": country_name(&o.ship_country) }) },
+        "tracking_number": o.tracking_number,
+        "can_cancel": cancel_refusal.is_none(),
+    }))
+}
+
+#[get("/account/orders")]
+async fn list(
+    me: CustomerUser,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
+    let id = me.id();
+    let orders = db
+        .read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {} FROM orders WHERE customer_id = ?1 ORDER BY id DESC LIMIT 200",
+                access::COLUMNS
+            ))?;
+            let rows = stmt.query_map([id], access::head)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await?;
+    let shown: Vec<Value> = orders
+        .iter()
+        .map(|o| json!({ "id": o.id, "number": o.number, "placed_at": shown_time(&o.placed_at),
+                          "status": o.status, "status_label": status::label(&o.status), "total": money(o)(o.total) }))
+        .collect();
+    let mut ctx = member_context(&page, &me, "orders");
+    ctx.insert("orders", &shown);
+    tpl.page("storefront/account/orders.html.tera", &ctx)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show(
+    page: &Page,
+    db: &Db,
+    tpl: &Templates,
+    secret: &Secret,
+    id: i64,
+    viewer: Viewer,
+    me: Option<&CustomerUser>,
+    now: time::OffsetDateTime,
+) -> AppResult<RawHtml<String>> {
+    let key_secret = Secret::clone(secret);
+    let v = viewer.clone();
+    let view = db
+        .read(move |c| detail(c, &access::find(c, &key_secret, id, &v)?, now))
+        .await?;
+    let mut ctx = match me {
+        Some(m) => member_context(page, m, "orders"),
+        None => account_context(page),
+    };
+    ctx.insert("order", &view);
+    ctx.insert(
+        "guest_key",
+        &match &viewer {
+            Viewer::Guest(k) => k.clone(),
+            Viewer::Customer(_) => String::new(),
+        },
+    );
+    ctx.insert("guest", &me.is_none());
+    tpl.page(
+        if me.is_some() {
+            "storefront/account/order.html.tera"
+        } else {
+            "storefront/order_guest.html.tera"
+        },
+        &ctx,
+    )
+}
+
+#[get("/account/orders/<id>")]
+async fn account_order(
+    id: i64,
+    me: CustomerUser,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+    secret: &State<Secret>,
+    clock: &State<Clock>,
+) -> AppResult<RawHtml<String>> {
+    show(
+        &page,
+        db,
+        tpl,
+        secret,
+        id,
+        Viewer::Customer(me.id()),
+        Some(&me),
+        clock.now(),
+    )
+    .await
+}
+
+#[get("/orders/<id>?<key>")]
+async fn guest_order(
+    id: i64,
+    key: &str,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+    secret: &State<Secret>,
+    clock: &State<Clock>,
+) -> AppResult<RawHtml<String>> {
+    show(
+        &page,
+        db,
+        tpl,
+        secret,
+        id,
+        Viewer::Guest(key.to_string()),
+        None,
+        clock.now(),
+    )
+    .await
+}
+
+#[derive(FromForm)]
+pub struct CancelForm {
+    #[field(default = String::new())]
+    key: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+#[post("/orders/<id>/cancel", data = "<form>")]
+async fn cancel_order(
+    id: i64,
+    form: CsrfForm<CancelForm>,
+    me: Option<CustomerUser>,
+    base: BaseUrl,
+    db: &State<Db>,
+    secret: &State<Secret>,
+    clock: &State<Clock>,
+) -> AppResult<Flash<Redirect>> {
+    let (viewer, actor) = match &me {
+        Some(m) => (Viewer::Customer(m.id()), status::actor_customer(m.id())),
+        None if !form.0.key.is_empty() => (Viewer::Guest(form.0.key.clone()), "guest".to_string()),
+        None => return Err(access::not_found()),
+    };
+    let back = order_path(secret, id, me.is_none());
+    let (key_secret, now) = (Secret::clone(secret), clock.now());
+    let done = db
+        .write(move |tx| cancel::by_buyer(tx, &key_secret, id, &viewer, &actor, &base.0, now))
+        .await;
+    match done {
+        Ok(o) => Ok(flash_redirect(
+            back,
+            "success",
+            format!("Order {} is cancelled.", o.number),
+        )),
+        Err(AppError::Conflict(why)) => Ok(flash_redirect(back, "error", why)),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![list, account_order, guest_order, cancel_order]
+}
