@@ -70,7 +70,7 @@ pub struct FieldErrorDetail {
     pub fields: std::collections::BTreeMap<String, String>,
 }
 
-fn field_errors(errors: Errors) -> status::Custom<Json<FieldErrorBody>> {
+pub fn field_errors(errors: Errors) -> status::Custom<Json<FieldErrorBody>> {
     let fields: std::collections::BTreeMap<String, String> = errors
         .into_iter()
         .map(|(k, v)| {

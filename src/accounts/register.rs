@@ -366,6 +366,11 @@ async fn verify(
             store::mark_verified(tx, t.customer_id, now)?;
             let c = store::get(tx, t.customer_id)?
                 .ok_or_else(|| AppError::NotFound("This account no longer exists.".into()))?;
+            // Orders placed as a guest with this (now proven) address join the account.
+            tx.execute(
+                "UPDATE orders SET customer_id = ?1 WHERE customer_id IS NULL AND email = ?2 COLLATE NOCASE",
+                rusqlite::params![c.id, c.email],
+            )?;
             audit::record(
                 tx,
                 &audit::Entry::event("customer", "email.verified")

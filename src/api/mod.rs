@@ -48,6 +48,8 @@ pub struct ErrorDetail {
     tags(
         (name = "catalogue", description = "Categories and products in the shop"),
         (name = "account", description = "Customer registration, login with bearer tokens, password reset and the customer's own account"),
+        (name = "cart", description = "The customer's cart, priced on the server"),
+        (name = "orders", description = "Checkout, the customer's orders, cancelling and paying"),
         (name = "system", description = "Health")
     )
 )]

@@ -1,6 +1,7 @@
 //! The cart: guests' carts by cookie, customers' across devices, priced afresh on the
 //! server every time (one pricing function for cart page, checkout and order alike).
 
+pub mod api;
 pub mod owner;
 pub mod pages;
 pub mod pricing;
@@ -8,5 +9,7 @@ pub mod shipping;
 pub mod store;
 
 pub fn routes() -> Vec<rocket::Route> {
-    pages::routes()
+    let mut r = pages::routes();
+    r.extend(api::routes());
+    r
 }

@@ -36,11 +36,35 @@ pub struct Job {
 /// Runs kept per job.
 const KEEP_RUNS: i64 = 200;
 
-pub const JOBS: &[Job] = &[Job {
-    name: "mail_queue",
-    every: Duration::from_secs(5),
-    run: mail_queue,
-}];
+pub const JOBS: &[Job] = &[
+    Job {
+        name: "mail_queue",
+        every: Duration::from_secs(5),
+        run: mail_queue,
+    },
+    Job {
+        name: "orders_auto_advance",
+        every: Duration::from_secs(30),
+        run: orders_auto_advance,
+    },
+    Job {
+        name: "cart_cleanup",
+        every: Duration::from_secs(3600),
+        run: cart_cleanup,
+    },
+];
+
+/// Paid orders older than the delay move to processing.
+fn orders_auto_advance(ctx: &JobCtx) -> AppResult<Option<String>> {
+    let n = crate::orders::jobs::advance_paid(&ctx.db, ctx.clock.now())?;
+    Ok((n > 0).then(|| format!("{n} paid order(s) moved to processing")))
+}
+
+/// Guest carts idle for 7 days are deleted.
+fn cart_cleanup(ctx: &JobCtx) -> AppResult<Option<String>> {
+    let n = crate::orders::jobs::purge_carts(&ctx.db, ctx.clock.now())?;
+    Ok((n > 0).then(|| format!("{n} idle guest cart(s) deleted")))
+}
 
 /// Sends what is due through the transport the settings choose now (outbox or SMTP).
 fn mail_queue(ctx: &JobCtx) -> AppResult<Option<String>> {

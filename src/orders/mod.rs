@@ -2,8 +2,10 @@
 //! workflow the database enforces, the customer's order pages and API.
 
 pub mod access;
+pub mod api;
 pub mod cancel;
 pub mod checkout;
+pub mod jobs;
 pub mod mails;
 pub mod pages;
 pub mod place;
@@ -12,5 +14,6 @@ pub mod status;
 pub fn routes() -> Vec<rocket::Route> {
     let mut r = checkout::routes();
     r.extend(pages::routes());
+    r.extend(api::routes());
     r
 }

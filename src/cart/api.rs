@@ -1,0 +1,191 @@
+//! The cart on the JSON API (customers, bearer token): read it priced, add, change and
+//! remove lines, and the shipping methods on offer. Stock refusals answer 409 with the
+//! same sentence as the shop.
+
+use rocket::serde::json::Json;
+use rocket::{delete, get, post, put, routes, State};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::pricing::{quote, Quote};
+use super::shipping::ShippingMethod;
+use super::store::{self, Owner};
+use crate::accounts::guard::ApiCustomer;
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::money::Currency;
+use crate::settings;
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiCartLine {
+    pub product_id: i64,
+    pub name: String,
+    pub sku: String,
+    /// Minor units.
+    pub unit_price: i64,
+    pub quantity: i64,
+    pub discount: i64,
+    pub line_total: i64,
+    /// Units in stock now.
+    pub available: i64,
+    /// Why this line blocks checkout, if it does.
+    pub problem: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiCart {
+    pub items: Vec<ApiCartLine>,
+    pub subtotal: i64,
+    pub discount: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Every reason the cart cannot be checked out now.
+    pub problems: Vec<String>,
+}
+
+fn to_api(q: Quote, currency: &str) -> ApiCart {
+    let problems = q.problems();
+    ApiCart {
+        items: q
+            .lines
+            .into_iter()
+            .map(|l| ApiCartLine {
+                product_id: l.product_id,
+                name: l.name,
+                sku: l.sku,
+                unit_price: l.unit_price,
+                quantity: l.quantity,
+                discount: l.discount,
+                line_total: l.line_total,
+                available: l.available,
+                problem: l.problem,
+            })
+            .collect(),
+        subtotal: q.subtotal,
+        discount: q.discount,
+        currency: currency.to_string(),
+        problems,
+    }
+}
+
+/// The customer's cart priced now (also after every change).
+pub async fn priced_cart(db: &Db, customer_id: i64) -> AppResult<ApiCart> {
+    db.read(move |c| {
+        let cur =
+            Currency::find(&settings::get(c, "shop.currency")?).unwrap_or_else(Currency::fallback);
+        let items = store::items_of(c, &Owner::Customer(customer_id))?;
+        Ok(to_api(
+            quote(c, &items, None, &|m| cur.format(m))?,
+            cur.code,
+        ))
+    })
+    .await
+}
+
+/// Your cart, priced from the shop's current prices and stock.
+#[utoipa::path(get, path = "/api/v1/cart", tag = "cart",
+    responses((status = 200, body = ApiCart), (status = 401, body = crate::api::ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/cart")]
+pub async fn get_cart(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<ApiCart>> {
+    Ok(Json(priced_cart(db, me.customer.id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddItem {
+    pub product_id: i64,
+    /// 1 to 999; added to what the cart already has.
+    pub quantity: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SetQuantity {
+    /// 1 to 999.
+    pub quantity: i64,
+}
+
+/// Adds a product (quantities add up); refused with 409 when the stock is short.
+#[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", request_body = AddItem,
+    responses((status = 200, body = ApiCart), (status = 404, description = "No such product for sale", body = crate::api::ErrorBody),
+              (status = 409, description = "Not enough stock", body = crate::api::ErrorBody),
+              (status = 422, description = "Quantity out of range", body = crate::api::ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/cart/items", data = "<body>")]
+pub async fn add_item(
+    me: ApiCustomer,
+    body: Json<AddItem>,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Json<ApiCart>> {
+    let (id, now) = (me.customer.id, clock.now());
+    let AddItem {
+        product_id,
+        quantity,
+    } = body.into_inner();
+    db.write(move |tx| store::add(tx, &Owner::Customer(id), product_id, quantity, now))
+        .await?;
+    Ok(Json(priced_cart(db, id).await?))
+}
+
+/// Sets a line's quantity; refused with 409 when the stock is short.
+#[utoipa::path(put, path = "/api/v1/cart/items/{product_id}", tag = "cart", request_body = SetQuantity,
+    params(("product_id" = i64, Path)),
+    responses((status = 200, body = ApiCart), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
+    security(("bearer" = [])))]
+#[put("/api/v1/cart/items/<product_id>", data = "<body>")]
+pub async fn set_item(
+    me: ApiCustomer,
+    product_id: i64,
+    body: Json<SetQuantity>,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Json<ApiCart>> {
+    let (id, now, qty) = (me.customer.id, clock.now(), body.quantity);
+    db.write(move |tx| store::set_quantity(tx, &Owner::Customer(id), product_id, qty, now))
+        .await?;
+    Ok(Json(priced_cart(db, id).await?))
+}
+
+/// Removes a line.
+#[utoipa::path(delete, path = "/api/v1/cart/items/{product_id}", tag = "cart",
+    params(("product_id" = i64, Path)),
+    responses((status = 200, body = ApiCart)),
+    security(("bearer" = [])))]
+#[delete("/api/v1/cart/items/<product_id>")]
+pub async fn remove_item(
+    me: ApiCustomer,
+    product_id: i64,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Json<ApiCart>> {
+    let (id, now) = (me.customer.id, clock.now());
+    db.write(move |tx| store::remove(tx, &Owner::Customer(id), product_id, now))
+        .await?;
+    Ok(Json(priced_cart(db, id).await?))
+}
+
+/// The shipping methods on offer, priced for your cart (free delivery above the threshold).
+#[utoipa::path(get, path = "/api/v1/shipping-methods", tag = "cart",
+    responses((status = 200, body = [ShippingMethod])),
+    security(("bearer" = [])))]
+#[get("/api/v1/shipping-methods")]
+pub async fn shipping_methods(
+    me: ApiCustomer,
+    db: &State<Db>,
+) -> AppResult<Json<Vec<ShippingMethod>>> {
+    let id = me.customer.id;
+    let q = db
+        .read(move |c| {
+            let cur = Currency::find(&settings::get(c, "shop.currency")?)
+                .unwrap_or_else(Currency::fallback);
+            let items = store::items_of(c, &Owner::Customer(id))?;
+            quote(c, &items, None, &|m| cur.format(m))
+        })
+        .await?;
+    Ok(Json(q.shipping_methods))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![get_cart, add_item, set_item, remove_item, shipping_methods]
+}

@@ -1,0 +1,315 @@
+//! Checkout and orders on the JSON API (customers, bearer token). `POST /api/v1/checkout`
+//! needs an `Idempotency-Key` header: the same key returns the same order. A customer only
+//! ever sees their own orders; any other id is 404.
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::status;
+use rocket::serde::json::Json;
+use rocket::{get, post, routes, State};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access::{self, OrderHead, Viewer};
+use super::place::{self, Checkout};
+use super::{cancel, status as order_status};
+use crate::accounts::guard::{ApiCustomer, BaseUrl};
+use crate::accounts::store as customers;
+use crate::accounts::validate::{self, AddressInput, Errors};
+use crate::cart::store::Owner;
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::secret::Secret;
+use crate::web::client::ClientIp;
+
+/// The `Idempotency-Key` request header.
+pub struct IdempotencyKey(pub String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for IdempotencyKey {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        match req.headers().get_one("Idempotency-Key") {
+            Some(k) if !k.trim().is_empty() => {
+                Outcome::Success(IdempotencyKey(k.trim().to_string()))
+            }
+            _ => {
+                req.local_cache(|| {
+                    crate::web::errors::FailMessage(
+                        "Send an Idempotency-Key header (any unique text, e.g. a UUID) so a retried checkout cannot place two orders.".into(),
+                    )
+                });
+                Outcome::Error((Status::BadRequest, ()))
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CheckoutRequest {
+    /// An address to deliver to (or `address_id` from your address book; neither for pickup).
+    #[serde(default)]
+    pub address: Option<AddressInput>,
+    #[serde(default)]
+    pub address_id: Option<i64>,
+    /// `flat` or `pickup` (see /api/v1/shipping-methods).
+    pub shipping_method: String,
+    /// `cod`, `bank_transfer`, `bobi` or `paypal` (see /api/v1/payment-methods).
+    pub payment_method: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiOrderLine {
+    pub product_id: i64,
+    pub name: String,
+    pub sku: String,
+    pub unit_price: i64,
+    pub quantity: i64,
+    pub discount: i64,
+    pub line_total: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiOrder {
+    pub id: i64,
+    pub number: String,
+    /// draft, pending_payment, paid, processing, shipped, delivered, cancelled, refunded.
+    pub status: String,
+    pub currency: String,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub shipping: i64,
+    pub total: i64,
+    pub shipping_method: String,
+    pub payment_method: String,
+    pub tracking_number: String,
+    /// UTC, RFC 3339.
+    pub placed_at: String,
+    pub lines: Vec<ApiOrderLine>,
+    /// Each status the order has had, oldest first.
+    pub history: Vec<ApiStatusChange>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiStatusChange {
+    pub status: String,
+    pub at: String,
+}
+
+pub fn api_order(conn: &rusqlite::Connection, o: OrderHead) -> AppResult<ApiOrder> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT product_id, name, sku, unit_price, quantity, discount, line_total FROM order_lines WHERE order_id = ?1 ORDER BY id",
+    )?;
+    let lines = stmt
+        .query_map([o.id], |r| {
+            Ok(ApiOrderLine {
+                product_id: r.get(0)?,
+                name: r.get(1)?,
+                sku: r.get(2)?,
+                unit_price: r.get(3)?,
+                quantity: r.get(4)?,
+                discount: r.get(5)?,
+                line_total: r.get(6)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT to_status, at FROM order_status_history WHERE order_id = ?1 ORDER BY id",
+    )?;
+    let history = stmt
+        .query_map([o.id], |r| {
+            Ok(ApiStatusChange {
+                status: r.get(0)?,
+                at: r.get(1)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(ApiOrder {
+        id: o.id,
+        number: o.number,
+        status: o.status,
+        currency: o.currency,
+        subtotal: o.subtotal,
+        discount: o.discount,
+        shipping: o.shipping,
+        total: o.total,
+        shipping_method: o.shipping_method,
+        payment_method: o.payment_method,
+        tracking_number: o.tracking_number,
+        placed_at: o.placed_at,
+        lines,
+        history,
+    })
+}
+
+type FieldRefusal = status::Custom<Json<crate::accounts::api::FieldErrorBody>>;
+
+/// Places an order from your cart in one transaction; 409 with the reason when stock ran
+/// out or the cart has a problem.
+#[utoipa::path(post, path = "/api/v1/checkout", tag = "orders", request_body = CheckoutRequest,
+    params(("Idempotency-Key" = String, Header, description = "Unique per order attempt; a retry with the same key returns the same order")),
+    responses((status = 201, description = "The order", body = ApiOrder),
+              (status = 200, description = "The order this key already placed", body = ApiOrder),
+              (status = 400, description = "No Idempotency-Key", body = crate::api::ErrorBody),
+              (status = 409, description = "Out of stock, or a product no longer sold", body = crate::api::ErrorBody),
+              (status = 422, description = "A field refused", body = crate::accounts::api::FieldErrorBody)),
+    security(("bearer" = [])))]
+#[allow(clippy::too_many_arguments)]
+#[post("/api/v1/checkout", data = "<body>")]
+pub async fn checkout(
+    me: ApiCustomer,
+    key: IdempotencyKey,
+    body: Json<CheckoutRequest>,
+    ip: ClientIp,
+    base: BaseUrl,
+    db: &State<Db>,
+    secret: &State<Secret>,
+    clock: &State<Clock>,
+) -> Result<status::Custom<Json<ApiOrder>>, Result<FieldRefusal, AppError>> {
+    let b = body.into_inner();
+    let cid = me.customer.id;
+    let mut errors = Errors::new();
+    // Neither given: the default address of the address book, if there is one.
+    let address_id = match (b.address_id, &b.address) {
+        (None, None) => db
+            .read(move |c| customers::addresses(c, cid))
+            .await
+            .map_err(Err)?
+            .into_iter()
+            .find(|a| a.is_default)
+            .map(|a| a.id),
+        (id, _) => id,
+    };
+    let address = match (address_id, &b.address) {
+        _ if b.shipping_method == "pickup" => None,
+        (Some(id), _) => Some(
+            db.read(move |c| customers::address(c, cid, id))
+                .await
+                .map(|a| validate::Address {
+                    name: a.name,
+                    line1: a.line1,
+                    line2: a.line2,
+                    city: a.city,
+                    postcode: a.postcode,
+                    country: a.country,
+                })
+                .map_err(Err)?,
+        ),
+        (None, Some(a)) => validate::address(a, &me.customer.full_name(), &mut errors),
+        (None, None) => {
+            errors.insert(
+                "address",
+                "Give an address or an address_id for delivery.".into(),
+            );
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Ok(crate::accounts::api::field_errors(errors)));
+    }
+    let c = Checkout {
+        owner: Owner::Customer(cid),
+        email: me.customer.email.clone(),
+        address,
+        shipping_method: b.shipping_method,
+        payment_method: b.payment_method,
+        idempotency_key: key.0,
+        ip: Some(ip),
+    };
+    let (s, now) = (Secret::clone(secret), clock.now());
+    let (placed, order) = db
+        .write(move |tx| {
+            let p = place::place(tx, &s, &c, &base.0, now)?;
+            let o = api_order(tx, access::get(tx, p.id)?)?;
+            Ok((p, o))
+        })
+        .await
+        .map_err(Err)?;
+    let code = if placed.repeated {
+        Status::Ok
+    } else {
+        Status::Created
+    };
+    Ok(status::Custom(code, Json(order)))
+}
+
+/// Your orders, newest first.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
+    responses((status = 200, body = [ApiOrder])), security(("bearer" = [])))]
+#[get("/api/v1/orders")]
+pub async fn list(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Vec<ApiOrder>>> {
+    let id = me.customer.id;
+    let orders = db
+        .read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {} FROM orders WHERE customer_id = ?1 ORDER BY id DESC LIMIT 200",
+                access::COLUMNS
+            ))?;
+            let heads: Vec<OrderHead> = stmt
+                .query_map([id], access::head)?
+                .collect::<Result<_, _>>()?;
+            heads
+                .into_iter()
+                .map(|o| api_order(c, o))
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(Json(orders))
+}
+
+/// One of your orders; 404 for any other.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = ApiOrder), (status = 404, body = crate::api::ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/api/v1/orders/<id>")]
+pub async fn get_order(
+    me: ApiCustomer,
+    id: i64,
+    db: &State<Db>,
+    secret: &State<Secret>,
+) -> AppResult<Json<ApiOrder>> {
+    let (viewer, s) = (Viewer::Customer(me.customer.id), Secret::clone(secret));
+    Ok(Json(
+        db.read(move |c| api_order(c, access::find(c, &s, id, &viewer)?))
+            .await?,
+    ))
+}
+
+/// Cancels your order while the cancel window is open and it is unpaid or paid; stock
+/// returns. 409 with the reason otherwise.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = ApiOrder), (status = 404, body = crate::api::ErrorBody), (status = 409, body = crate::api::ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/api/v1/orders/<id>/cancel")]
+pub async fn cancel_order(
+    me: ApiCustomer,
+    id: i64,
+    base: BaseUrl,
+    db: &State<Db>,
+    secret: &State<Secret>,
+    clock: &State<Clock>,
+) -> AppResult<Json<ApiOrder>> {
+    let cid = me.customer.id;
+    let (s, now) = (Secret::clone(secret), clock.now());
+    let order = db
+        .write(move |tx| {
+            let o = cancel::by_buyer(
+                tx,
+                &s,
+                id,
+                &Viewer::Customer(cid),
+                &order_status::actor_customer(cid),
+                &base.0,
+                now,
+            )?;
+            api_order(tx, o)
+        })
+        .await?;
+    Ok(Json(order))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![checkout, list, get_order, cancel_order]
+}
