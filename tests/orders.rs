@@ -5,41 +5,8 @@
 mod common;
 
 use common::accounts::{no_captcha, verified_customer, Browser};
+use common::shop::{add, checkout, stock, GUEST_PICKUP};
 use common::{add_product, Res, TestApp};
-
-fn add(b: &Browser, product: i64, qty: &str) -> Res {
-    // Any page with a form carries the CSRF token; the empty cart has none.
-    b.post_form(
-        "/account/forgot",
-        "/cart/add",
-        &[
-            ("product_id", &product.to_string()),
-            ("quantity", qty),
-            ("back", "/cart"),
-        ],
-    )
-}
-
-fn checkout(b: &Browser, fields: &[(&str, &str)]) -> Res {
-    let page = b.get("/checkout");
-    assert_eq!(page.status, 200, "{}", page.body);
-    let key = page
-        .input_value("idempotency_key")
-        .expect("a key on the form");
-    let mut all: Vec<(&str, &str)> = fields.to_vec();
-    all.push(("idempotency_key", &key));
-    b.submit(&page, "/checkout", &all)
-}
-
-const GUEST_PICKUP: &[(&str, &str)] = &[
-    ("email", "guest@tea.test"),
-    ("shipping_method", "pickup"),
-    ("payment_method", "bank_transfer"),
-];
-
-fn stock(app: &TestApp, id: i64) -> i64 {
-    app.count(&format!("SELECT stock FROM products WHERE id = {id}"))
-}
 
 #[test]
 fn a_guest_fills_a_cart_checks_out_and_reads_the_order() {

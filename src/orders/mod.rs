@@ -2,6 +2,7 @@
 //! workflow the database enforces, the customer's order pages and API.
 
 pub mod access;
+pub mod admin;
 pub mod api;
 pub mod cancel;
 pub mod checkout;
@@ -15,5 +16,6 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut r = checkout::routes();
     r.extend(pages::routes());
     r.extend(api::routes());
+    r.extend(admin::routes());
     r
 }

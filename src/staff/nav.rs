@@ -10,6 +10,7 @@ use crate::web::page::Page;
 pub const INTERFACES: &[(&str, &str, &str)] = &[
     ("dashboard", "Dashboard", "/admin"),
     ("products", "Products", "/admin/products"),
+    ("orders", "Orders", "/admin/orders"),
     ("mail_templates", "Mail templates", "/admin/mail-templates"),
     ("outbox", "Outbox", "/admin/outbox"),
     ("audit", "Audit log", "/admin/audit"),

@@ -53,6 +53,8 @@ permissions! {
     ReadMailTemplates => "mail_templates", Read;
     UpdateMailTemplates => "mail_templates", Update;
     UpdateSettings => "settings", Update;
+    ReadOrders => "orders", Read;
+    UpdateOrders => "orders", Update;
 }
 
 /// What one role may do, per area. Serialises as `{area: {read, create, update, delete}}`

@@ -17,6 +17,7 @@ use cornershop::db::Db;
 use cornershop::Options;
 
 pub mod accounts;
+pub mod shop;
 pub mod webdriver;
 
 pub struct TestApp {
