@@ -287,8 +287,9 @@ CREATE TABLE product_images (
 CREATE INDEX product_images_product ON product_images (product_id, status, position);
 
 -- A counter bumped by every change to the catalogue, so caches (the category tree with its
--- product counts) can tell in one cheap read whether they are stale, whoever made the
--- change: this server, the command line, or a restore.
+-- product counts, rendered pages with prices and stock) can tell in one cheap read whether
+-- they are stale, whoever made the change: this server, an order, the command line, or a
+-- restore.
 CREATE TABLE catalog_revision (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     rev  INTEGER NOT NULL
@@ -297,7 +298,7 @@ INSERT INTO catalog_revision (id, rev) VALUES (1, 1);
 
 CREATE TRIGGER catalog_rev_products_ins AFTER INSERT ON products
 BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
-CREATE TRIGGER catalog_rev_products_upd AFTER UPDATE OF status, category_id, name, slug ON products
+CREATE TRIGGER catalog_rev_products_upd AFTER UPDATE OF status, category_id, name, slug, price, compare_at_price, stock, low_stock_threshold ON products
 BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
 CREATE TRIGGER catalog_rev_products_del AFTER DELETE ON products
 BEGIN UPDATE catalog_revision SET rev = rev + 1; END;

@@ -285,3 +285,20 @@ fn logging_in_brings_the_guest_cart_along() {
         "the guest cart is gone"
     );
 }
+
+#[test]
+fn a_product_page_shows_the_stock_left_after_an_order() {
+    let app = TestApp::ready();
+    let mug = add_product(&app, "Blue Mug", 1250, 3, None, "active");
+    let before = app.get("/products/blue-mug");
+    assert!(before.body.contains("Add to cart"));
+    let b = Browser::new(&app);
+    add(&b, mug, "3");
+    assert_eq!(checkout(&b, GUEST_PICKUP).status, 303);
+    let after = app.get("/products/blue-mug");
+    assert!(
+        after.body.contains("Out of stock"),
+        "the cached page is not shown stale"
+    );
+    assert!(!after.body.contains("Add to cart"));
+}
