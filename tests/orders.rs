@@ -302,3 +302,33 @@ fn a_product_page_shows_the_stock_left_after_an_order() {
     );
     assert!(!after.body.contains("Add to cart"));
 }
+
+#[test]
+fn the_database_refuses_a_forbidden_status_move_even_by_raw_sql() {
+    let app = TestApp::ready();
+    let mug = add_product(&app, "Blue Mug", 1250, 3, None, "active");
+    let b = Browser::new(&app);
+    add(&b, mug, "1");
+    assert_eq!(checkout(&b, GUEST_PICKUP).status, 303);
+    let c = rusqlite::Connection::open(app.data_dir().join("shop.db")).unwrap();
+    let err = c
+        .execute("UPDATE orders SET status = 'shipped'", [])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not allowed"), "{err}");
+    assert_eq!(
+        app.count("SELECT count(*) FROM orders WHERE status = 'pending_payment'"),
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) FROM order_status_history"), 1);
+    // An allowed move by raw SQL is written to the history by the other trigger.
+    c.execute(
+        "UPDATE orders SET status = 'cancelled', changed_by = 'sql'",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        app.count("SELECT count(*) FROM order_status_history WHERE actor = 'sql'"),
+        1
+    );
+}
