@@ -53,6 +53,7 @@ permissions! {
     ReadMailTemplates => "mail_templates", Read;
     UpdateMailTemplates => "mail_templates", Update;
     UpdateSettings => "settings", Update;
+    UpdateOrders => "orders", Update;
 }
 
 /// What one role may do, per area. Serialises as `{area: {read, create, update, delete}}`
