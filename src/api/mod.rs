@@ -42,12 +42,15 @@ pub struct ErrorDetail {
         crate::accounts::api::api_me,
         crate::system::health,
         crate::captcha::routes::new_challenge,
+        crate::payments::api::api_payment_methods,
+        crate::payments::api::api_pay,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
     tags(
         (name = "catalogue", description = "Categories and products in the shop"),
         (name = "account", description = "Customer registration, login with bearer tokens, password reset and the customer's own account"),
+        (name = "payments", description = "Payment methods on offer, and paying one's own order"),
         (name = "system", description = "Health")
     )
 )]

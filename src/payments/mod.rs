@@ -11,7 +11,9 @@
 //! - `paypal`: the PayPal REST client (token, create, capture) and what a capture must show.
 //! - `flow`: paying from a request, HTTP to PayPal off the database's writer.
 //! - `panel`: what the order page shows (`templates/storefront/payments/panel.html.tera`).
+//! - `routes`: storefront and back-office routes; `api`: the JSON API.
 
+pub mod api;
 pub mod flow;
 pub mod methods;
 pub mod offline;
@@ -19,6 +21,7 @@ pub mod panel;
 pub mod pay;
 pub mod paypal;
 pub mod qr;
+pub mod routes;
 pub mod store;
 
 pub use methods::{offered, Method, MethodInfo};
@@ -40,4 +43,11 @@ pub fn is_enabled(conn: &rusqlite::Connection, code: &str) -> crate::error::AppR
         Some(m) => m.is_offered(conn),
         None => Ok(false),
     }
+}
+
+/// Every payment route of the storefront, back office and API.
+pub fn routes() -> Vec<rocket::Route> {
+    let mut r = routes::routes();
+    r.extend(api::routes());
+    r
 }
