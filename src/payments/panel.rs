@@ -43,6 +43,14 @@ pub fn panel(
     };
     let state_message = state_refusal(order);
     let payable = state_message.is_none() && method.is_some();
+    // Cash on delivery on its way is not a refusal on this page, just what happens next.
+    let state_message = match (method, order.status.as_str()) {
+        (Some(Method::Cod), "processing" | "shipped") => Some(format!(
+            "You pay {} in cash to the courier when the order is delivered.",
+            money(order.total)
+        )),
+        _ => state_message,
+    };
     let mut p = json!({
         "order_id": order.id,
         "number": order.number,
