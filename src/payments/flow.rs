@@ -188,6 +188,10 @@ pub fn paypal_captured(
     now: OffsetDateTime,
 ) -> AppResult<Outcome> {
     let o = access::get(conn, order_id)?;
+    if store::find(conn, order_id, Method::Paypal, Status::Succeeded, paypal_id)?.is_some() {
+        // Two returns at once: the other one recorded this very capture already.
+        return Ok(Outcome::Paid);
+    }
     let record = |status: Status, message: &str| {
         store::record(
             conn,
@@ -299,4 +303,88 @@ pub fn paypal_cancel(
         },
         o,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payments::paypal::Capture;
+
+    fn shop() -> (tempfile::TempDir, Db, Secret, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("shop.db")).unwrap();
+        let secret = Secret::load_or_create(&dir.path().join("secret.key")).unwrap();
+        let id = db
+            .write_blocking(|tx| {
+                crate::mail::templates::seed(tx)?;
+                tx.execute(
+                    "INSERT INTO orders (number, email, status, currency, subtotal, shipping, total,
+                                         shipping_method, payment_method, placed_at, updated_at)
+                     VALUES ('2026-000001', 'a@b.test', 'pending_payment', 'EUR', 1234, 0, 1234,
+                             'pickup', 'paypal', '2026-11-22T10:00:00Z', '2026-11-22T10:00:00Z')",
+                    [],
+                )?;
+                Ok(tx.last_insert_rowid())
+            })
+            .unwrap();
+        (dir, db, secret, id)
+    }
+
+    fn completed() -> Option<Result<Captured, String>> {
+        Some(Ok(Captured::Answer(Capture {
+            order_status: "COMPLETED".into(),
+            capture_id: "CAP1".into(),
+            status: "COMPLETED".into(),
+            currency: "EUR".into(),
+            value: "12.34".into(),
+        })))
+    }
+
+    fn rows(db: &Db, id: i64) -> Vec<String> {
+        db.read_blocking(|c| store::list(c, id))
+            .unwrap()
+            .into_iter()
+            .map(|p| p.status)
+            .collect()
+    }
+
+    #[test]
+    fn two_returns_with_one_capture_pay_once_and_a_capture_after_another_payment_is_flagged() {
+        let (_dir, db, secret, id) = shop();
+        let now = time::OffsetDateTime::now_utc();
+        let who = Who::provider(PAYPAL, None);
+        let started = Created {
+            id: "PP1".into(),
+            approve_url: "https://paypal.test/approve".into(),
+        };
+        let out = db
+            .write_blocking(|tx| paypal_started(tx, id, Ok(started), &who, now))
+            .unwrap();
+        assert_eq!(out, Outcome::Redirect("https://paypal.test/approve".into()));
+        for _ in 0..2 {
+            let out = db
+                .write_blocking(|tx| {
+                    paypal_captured(tx, &secret, id, "PP1", completed(), &who, "http://x", now)
+                })
+                .unwrap();
+            assert_eq!(out, Outcome::Paid);
+        }
+        assert_eq!(rows(&db, id), ["started", "succeeded"]);
+
+        // Another PayPal order captured after the order was paid: flagged for a refund,
+        // never a second "succeeded".
+        let out = db
+            .write_blocking(|tx| {
+                paypal_captured(tx, &secret, id, "PP2", completed(), &who, "http://x", now)
+            })
+            .unwrap();
+        let Outcome::Refused { message, .. } = out else {
+            panic!("{out:?}")
+        };
+        assert!(
+            message.contains("CAP1") && message.contains("refund"),
+            "{message}"
+        );
+        assert_eq!(rows(&db, id), ["started", "succeeded", "refused"]);
+    }
 }
