@@ -196,5 +196,6 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(system::routes());
     r.extend(api::routes());
     r.extend(captcha::routes());
+    r.extend(payments::routes());
     r
 }

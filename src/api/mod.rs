@@ -42,6 +42,8 @@ pub struct ErrorDetail {
         crate::accounts::api::api_me,
         crate::system::health,
         crate::captcha::routes::new_challenge,
+        crate::payments::api::api_payment_methods,
+        crate::payments::api::api_pay,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
@@ -50,6 +52,7 @@ pub struct ErrorDetail {
         (name = "account", description = "Customer registration, login with bearer tokens, password reset and the customer's own account"),
         (name = "cart", description = "The customer's cart, priced on the server"),
         (name = "orders", description = "Checkout, the customer's orders, cancelling and paying"),
+        (name = "payments", description = "Payment methods on offer, and paying one's own order"),
         (name = "system", description = "Health")
     )
 )]

@@ -222,6 +222,7 @@ pub async fn checkout(
     let (placed, order) = db
         .write(move |tx| {
             let p = place::place(tx, &s, &c, &base.0, now)?;
+            crate::payments::after_placed(tx, &s, p.id, &base.0, now)?;
             let o = api_order(tx, access::get(tx, p.id)?)?;
             Ok((p, o))
         })

@@ -64,16 +64,11 @@ pub fn order_path(secret: &Secret, id: i64, guest: bool) -> String {
 }
 
 async fn offered_payments(db: &Db) -> AppResult<Vec<Value>> {
-    db.read(|c| {
-        let mut out = Vec::new();
-        for code in crate::payments::CODES {
-            if crate::payments::is_enabled(c, code)? {
-                out.push(json!({ "code": code, "label": crate::payments::label(code) }));
-            }
-        }
-        Ok(out)
-    })
-    .await
+    let methods = db.read(crate::payments::offered).await?;
+    Ok(methods
+        .into_iter()
+        .map(|m| json!({ "code": m.code, "label": m.label, "description": m.description }))
+        .collect())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -302,7 +297,11 @@ async fn confirm(
     let now = clock.now();
     let key_secret = Secret::clone(secret);
     let placed: AppResult<Placed> = db
-        .write(move |tx| place::place(tx, &key_secret, &checkout, &base.0, now))
+        .write(move |tx| {
+            let p = place::place(tx, &key_secret, &checkout, &base.0, now)?;
+            crate::payments::after_placed(tx, &key_secret, p.id, &base.0, now)?;
+            Ok(p)
+        })
         .await;
     match placed {
         Ok(p) => Ok(Ok(Redirect::to(order_path(secret, p.id, me.is_none())))),

@@ -107,18 +107,29 @@ async fn show(
     id: i64,
     viewer: Viewer,
     me: Option<&CustomerUser>,
+    base_url: &str,
     now: time::OffsetDateTime,
 ) -> AppResult<RawHtml<String>> {
     let key_secret = Secret::clone(secret);
     let v = viewer.clone();
-    let view = db
-        .read(move |c| detail(c, &access::find(c, &key_secret, id, &v)?, now))
+    let base = base_url.to_string();
+    let (view, payment) = db
+        .read(move |c| {
+            let o = access::find(c, &key_secret, id, &v)?;
+            let guest_key = match &v {
+                Viewer::Guest(k) => Some(k.as_str()),
+                Viewer::Customer(_) => None,
+            };
+            let payment = crate::payments::panel(c, &key_secret, &o, guest_key, &base, &money(&o))?;
+            Ok((detail(c, &o, now)?, payment))
+        })
         .await?;
     let mut ctx = match me {
         Some(m) => member_context(page, m, "orders"),
         None => account_context(page),
     };
     ctx.insert("order", &view);
+    ctx.insert("payment", &payment);
     ctx.insert(
         "guest_key",
         &match &viewer {
@@ -137,11 +148,13 @@ async fn show(
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 #[get("/account/orders/<id>")]
 async fn account_order(
     id: i64,
     me: CustomerUser,
     page: Page,
+    base: BaseUrl,
     db: &State<Db>,
     tpl: &State<Templates>,
     secret: &State<Secret>,
@@ -155,16 +168,19 @@ async fn account_order(
         id,
         Viewer::Customer(me.id()),
         Some(&me),
+        &base.0,
         clock.now(),
     )
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 #[get("/orders/<id>?<key>")]
 async fn guest_order(
     id: i64,
     key: &str,
     page: Page,
+    base: BaseUrl,
     db: &State<Db>,
     tpl: &State<Templates>,
     secret: &State<Secret>,
@@ -178,6 +194,7 @@ async fn guest_order(
         id,
         Viewer::Guest(key.to_string()),
         None,
+        &base.0,
         clock.now(),
     )
     .await

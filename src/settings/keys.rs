@@ -268,6 +268,53 @@ pub const KEYS: &[Key] = &[
         "Offer PayPal (needs the PayPal credentials).",
     ),
     key(
+        "payments.bank_transfer.holder",
+        Kind::Text { max: 70 },
+        "",
+        "Account holder shown for bank transfers and put in the payment QR code.",
+    ),
+    key(
+        "payments.bank_transfer.iban",
+        Kind::Text { max: 42 },
+        "",
+        "IBAN customers transfer to (needed for the SEPA QR code).",
+    ),
+    key(
+        "payments.bank_transfer.bic",
+        Kind::Text { max: 11 },
+        "",
+        "BIC of the shop's bank (optional).",
+    ),
+    key(
+        "payments.bank_transfer.upi_id",
+        Kind::Text { max: 100 },
+        "",
+        "UPI ID (VPA, like shop@bank) customers pay to (needed for the UPI QR code).",
+    ),
+    key(
+        "payments.bank_transfer.qr",
+        Kind::Choice(&["epc", "upi", "none"]),
+        "epc",
+        "QR code shown with the bank details: epc (SEPA, EUR), upi (India, INR) or none.",
+    ),
+    key(
+        "payments.paypal.base_url",
+        Kind::Text { max: 200 },
+        "https://api-m.sandbox.paypal.com",
+        "PayPal REST API address: https://api-m.sandbox.paypal.com (sandbox) or https://api-m.paypal.com (live).",
+    ),
+    key(
+        "payments.paypal.client_id",
+        Kind::Text { max: 200 },
+        "",
+        "Client ID of the shop's PayPal REST app.",
+    ),
+    secret(
+        "payments.paypal.client_secret",
+        500,
+        "Secret of the shop's PayPal REST app; stored encrypted with the shop's secret key.",
+    ),
+    key(
         "audit.retention_days",
         Kind::Int {
             min: 1,

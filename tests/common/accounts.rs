@@ -28,6 +28,11 @@ impl Browser {
         TestApp::collect(self.agent.get(&format!("{}{path}", self.base)).call())
     }
 
+    /// This browser's HTTP client (its cookies), for requests `Res` cannot hold (images).
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
+    }
+
     pub fn post_form(&self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Res {
         let page = self.get(form_page);
         let token = page

@@ -2,6 +2,7 @@
 //! real loopback port, driven over HTTP with a cookie-keeping client.
 #![allow(dead_code)]
 
+pub mod paypal;
 pub mod smtp;
 
 use std::collections::HashMap;
