@@ -150,3 +150,117 @@ fn a_visitor_registers_verifies_and_logs_in_in_a_real_browser() {
     assert!(verified.is_some(), "the customer is verified");
     assert_eq!(sessions, 1, "the browser holds a customer session");
 }
+
+#[test]
+#[ignore = "needs chromium and chromedriver; .ci/run installs them and runs it"]
+fn a_guest_buys_two_products_pays_by_bobi_and_sees_the_order_paid_in_their_account() {
+    let app = TestApp::ready();
+    common::add_product(&app, "Blue Mug", 1250, 5, None, "active");
+    common::add_product(&app, "Green Tea", 800, 5, None, "active");
+    let wd = WebDriver::start();
+    wd.emulate_viewport(1280, 900, false);
+    const BUYER: &str = "bobi@tea.test";
+
+    // Browse from the home page to each product and add it to the cart.
+    for (slug, qty) in [("blue-mug", "2"), ("green-tea", "1")] {
+        wd.goto(&format!("{}/", app.base));
+        wd.click(&wd.wait_for(&format!("a[href='/products/{slug}']")));
+        wd.wait_for_path(&format!("/products/{slug}"));
+        let q = wd.find(".add-to-cart [name='quantity']");
+        wd.clear(&q);
+        wd.send_keys(&q, qty);
+        wd.click(&wd.find(".add-to-cart button[type=submit]"));
+        wd.wait_for_text("Added to your cart.");
+    }
+    wd.click(&wd.find("header.site-header a.header-link[href='/cart']"));
+    wd.wait_for_path("/cart");
+    wd.wait_for_text("€33.00");
+    wd.click(&wd.find("a[href='/checkout']"));
+    wd.wait_for_path("/checkout");
+
+    // Checkout as a guest: email, local pickup, Bobi.
+    wd.type_into("form[action='/checkout'] [name='email']", BUYER);
+    wd.click(&wd.find("input[name='shipping_method'][value='pickup']"));
+    wd.click(&wd.find("input[name='payment_method'][value='bobi']"));
+    shot_plain(&wd, "checkout");
+    wd.click(&wd.find("form[action='/checkout'] button[type=submit]"));
+    wd.wait_for_text("Ready for paying");
+    assert!(
+        wd.current_path().starts_with("/orders/"),
+        "{}",
+        wd.current_url()
+    );
+
+    // Bobi wants the exact amount: a wrong one is refused, the right one pays.
+    wd.type_into("#pay-amount", "33.01");
+    wd.click(&wd.find(".pay-form button[type=submit]"));
+    wd.wait_for_text("That is not the amount of this order");
+    wd.clear(&wd.find("#pay-amount"));
+    wd.type_into("#pay-amount", "33.00");
+    wd.click(&wd.find(".pay-form button[type=submit]"));
+    wd.wait_for_text("Paid");
+    shot_plain(&wd, "order-paid");
+
+    // Later the guest makes an account with the same address; the order is there, paid.
+    wd.goto(&format!("{}/account/register", app.base));
+    let form = "form[action='/account/register']";
+    let field = |name: &str| format!("{form} [name='{name}']");
+    wd.type_into(&field("email"), BUYER);
+    wd.type_into(&field("password"), CUSTOMER_PW);
+    wd.type_into(&field("first_name"), "Bo");
+    wd.type_into(&field("last_name"), "Bi");
+    wd.select(&field("phone_country"), "BG");
+    wd.type_into(&field("phone"), "0888 123 456");
+    wd.type_into(&field("address_line1"), "1 Vitosha Blvd");
+    wd.type_into(&field("address_postcode"), "1000");
+    wd.type_into(&field("address_city"), "Sofia");
+    wd.select(&field("address_country"), "BG");
+    let id = wd
+        .attribute(&wd.find(&field("captcha_id")), "value")
+        .unwrap();
+    wd.type_into(
+        &field("captcha_answer"),
+        &app.captchas.peek_answer(&id).unwrap(),
+    );
+    wd.click(&wd.find(&format!("{form} button[type=submit]")));
+    wd.wait_for_path("/account/login");
+    wd.goto(&format!(
+        "{}{}",
+        app.base,
+        link_in_mail(&app, BUYER, "/account/verify")
+    ));
+    wd.wait_for_text("is verified");
+    wd.type_into("form[action='/account/login'] [name='email']", BUYER);
+    wd.type_into(
+        "form[action='/account/login'] [name='password']",
+        CUSTOMER_PW,
+    );
+    wd.click(&wd.find("form[action='/account/login'] button[type=submit]"));
+    wd.wait_for_path("/account");
+    wd.goto(&format!("{}/account/orders", app.base));
+    let row = wd.wait_for(".order-row .pill");
+    assert_eq!(wd.text(&row), "Paid");
+    shot_plain(&wd, "account-orders");
+    assert_eq!(
+        app.count("SELECT count(*) FROM payments WHERE method = 'bobi' AND status = 'succeeded'"),
+        1
+    );
+}
+
+/// A desktop and a phone screenshot of the current page, with no sideways scrolling.
+fn shot_plain(wd: &WebDriver, name: &str) {
+    for (w, h, mobile) in [(1280, 900, false), (390, 844, true)] {
+        wd.emulate_viewport(w, h, mobile);
+        wd.save_full_page_screenshot(shots_dir().join(format!("{name}-{w}x{h}-full.png")));
+        let overflow = wd.execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        );
+        assert_eq!(
+            overflow.as_f64(),
+            Some(0.0),
+            "{name} at {w}x{h} scrolls sideways"
+        );
+    }
+    wd.emulate_viewport(1280, 900, false);
+}

@@ -117,3 +117,33 @@ fn a_viewer_sees_orders_but_cannot_change_them() {
         1
     );
 }
+
+#[test]
+fn staff_record_a_bank_transfer_from_the_order_page() {
+    let app = TestApp::ready();
+    let mug = add_product(&app, "Blue Mug", 1250, 5, None, "active");
+    let (id, _) = guest_order(&app, mug, "1", GUEST_PICKUP);
+    app.login_as("Manager");
+    let path = format!("/admin/orders/{id}");
+    assert!(app.get(&path).body.contains("Record payment"));
+    let res = app.post_form(
+        &path,
+        &format!("{path}/mark-paid"),
+        &[("reference", "BANK-7")],
+    );
+    assert_eq!(res.status, 303);
+    let page = app.get(&path);
+    assert!(page.body.contains("BANK-7") && !page.body.contains("Record payment"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM orders WHERE status = 'paid'"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM payments WHERE status = 'succeeded' AND amount = 1250"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM mail_outbox WHERE template = 'order_paid'"),
+        1
+    );
+}

@@ -260,6 +260,11 @@ impl WebDriver {
         self.session_call("POST", &format!("/element/{}/click", el.0), Some(json!({})));
     }
 
+    /// Empties an input, as selecting all and deleting would.
+    pub fn clear(&self, el: &Element) {
+        self.session_call("POST", &format!("/element/{}/clear", el.0), Some(json!({})));
+    }
+
     /// Types `text` into the element (after focusing it, as WebDriver does).
     pub fn send_keys(&self, el: &Element, text: &str) {
         self.session_call(
