@@ -125,7 +125,7 @@ fn detail(c: &rusqlite::Connection, o: &OrderHead) -> AppResult<Value> {
     Ok(json!({
         "id": o.id, "number": o.number, "email": o.email, "status": o.status, "status_label": status::label(&o.status),
         "placed_at": shown_time(&o.placed_at), "lines": lines, "history": history, "payments": payments, "moves": moves,
-        "can_mark_paid": o.status == "pending_payment" || (o.status == "delivered" && o.payment_method == "cod"),
+        "can_mark_paid": o.status == "pending_payment",
         "subtotal": money(o.subtotal), "discount": money(o.discount), "shipping": money(o.shipping), "total": money(o.total),
         "shipping_method": crate::cart::shipping::label(&o.shipping_method), "payment_method": crate::payments::label(&o.payment_method),
         "address": if o.ship_line1.is_empty() { Value::Null } else { json!({ "name": o.ship_name, "line1": o.ship_line1, "line2": o.ship_line2, "city": o.ship_city, "postcode": o.ship_postcode, "country": country_name(&o.ship_country) }) },
