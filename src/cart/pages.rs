@@ -96,6 +96,18 @@ async fn cart(
     tpl.page("storefront/cart.html.tera", &ctx)
 }
 
+/// A cart change's answer: its message on success, and the refusal (stock, quantity,
+/// product not for sale) as a message rather than an error page.
+fn answer(done: AppResult<()>, to: String, ok: &str) -> AppResult<Flash<Redirect>> {
+    match done {
+        Ok(()) => Ok(flash_redirect(to, "success", ok)),
+        Err(e @ (AppError::Conflict(_) | AppError::NotFound(_) | AppError::Invalid(_))) => {
+            Ok(flash_redirect(to, "error", e.public_message()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Only paths on this shop are followed back to.
 fn back_to(back: Option<&str>) -> String {
     match back {
@@ -130,16 +142,10 @@ async fn add(
     let owner = owner::current_or_new(me.as_ref(), jar, https.0);
     let now = clock.now();
     let pid = f.product_id;
-    match db
+    let done = db
         .write(move |tx| store::add(tx, &owner, pid, qty, now))
-        .await
-    {
-        Ok(()) => Ok(flash_redirect(back, "success", "Added to your cart.")),
-        Err(e @ (AppError::Conflict(_) | AppError::NotFound(_) | AppError::Invalid(_))) => {
-            Ok(flash_redirect(back, "error", e.public_message()))
-        }
-        Err(e) => Err(e),
-    }
+        .await;
+    answer(done, back, "Added to your cart.")
 }
 
 #[derive(FromForm)]
@@ -170,20 +176,10 @@ async fn update(
         Err(e) => return Ok(flash_redirect("/cart".into(), "error", e.public_message())),
     };
     let now = clock.now();
-    match db
+    let done = db
         .write(move |tx| store::set_quantity(tx, &owner, f.product_id, qty, now))
-        .await
-    {
-        Ok(()) => Ok(flash_redirect(
-            "/cart".into(),
-            "success",
-            "Your cart is updated.",
-        )),
-        Err(e @ (AppError::Conflict(_) | AppError::NotFound(_) | AppError::Invalid(_))) => {
-            Ok(flash_redirect("/cart".into(), "error", e.public_message()))
-        }
-        Err(e) => Err(e),
-    }
+        .await;
+    answer(done, "/cart".into(), "Your cart is updated.")
 }
 
 #[post("/cart/remove", data = "<form>")]

@@ -63,6 +63,15 @@ pub struct OrderHead {
     pub updated_at: String,
 }
 
+impl OrderHead {
+    /// Formats minor units in the order's own currency (the one it was placed in).
+    pub fn formatter(&self) -> impl Fn(i64) -> String {
+        let cur = crate::money::Currency::find(&self.currency)
+            .unwrap_or_else(crate::money::Currency::fallback);
+        move |m| cur.format(m)
+    }
+}
+
 pub const COLUMNS: &str = "id, number, customer_id, email, status, currency, subtotal, discount, \
     shipping, total, shipping_method, payment_method, ship_name, ship_line1, ship_line2, \
     ship_city, ship_postcode, ship_country, tracking_number, placed_at, updated_at";

@@ -19,7 +19,6 @@ use crate::audit;
 use crate::clock::{shown_time, Clock};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::money::Currency;
 use crate::secret::Secret;
 use crate::staff::perm::{ReadOrders, UpdateOrders};
 use crate::staff::{nav, Can};
@@ -31,11 +30,6 @@ use crate::web::query::ListQuery;
 use crate::web::templates::Templates;
 
 const PER_PAGE: u32 = 50;
-
-fn fmt(o: &OrderHead) -> impl Fn(i64) -> String + '_ {
-    let cur = Currency::find(&o.currency).unwrap_or_else(Currency::fallback);
-    move |m| cur.format(m)
-}
 
 #[get("/admin/orders")]
 async fn list(
@@ -74,7 +68,7 @@ async fn list(
         .iter()
         .map(|o| json!({ "url": format!("/admin/orders/{}", o.id), "number": o.number, "email": o.email,
                           "placed_at": shown_time(&o.placed_at), "status": o.status, "status_label": status::label(&o.status),
-                          "total": fmt(o)(o.total), "payment": crate::payments::label(&o.payment_method) }))
+                          "total": o.formatter()(o.total), "payment": crate::payments::label(&o.payment_method) }))
         .collect();
     let mut ctx = nav::context(&page, &me.staff, "orders");
     ctx.insert("orders", &shown);
@@ -100,7 +94,7 @@ async fn list(
 }
 
 fn detail(c: &rusqlite::Connection, o: &OrderHead) -> AppResult<Value> {
-    let money = fmt(o);
+    let money = o.formatter();
     let mut stmt = c.prepare_cached("SELECT name, sku, unit_price, quantity, line_total FROM order_lines WHERE order_id = ?1 ORDER BY id")?;
     let lines: Vec<Value> = stmt
         .query_map([o.id], |r| Ok(json!({ "name": r.get::<_, String>(0)?, "sku": r.get::<_, String>(1)?, "unit_price": money(r.get(2)?), "quantity": r.get::<_, i64>(3)?, "line_total": money(r.get(4)?) })))?

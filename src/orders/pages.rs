@@ -16,16 +16,10 @@ use crate::accounts::pages::{account_context, country_name, member_context};
 use crate::clock::{shown_time, Clock};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::money::Currency;
 use crate::secret::Secret;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
-
-fn money(o: &OrderHead) -> impl Fn(i64) -> String + '_ {
-    let cur = Currency::find(&o.currency).unwrap_or_else(Currency::fallback);
-    move |m| cur.format(m)
-}
 
 /// Everything the order page shows, read in one go.
 fn detail(
@@ -33,7 +27,7 @@ fn detail(
     o: &OrderHead,
     now: time::OffsetDateTime,
 ) -> AppResult<Value> {
-    let fmt = money(o);
+    let fmt = o.formatter();
     let mut stmt = conn.prepare_cached(
         "SELECT name, sku, unit_price, quantity, line_total FROM order_lines WHERE order_id = ?1 ORDER BY id",
     )?;
@@ -91,7 +85,7 @@ async fn list(
     let shown: Vec<Value> = orders
         .iter()
         .map(|o| json!({ "id": o.id, "number": o.number, "placed_at": shown_time(&o.placed_at),
-                          "status": o.status, "status_label": status::label(&o.status), "total": money(o)(o.total) }))
+                          "status": o.status, "status_label": status::label(&o.status), "total": o.formatter()(o.total) }))
         .collect();
     let mut ctx = member_context(&page, &me, "orders");
     ctx.insert("orders", &shown);
@@ -120,7 +114,8 @@ async fn show(
                 Viewer::Guest(k) => Some(k.as_str()),
                 Viewer::Customer(_) => None,
             };
-            let payment = crate::payments::panel(c, &key_secret, &o, guest_key, &base, &money(&o))?;
+            let payment =
+                crate::payments::panel(c, &key_secret, &o, guest_key, &base, &o.formatter())?;
             Ok((detail(c, &o, now)?, payment))
         })
         .await?;
