@@ -157,6 +157,18 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // A polite stop first (the shop shuts down cleanly on SIGTERM, and a profiler
+        // wrapped around it gets to write its data), then a hard one.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
