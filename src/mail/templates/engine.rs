@@ -4,6 +4,7 @@
 //! template should not reach: environment variables (`get_env`) and huge ranges.
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use tera::{Context, Tera, Value};
 
@@ -29,10 +30,39 @@ fn engine() -> Tera {
 /// Parses and renders one part. `file` names it in Tera's messages ("verification/body.html");
 /// a name ending in `.html` is autoescaped. Errors are Tera's message with its causes.
 pub fn render(file: &str, source: &str, ctx: &Context) -> Result<String, String> {
+    parsed(file, source)?
+        .render(file, ctx)
+        .map_err(|e| message(&e))
+}
+
+/// How many parsed parts `PARSED` keeps before it starts over (the shop has a few dozen).
+const PARSED_MAX: usize = 128;
+
+/// Engines with one part parsed, by file name and source. Parsing a part costs far more
+/// than rendering it, and mails are queued inside their write transaction (an order's
+/// mail while the order holds the database's one writer), so each part is parsed once.
+/// The source is part of the key, so an edited template is parsed afresh; a full cache
+/// (drafts previewed in the back office) is simply emptied.
+static PARSED: LazyLock<Mutex<HashMap<(String, String), Arc<Tera>>>> =
+    LazyLock::new(Mutex::default);
+
+fn parsed(file: &str, source: &str) -> Result<Arc<Tera>, String> {
+    let key = (file.to_string(), source.to_string());
+    // A panic elsewhere while holding the lock leaves a map that is still whole.
+    let cache = || PARSED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(tera) = cache().get(&key) {
+        return Ok(tera.clone());
+    }
     let mut tera = engine();
     tera.add_raw_template(file, source)
         .map_err(|e| message(&e))?;
-    tera.render(file, ctx).map_err(|e| message(&e))
+    let tera = Arc::new(tera);
+    let mut c = cache();
+    if c.len() >= PARSED_MAX {
+        c.clear();
+    }
+    c.insert(key, tera.clone());
+    Ok(tera)
 }
 
 /// Tera's error with every cause, one per line: the useful part (line, column, what was
@@ -172,6 +202,17 @@ mod tests {
             .unwrap(),
             "135"
         );
+    }
+
+    #[test]
+    fn a_changed_source_is_parsed_again() {
+        let c = ctx(serde_json::json!({ "n": "Ann" }));
+        let file = "cache-test.txt";
+        assert_eq!(render(file, "Hi {{ n }}", &c).unwrap(), "Hi Ann");
+        assert_eq!(render(file, "Hi {{ n }}", &c).unwrap(), "Hi Ann");
+        assert_eq!(render(file, "Bye {{ n }}", &c).unwrap(), "Bye Ann");
+        assert!(render(file, "Bye {{ n ", &c).is_err());
+        assert_eq!(render(file, "Bye {{ n }}", &c).unwrap(), "Bye Ann");
     }
 
     #[test]
