@@ -43,8 +43,10 @@ const PARSED_MAX: usize = 128;
 /// mail while the order holds the database's one writer), so each part is parsed once.
 /// The source is part of the key, so an edited template is parsed afresh; a full cache
 /// (drafts previewed in the back office) is simply emptied.
-static PARSED: LazyLock<Mutex<HashMap<(String, String), Arc<Tera>>>> =
-    LazyLock::new(Mutex::default);
+static PARSED: LazyLock<Mutex<ParsedParts>> = LazyLock::new(Mutex::default);
+
+/// (file name, source) → an engine holding that part, parsed.
+type ParsedParts = HashMap<(String, String), Arc<Tera>>;
 
 fn parsed(file: &str, source: &str) -> Result<Arc<Tera>, String> {
     let key = (file.to_string(), source.to_string());
