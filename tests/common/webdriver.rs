@@ -321,12 +321,16 @@ impl WebDriver {
         (n("x"), n("y"), n("width"), n("height"))
     }
 
-    /// The whole page's visible text.
+    /// The whole page's visible text; empty while the page is being replaced (the body
+    /// found a moment ago can go stale when a form's answer arrives).
     pub fn page_text(&self) -> String {
-        match self.try_find("body") {
-            Some(b) => self.text(&b),
-            None => String::new(),
-        }
+        self.try_find("body")
+            .and_then(|b| {
+                self.try_session_call("GET", &format!("/element/{}/text", b.0), None)
+                    .ok()
+            })
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 
     fn page_text_start(&self) -> String {
