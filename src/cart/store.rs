@@ -75,10 +75,8 @@ pub fn items_of(conn: &Connection, owner: &Owner) -> AppResult<Vec<Item>> {
 }
 
 fn touch(conn: &Connection, cart_id: i64, now: OffsetDateTime) -> AppResult<()> {
-    conn.execute(
-        "UPDATE carts SET updated_at = ?2 WHERE id = ?1",
-        params![cart_id, sql_time(now)],
-    )?;
+    conn.prepare_cached("UPDATE carts SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![cart_id, sql_time(now)])?;
     Ok(())
 }
 
@@ -111,11 +109,11 @@ pub fn set_quantity(
         return Err(AppError::Conflict(too_many(&name, stock, quantity)));
     }
     let cart = find_or_create(conn, owner, now)?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO cart_items (cart_id, product_id, quantity, added_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity",
-        params![cart, product_id, quantity, sql_time(now)],
-    )?;
+    )?
+    .execute(params![cart, product_id, quantity, sql_time(now)])?;
     touch(conn, cart, now)
 }
 
@@ -153,7 +151,8 @@ pub fn remove(
 
 pub fn empty(conn: &Connection, owner: &Owner, now: OffsetDateTime) -> AppResult<()> {
     if let Some(cart) = find(conn, owner)? {
-        conn.execute("DELETE FROM cart_items WHERE cart_id = ?1", [cart])?;
+        conn.prepare_cached("DELETE FROM cart_items WHERE cart_id = ?1")?
+            .execute([cart])?;
         touch(conn, cart, now)?;
     }
     Ok(())

@@ -118,17 +118,15 @@ pub fn place(
 
     // Stock first: a guarded decrement, so two buyers can never both take the last unit.
     for l in &q.lines {
-        let taken = conn.execute(
-            "UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2 AND status = 'active'",
-            params![l.product_id, l.quantity],
-        )?;
+        let taken = conn
+            .prepare_cached(
+                "UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2 AND status = 'active'",
+            )?
+            .execute(params![l.product_id, l.quantity])?;
         if taken == 0 {
             let left: i64 = conn
-                .query_row(
-                    "SELECT stock FROM products WHERE id = ?1",
-                    [l.product_id],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT stock FROM products WHERE id = ?1")?
+                .query_row([l.product_id], |r| r.get(0))
                 .optional()?
                 .unwrap_or(0);
             return Err(AppError::Conflict(too_many(&l.name, left, l.quantity)));
@@ -139,9 +137,9 @@ pub fn place(
         Owner::Customer(id) => Some(id),
         Owner::Guest(_) => None,
     };
-    let next: i64 = conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM orders", [], |r| {
-        r.get(0)
-    })?;
+    let next: i64 = conn
+        .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM orders")?
+        .query_row([], |r| r.get(0))?;
     let number = format!("{}-{next:06}", now.year());
     let at = sql_time(now);
     let who = actor(&c.owner);

@@ -25,12 +25,10 @@ fn known(name: &str) -> AppResult<&'static keys::Key> {
 }
 
 fn stored(conn: &Connection, key: &keys::Key) -> AppResult<String> {
+    // Cached: an order reads a dozen settings, most of them inside its write transaction.
     let v: Option<String> = conn
-        .query_row(
-            "SELECT value FROM settings WHERE key = ?1",
-            [key.name],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([key.name], |r| r.get(0))
         .optional()?;
     Ok(v.unwrap_or_else(|| key.default.to_string()))
 }

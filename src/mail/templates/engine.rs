@@ -35,35 +35,37 @@ pub fn render(file: &str, source: &str, ctx: &Context) -> Result<String, String>
         .map_err(|e| message(&e))
 }
 
-/// How many parsed parts `PARSED` keeps before it starts over (the shop has a few dozen).
+/// How many parts `PARSED` keeps before it starts over (the shop's templates have a few
+/// dozen).
 const PARSED_MAX: usize = 128;
 
-/// Engines with one part parsed, by file name and source. Parsing a part costs far more
-/// than rendering it, and mails are queued inside their write transaction (an order's
-/// mail while the order holds the database's one writer), so each part is parsed once.
-/// The source is part of the key, so an edited template is parsed afresh; a full cache
-/// (drafts previewed in the back office) is simply emptied.
-static PARSED: LazyLock<Mutex<ParsedParts>> = LazyLock::new(Mutex::default);
+/// For each part (by file name), its source and an engine with it parsed. Parsing a part
+/// costs far more than rendering it, and mails are queued inside their write transaction
+/// (an order's mail while the order holds the database's one writer), so a part is parsed
+/// again only when its source changed (an edited template, or a draft previewed in the back
+/// office). Comparing the source is a `memcmp`; hashing it on every lookup would not be.
+static PARSED: LazyLock<Mutex<HashMap<String, Parsed>>> = LazyLock::new(Mutex::default);
 
-/// (file name, source) → an engine holding that part, parsed.
-type ParsedParts = HashMap<(String, String), Arc<Tera>>;
+/// A part's source, and an engine with it parsed.
+type Parsed = (String, Arc<Tera>);
 
 fn parsed(file: &str, source: &str) -> Result<Arc<Tera>, String> {
-    let key = (file.to_string(), source.to_string());
     // A panic elsewhere while holding the lock leaves a map that is still whole.
     let cache = || PARSED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(tera) = cache().get(&key) {
-        return Ok(tera.clone());
+    if let Some((cached, tera)) = cache().get(file) {
+        if cached == source {
+            return Ok(tera.clone());
+        }
     }
     let mut tera = engine();
     tera.add_raw_template(file, source)
         .map_err(|e| message(&e))?;
     let tera = Arc::new(tera);
     let mut c = cache();
-    if c.len() >= PARSED_MAX {
+    if c.len() >= PARSED_MAX && !c.contains_key(file) {
         c.clear();
     }
-    c.insert(key, tera.clone());
+    c.insert(file.to_string(), (source.to_string(), tera.clone()));
     Ok(tera)
 }
 
