@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Cornershop benchmark: build, fill a 10,000-product demo shop, then measure demo fill time,
 # cold start, HTTP throughput/latency of the storefront and API pages (wrk) with the server's
-# CPU time per request, a cache-miss mix, memory and binary size. Prints a Markdown report at
-# the end (also written to $BENCH_OUT if set); exits 2 if a page or a run had errors.
+# CPU time per request, a cache-miss mix, memory and binary size; then orders per second
+# through the HTTP checkout and an oversell check (benches/checkout.rs, on a shop of its
+# own). Prints a Markdown report at the end (also written to $BENCH_OUT if set); exits 2 if
+# a page or a run had errors, or the oversell check failed.
 #
-#   bash benches/bench.sh                      # everything, about 4 minutes after the build
+#   bash benches/bench.sh                      # everything, about 5 minutes after the build
 #   BENCH_OUT=report.md bash benches/bench.sh  # also keep the report
 #
-# Knobs (environment): BENCH_PRODUCTS (10000), BENCH_DURATION (10s), BENCH_THREADS (2),
-# BENCH_PORT (first free port from 18080), BENCH_SKIP_BUILD=1 (use the existing binary),
-# BENCH_BIN (benchmark another binary; implies no build).
+# Knobs (environment): BENCH_PRODUCTS (10000), BENCH_DURATION (10s; also the checkout's timed
+# run), BENCH_THREADS (2), BENCH_PORT (first free port from 18080), BENCH_SKIP_BUILD=1 (use the
+# existing binary and checkout client), BENCH_BIN (benchmark another binary; implies no build
+# of it), BENCH_CHECKOUT=0 (leave the checkout benchmark out), BENCH_CONNS (the checkout's
+# connections, 16).
 #
 # The server and wrk run on the same machine and share its cores, so the figures are a
 # floor for what a server with the cores to itself would do.
@@ -75,11 +79,33 @@ need_tools() {
 build() {
     if [[ -n ${BENCH_BIN:-} || ${BENCH_SKIP_BUILD:-0} == 1 ]] && [[ -x $BIN ]]; then
         log "using existing $BIN (no build)"
+    else
+        log "building the release binary (LTO: this takes a while on few cores)"
+        (cd "$ROOT" && cargo build --release)
+        [[ -x $BIN ]] || die "no binary at $BIN after the build"
+    fi
+    checkout_client
+}
+
+# The checkout benchmark's client (benches/checkout.rs), built by cargo as a bench target
+# with the release settings. With BENCH_SKIP_BUILD=1 the newest one already built is used.
+checkout_client() {
+    CHECKOUT_CLIENT=""
+    [[ ${BENCH_CHECKOUT:-1} != 0 ]] || return 0
+    if [[ ${BENCH_SKIP_BUILD:-0} == 1 ]]; then
+        local f
+        for f in $(ls -t "$ROOT"/target/release/deps/checkout-* 2>/dev/null); do
+            if [[ -x $f && $f != *.d ]]; then CHECKOUT_CLIENT=$f; break; fi
+        done
+        [[ -n $CHECKOUT_CLIENT ]] || die "no checkout client built yet: run once without BENCH_SKIP_BUILD (or cargo bench --no-run --bench checkout), or set BENCH_CHECKOUT=0"
+        log "using existing checkout client $CHECKOUT_CLIENT (no build)"
         return
     fi
-    log "building the release binary (LTO: this takes a while on few cores)"
-    (cd "$ROOT" && cargo build --release)
-    [[ -x $BIN ]] || die "no binary at $BIN after the build"
+    log "building the checkout benchmark client"
+    # The JSON line of the bench artifact names its executable.
+    CHECKOUT_CLIENT=$(cd "$ROOT" && cargo bench --no-run --bench checkout --message-format=json |
+        grep -o '"executable":"[^"]*/checkout-[^"]*"' | sed -n 1p | cut -d'"' -f4)
+    [[ -n $CHECKOUT_CLIENT && -x $CHECKOUT_CLIENT ]] || die "cargo built no checkout client"
 }
 
 # A port nobody listens on; bash's /dev/tcp connect fails on a free one.
@@ -335,18 +361,47 @@ load_pages() {
 }
 
 # ---------------------------------------------------------------------------------------
+# Checkout
+
+# Orders per second through the real HTTP checkout and the oversell check. The client runs
+# the same binary on a fresh shop of its own (set-up, buyers and their tokens are its work)
+# and writes its report rows, tab-prefixed by the table they belong to, to a file.
+run_checkout() {
+    [[ -n $CHECKOUT_CLIENT ]] || return 0
+    local rows="$WORK/checkout.rows" status=0 kind row
+    log "checkout benchmark: $CHECKOUT_CLIENT"
+    BENCH_BIN=$BIN BENCH_DURATION=$DURATION BENCH_CHECKOUT_ROWS=$rows \
+        "$CHECKOUT_CLIENT" >"$WORK/checkout.out" 2> >(tee "$WORK/checkout.err" >&2) || status=$?
+    if [[ ! -s $rows ]]; then
+        PROBLEMS+=("checkout benchmark failed (exit $status) before it measured: $(tail -c 500 "$WORK/checkout.err" | tr '\n' ' ')")
+        return 0
+    fi
+    while IFS=$'\t' read -r kind row; do
+        case $kind in
+            http) HTTP_ROWS+=("$row") ;;
+            other) OTHER_ROWS+=("$row") ;;
+            problem) PROBLEMS+=("$row") ;;
+        esac
+    done <"$rows"
+    if ((status != 0)) && ! grep -q '^problem' "$rows"; then
+        PROBLEMS+=("checkout benchmark exited $status")
+    fi
+}
+
+# ---------------------------------------------------------------------------------------
 # Report
 
 report() {
     local bin_bytes bin_mb
     bin_bytes=$(stat -c %s "$BIN")
     bin_mb=$(awk -v b="$bin_bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
-    OTHER_ROWS+=(
+    OTHER_ROWS=(
         "| Demo fill, $PRODUCTS products | ${DEMO_SECONDS} s | — | — |"
         "| Cold start to first 200 on /health (best of $COLD_RUNS) | ${COLD_MS} ms | < $TARGET_COLD_MS ms | $(verdict_below "$COLD_MS" "$TARGET_COLD_MS") |"
         "| Idle RSS after start (before load) | $(kb_to_mb "$IDLE_RSS_KB") MB | < $TARGET_IDLE_RSS_MB MB | $(verdict_below "$(kb_to_mb "$IDLE_RSS_KB")" "$TARGET_IDLE_RSS_MB") |"
         "| RSS after the load (peak during it) | $(kb_to_mb "$LOADED_RSS_KB") MB ($(kb_to_mb "$PEAK_RSS_KB") MB) | — | — |"
         "| Release binary size | $bin_bytes bytes ($bin_mb MB) | < $TARGET_BINARY_MB MB | $(verdict_below "$bin_mb" "$TARGET_BINARY_MB") |"
+        "${OTHER_ROWS[@]}"
     )
     {
         echo "## Cornershop benchmark"
@@ -354,6 +409,9 @@ report() {
         echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $PRODUCTS demo products."
         echo "Commit $COMMIT. Load average before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)."
         echo "wrk -t$THREADS -d$DURATION --latency runs on the same machine as the server (they share the cores)."
+        if [[ -n $CHECKOUT_CLIENT ]]; then
+            echo "Checkout: benches/checkout.rs, ${BENCH_CONNS:-16} client threads with one keep-alive connection each, $DURATION timed; one order = cart add + confirm, so its Req/s column is orders/s and p50/p99 are per order."
+        fi
         echo
         echo "| Page | URL | Log | Conns | Req/s | p50 ms | p99 ms | Server CPU µs/req | Requests | Errors | Target |"
         echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
@@ -414,6 +472,7 @@ main() {
     fi
     stop_server
 
+    run_checkout
     report
     # A run with errors must not look like a clean one to a caller or CI.
     ((${#PROBLEMS[@]} == 0)) || { log "finished with problems (see the report)"; exit 2; }

@@ -752,7 +752,7 @@ fn run() -> Result<bool, Fail> {
         timed.orders
     );
     let oversell_row = format!(
-        "| Oversell: {conns} buyers for the last {exact} units | {} orders, {} buyers refused (out of stock), {} other answers; stock {stock}, {sold} units in {orders_with} orders, stock movements {moved} | exactly {exact} orders, stock 0, movements −{exact} | {} |",
+        "| Oversell: {conns} buyers for the last {exact} units | {} orders, {} buyers refused (out of stock), {} other answers; stock {stock}, {sold} units in {orders_with} orders, stock movements {moved} | exactly {exact} orders, stock 0, movements -{exact} | {} |",
         race.orders,
         race.refused,
         race.errors.count,
