@@ -42,14 +42,6 @@ async fn password_matches(db: &Db, id: i64, typed: &str) -> AppResult<bool> {
         .map_err(AppError::internal)
 }
 
-async fn hash(pw: &str) -> AppResult<String> {
-    let pw = pw.to_string();
-    rocket::tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)
-}
-
 #[derive(FromForm, Default, Clone)]
 pub struct ProfileForm {
     first_name: String,
@@ -337,7 +329,7 @@ async fn change_password(
     if !errors.is_empty() {
         return invalid(section_page(&page, tpl, &me, "password", &errors)?);
     }
-    let hash = hash(&f.password).await?;
+    let hash = password::hash_off_thread(&f.password).await?;
     let (c, now) = (me.customer.clone(), clock.now());
     let ip_text = ip.to_string();
     // Every other session and token ends; this browser gets a fresh session id.

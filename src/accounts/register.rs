@@ -141,11 +141,7 @@ pub async fn register(
         }
         .into());
     }
-    let pw = reg.password.clone();
-    let hash = rocket::tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    let hash = password::hash_off_thread(&reg.password).await?;
     let (ip, now, base_url) = (d.ip, d.now, d.base_url.to_string());
     let created =
         d.db.write(move |tx| {

@@ -116,11 +116,9 @@ pub async fn complete(
     if !validate::new_password(new_password, &personal, "password", &mut errors) {
         return Err((errors, None));
     }
-    let pw = new_password.to_string();
-    let hash = rocket::tokio::task::spawn_blocking(move || password::hash(&pw))
+    let hash = password::hash_off_thread(new_password)
         .await
-        .map_err(|e| (Errors::new(), Some(AppError::internal(e))))?
-        .map_err(|e| (Errors::new(), Some(AppError::internal(e))))?;
+        .map_err(|e| (Errors::new(), Some(e)))?;
     let token = token.to_string();
     db.write(move |tx| {
         // Consumed inside the change, so two tabs cannot both use one link.

@@ -244,6 +244,19 @@ pub struct StoredAddress {
     pub is_default: bool,
 }
 
+impl From<StoredAddress> for Address {
+    fn from(a: StoredAddress) -> Address {
+        Address {
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            postcode: a.postcode,
+            country: a.country,
+        }
+    }
+}
+
 /// At most this many addresses per customer, so the book stays a book.
 pub const MAX_ADDRESSES: i64 = 20;
 

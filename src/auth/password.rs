@@ -26,6 +26,15 @@ pub fn hash(password: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot hash password: {e}"))
 }
 
+/// `hash` off the async threads (argon2 takes tens of milliseconds by design).
+pub async fn hash_off_thread(password: &str) -> crate::error::AppResult<String> {
+    let pw = password.to_string();
+    rocket::tokio::task::spawn_blocking(move || hash(&pw))
+        .await
+        .map_err(crate::error::AppError::internal)?
+        .map_err(crate::error::AppError::Internal)
+}
+
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
         Ok(parsed) => hasher()

@@ -14,7 +14,6 @@ use crate::accounts::guard::ApiCustomer;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
-use crate::money::Currency;
 use crate::settings;
 
 #[derive(Serialize, ToSchema)]
@@ -69,18 +68,20 @@ fn to_api(q: Quote, currency: &str) -> ApiCart {
     }
 }
 
-/// The customer's cart priced now (also after every change).
-pub async fn priced_cart(db: &Db, customer_id: i64) -> AppResult<ApiCart> {
+/// The customer's cart priced now, with the shop's currency.
+async fn customer_quote(db: &Db, customer_id: i64) -> AppResult<(Quote, &'static str)> {
     db.read(move |c| {
-        let cur =
-            Currency::find(&settings::get(c, "shop.currency")?).unwrap_or_else(Currency::fallback);
+        let cur = settings::currency(c)?;
         let items = store::items_of(c, &Owner::Customer(customer_id))?;
-        Ok(to_api(
-            quote(c, &items, None, &|m| cur.format(m))?,
-            cur.code,
-        ))
+        Ok((quote(c, &items, None, &|m| cur.format(m))?, cur.code))
     })
     .await
+}
+
+/// The customer's cart priced now (also after every change).
+pub async fn priced_cart(db: &Db, customer_id: i64) -> AppResult<ApiCart> {
+    let (q, currency) = customer_quote(db, customer_id).await?;
+    Ok(to_api(q, currency))
 }
 
 /// Your cart, priced from the shop's current prices and stock.
@@ -174,15 +175,7 @@ pub async fn shipping_methods(
     me: ApiCustomer,
     db: &State<Db>,
 ) -> AppResult<Json<Vec<ShippingMethod>>> {
-    let id = me.customer.id;
-    let q = db
-        .read(move |c| {
-            let cur = Currency::find(&settings::get(c, "shop.currency")?)
-                .unwrap_or_else(Currency::fallback);
-            let items = store::items_of(c, &Owner::Customer(id))?;
-            quote(c, &items, None, &|m| cur.format(m))
-        })
-        .await?;
+    let (q, _) = customer_quote(db, me.customer.id).await?;
     Ok(Json(q.shipping_methods))
 }
 

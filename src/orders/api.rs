@@ -187,14 +187,7 @@ pub async fn checkout(
         (Some(id), _) => Some(
             db.read(move |c| customers::address(c, cid, id))
                 .await
-                .map(|a| validate::Address {
-                    name: a.name,
-                    line1: a.line1,
-                    line2: a.line2,
-                    city: a.city,
-                    postcode: a.postcode,
-                    country: a.country,
-                })
+                .map(validate::Address::from)
                 .map_err(Err)?,
         ),
         (None, Some(a)) => validate::address(a, &me.customer.full_name(), &mut errors),

@@ -237,14 +237,7 @@ async fn confirm(
     } else if let (Some(m), Some(id)) = (&me, chosen) {
         let cid = m.id();
         match db.read(move |c| customers::address(c, cid, id)).await {
-            Ok(a) => Some(validate::Address {
-                name: a.name,
-                line1: a.line1,
-                line2: a.line2,
-                city: a.city,
-                postcode: a.postcode,
-                country: a.country,
-            }),
+            Ok(a) => Some(validate::Address::from(a)),
             Err(_) => {
                 errors.insert(
                     "address",

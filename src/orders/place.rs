@@ -15,7 +15,6 @@ use crate::cart::pricing::{quote, too_many};
 use crate::cart::store::{self, Owner};
 use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
-use crate::money::Currency;
 use crate::secret::{hash_token, Secret};
 use crate::settings;
 use crate::web::client::ClientIp;
@@ -85,8 +84,7 @@ pub fn place(
     }
 
     let items = store::items_of(conn, &c.owner)?;
-    let currency =
-        Currency::find(&settings::get(conn, "shop.currency")?).unwrap_or_else(Currency::fallback);
+    let currency = settings::currency(conn)?;
     let money = |m: i64| currency.format(m);
     let q = quote(conn, &items, Some(&c.shipping_method), &money)?;
     let problems = q.problems();

@@ -72,6 +72,12 @@ pub fn get_shown(conn: &Connection, name: &str) -> AppResult<String> {
     Ok(shown(key, &stored(conn, key)?))
 }
 
+/// The shop's currency (setting `shop.currency`).
+pub fn currency(conn: &Connection) -> AppResult<&'static crate::money::Currency> {
+    let code = get(conn, "shop.currency")?;
+    Ok(crate::money::Currency::find(&code).unwrap_or_else(crate::money::Currency::fallback))
+}
+
 pub fn get_i64(conn: &Connection, name: &str) -> AppResult<i64> {
     get(conn, name)?
         .parse()

@@ -187,10 +187,7 @@ async fn submit(
         )));
     }
     let pw = std::mem::take(&mut f.password);
-    let hash = rocket::tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::Internal)?;
+    let hash = password::hash_off_thread(&pw).await?;
     let now = clock.now();
     let media: PathBuf = config.data_dir.join("media");
     let ip_text = ip.to_string();
