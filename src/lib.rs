@@ -100,7 +100,10 @@ pub fn rocket_config(config: &Config) -> rocket::Config {
         ident: Ident::try_new("Cornershop").expect("valid ident"),
         limits: Limits::default()
             .limit("form", 64.kibibytes())
-            .limit("data-form", 20.mebibytes())
+            // Multipart: CSV imports (20 MB) and image uploads; each handler checks its own
+            // smaller limit and says so, this only stops a runaway body.
+            .limit("data-form", 64.mebibytes())
+            .limit("file", 50.mebibytes())
             .limit("json", 1.mebibytes())
             .limit("string", 64.kibibytes()),
         keep_alive: 5,

@@ -14,10 +14,11 @@ use super::login::{authenticate, Login};
 use super::register::{self, Deps, Refused};
 use super::reset;
 use super::store::{self, StoredAddress};
-use super::tokens;
 use super::validate::{AddressInput, Errors, ProfileInput, RegisterInput};
 use crate::audit::{self, AuditSink};
+use crate::auth::api_token;
 use crate::auth::ratelimit::RateLimiter;
+use crate::auth::session::Kind;
 use crate::captcha::Captchas;
 use crate::clock::{sql_time, Clock};
 use crate::db::Db;
@@ -212,11 +213,11 @@ pub async fn api_login(
         .await
         .map_err(|r| r.into_app_error())?;
     let token = db
-        .write(move |tx| tokens::create_api(tx, c.id, now))
+        .write(move |tx| api_token::create(tx, Kind::Customer, c.id, now))
         .await?;
     Ok(Json(TokenResponse {
         token,
-        expires_at: sql_time(now + time::Duration::days(tokens::API_TOKEN_DAYS)),
+        expires_at: sql_time(api_token::expiry(now)),
     }))
 }
 
@@ -232,7 +233,7 @@ pub async fn api_login(
 #[post("/api/v1/auth/logout")]
 pub async fn api_logout(me: ApiCustomer, ip: ClientIp, db: &State<Db>) -> AppResult<Status> {
     db.write(move |tx| {
-        tokens::revoke_api(tx, &me.token)?;
+        api_token::revoke(tx, Kind::Customer, &me.token)?;
         audit::record(
             tx,
             &audit::Entry::event("customer", "logout")

@@ -8,8 +8,8 @@ use rocket::request::{FromRequest, Outcome, Request};
 use time::Duration;
 
 use super::store::{self, Customer};
-use super::tokens;
 use crate::audit::Actor;
+use crate::auth::api_token;
 use crate::auth::session::{self, Kind, Lifetime};
 use crate::clock::Clock;
 use crate::db::Db;
@@ -105,12 +105,7 @@ impl<'r> FromRequest<'r> for ApiCustomer {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let Some(token) = req
-            .headers()
-            .get_one("Authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_string())
-        else {
+        let Some(token) = api_token::bearer(req) else {
             return Outcome::Error((Status::Unauthorized, ()));
         };
         let (Some(db), Some(clock)) = (req.rocket().state::<Db>(), req.rocket().state::<Clock>())
@@ -120,10 +115,12 @@ impl<'r> FromRequest<'r> for ApiCustomer {
         let now = clock.now();
         let t = token.clone();
         let found = db
-            .read(move |c| match tokens::find_api(c, &t, now)? {
-                Some(id) => Ok(store::get(c, id)?.filter(|u| u.active)),
-                None => Ok(None),
-            })
+            .read(
+                move |c| match api_token::find(c, Kind::Customer, &t, now)? {
+                    Some(id) => Ok(store::get(c, id)?.filter(|u| u.active)),
+                    None => Ok(None),
+                },
+            )
             .await;
         match found {
             Ok(Some(customer)) => Outcome::Success(ApiCustomer { customer, token }),

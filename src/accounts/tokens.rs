@@ -4,6 +4,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use time::{Duration, OffsetDateTime};
 
+use crate::auth::api_token;
+use crate::auth::session::Kind;
 use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
 use crate::secret::{hash_token, random_token};
@@ -129,53 +131,11 @@ pub fn consume(
     Ok(valid)
 }
 
-// --- API bearer tokens -------------------------------------------------------------------
-
-/// POLICY: API bearer tokens live 7 days.
-pub const API_TOKEN_DAYS: i64 = 7;
-
-pub fn create_api(conn: &Connection, customer_id: i64, now: OffsetDateTime) -> AppResult<String> {
-    let token = random_token();
-    conn.execute(
-        "INSERT INTO api_tokens (kind, user_id, token_hash, created_at, expires_at)
-         VALUES ('customer', ?1, ?2, ?3, ?4)",
-        params![
-            customer_id,
-            hash_token(&token),
-            sql_time(now),
-            sql_time(now + Duration::days(API_TOKEN_DAYS))
-        ],
-    )?;
-    Ok(token)
-}
-
-/// The customer a live bearer token belongs to.
-pub fn find_api(conn: &Connection, token: &str, now: OffsetDateTime) -> AppResult<Option<i64>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT user_id FROM api_tokens WHERE token_hash = ?1 AND kind = 'customer' AND expires_at > ?2",
-        )?
-        .query_row(params![hash_token(token), sql_time(now)], |r| r.get(0))
-        .optional()?)
-}
-
-pub fn revoke_api(conn: &Connection, token: &str) -> AppResult<()> {
-    conn.execute(
-        "DELETE FROM api_tokens WHERE token_hash = ?1 AND kind = 'customer'",
-        [hash_token(token)],
-    )?;
-    Ok(())
-}
-
 /// Ends every way in: web sessions except `keep_session` and every API token.
 pub fn revoke_all(conn: &Connection, customer_id: i64, keep_session: Option<i64>) -> AppResult<()> {
     conn.execute(
         "DELETE FROM sessions WHERE kind = 'customer' AND user_id = ?1 AND id IS NOT ?2",
         params![customer_id, keep_session],
     )?;
-    conn.execute(
-        "DELETE FROM api_tokens WHERE kind = 'customer' AND user_id = ?1",
-        [customer_id],
-    )?;
-    Ok(())
+    api_token::revoke_all(conn, Kind::Customer, customer_id)
 }

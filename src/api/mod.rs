@@ -44,6 +44,8 @@ pub struct ErrorDetail {
         crate::captcha::routes::new_challenge,
         crate::payments::api::api_payment_methods,
         crate::payments::api::api_pay,
+        crate::staff::api::api_staff_login,
+        crate::staff::api::api_staff_logout,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
@@ -53,6 +55,7 @@ pub struct ErrorDetail {
         (name = "cart", description = "The customer's cart, priced on the server"),
         (name = "orders", description = "Checkout, the customer's orders, cancelling and paying"),
         (name = "payments", description = "Payment methods on offer, and paying one's own order"),
+        (name = "staff", description = "The staff API: sign in with a staff account; every endpoint needs the same role permission as its back-office page"),
         (name = "system", description = "Health")
     )
 )]

@@ -1,6 +1,7 @@
 //! Authentication building blocks shared by staff and (later) customers: password hashing
 //! and strength rules, server-side sessions, and per-client rate limits.
 
+pub mod api_token;
 pub mod password;
 pub mod ratelimit;
 pub mod session;

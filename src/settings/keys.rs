@@ -315,6 +315,18 @@ pub const KEYS: &[Key] = &[
         "Secret of the shop's PayPal REST app; stored encrypted with the shop's secret key.",
     ),
     key(
+        "media.max_upload_mb",
+        Kind::Int { min: 1, max: 50 },
+        "5",
+        "Largest image file accepted for upload, in MB.",
+    ),
+    key(
+        "media.max_megapixels",
+        Kind::Int { min: 1, max: 40 },
+        "40",
+        "Largest image accepted, in megapixels (width × height / 1,000,000).",
+    ),
+    key(
         "audit.retention_days",
         Kind::Int {
             min: 1,

@@ -26,6 +26,41 @@ use crate::web::templates::Templates;
 #[derive(Default)]
 pub struct DemoLogins(pub Vec<(String, String, String)>);
 
+/// The active staff member these credentials belong to. Unknown emails verify a dummy hash,
+/// so the answer takes as long either way; failures are audited. Shared by the web login
+/// and the staff API.
+pub async fn check_credentials(
+    db: &Db,
+    sink: &AuditSink,
+    ip: ClientIp,
+    email: &str,
+    password: &str,
+) -> AppResult<Option<i64>> {
+    let lookup_email = email.to_string();
+    let row = db
+        .read(move |c| store::find_for_login(c, &lookup_email))
+        .await?;
+    let pw = password.to_string();
+    let ok_id = rocket::tokio::task::spawn_blocking(move || match row {
+        Some(r) if password::verify(&pw, &r.password_hash) && r.active => Some(r.id),
+        Some(_) => None,
+        None => {
+            password::verify_dummy(&pw);
+            None
+        }
+    })
+    .await
+    .map_err(AppError::internal)?;
+    if ok_id.is_none() {
+        sink.send(
+            audit::Entry::error("staff", "login.failed")
+                .ip(Some(ip))
+                .details(json!({ "email": email.chars().take(254).collect::<String>() })),
+        );
+    }
+    Ok(ok_id)
+}
+
 #[derive(FromForm)]
 pub struct LoginForm {
     email: String,
@@ -111,28 +146,7 @@ async fn login(
 
     crate::auth::ratelimit::check_login(db, limiter, sink, "staff", ip, now).await?;
 
-    let lookup_email = email.clone();
-    let row = db
-        .read(move |c| store::find_for_login(c, &lookup_email))
-        .await?;
-    let pw = password.clone();
-    let ok_id = rocket::tokio::task::spawn_blocking(move || match row {
-        Some(r) if password::verify(&pw, &r.password_hash) && r.active => Some(r.id),
-        Some(_) => None,
-        None => {
-            password::verify_dummy(&pw);
-            None
-        }
-    })
-    .await
-    .map_err(AppError::internal)?;
-
-    let Some(id) = ok_id else {
-        sink.send(
-            audit::Entry::error("staff", "login.failed")
-                .ip(Some(ip))
-                .details(json!({ "email": email.chars().take(254).collect::<String>() })),
-        );
+    let Some(id) = check_credentials(db, sink, ip, &email, &password).await? else {
         let html = login_page(
             &page,
             db,

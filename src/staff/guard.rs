@@ -1,6 +1,7 @@
 //! Request guards for the back office. `StaffUser`: a logged-in, active staff member (else
 //! 401, which pages turn into a redirect to the login form). `Can<P>`: that staff member's
-//! role holds permission `P` (else 403, audited).
+//! role holds permission `P` (else 403, audited). `ApiStaff` and `ApiCan<P>` are the same
+//! for the staff JSON API, from a bearer token (never a cookie).
 
 use std::marker::PhantomData;
 
@@ -11,6 +12,7 @@ use time::Duration;
 use super::perm::{Permission, Perms};
 use super::store;
 use crate::audit::{self, Actor, AuditSink};
+use crate::auth::api_token;
 use crate::auth::session::{self, Kind, Lifetime};
 use crate::clock::Clock;
 use crate::db::Db;
@@ -27,7 +29,8 @@ pub struct StaffUser {
     pub role: String,
     pub is_owner: bool,
     pub perms: Perms,
-    pub session_id: i64,
+    /// The web session, or `None` when the request came with an API bearer token.
+    pub session_id: Option<i64>,
 }
 
 impl StaffUser {
@@ -63,10 +66,9 @@ async fn lookup(req: &Request<'_>) -> Option<StaffUser> {
             let Some(s) = session::find(c, Kind::Staff, &token, now)? else {
                 return Ok(None);
             };
-            let Some(row) = store::get(c, s.user_id)?.filter(|r| r.active) else {
+            let Some((row, perms)) = load(c, s.user_id)? else {
                 return Ok(None);
             };
-            let perms = store::permissions(c, row.role_id)?;
             let touch = session::needs_touch(&s, now)
                 .then(|| lifetime(c))
                 .transpose()?;
@@ -76,21 +78,37 @@ async fn lookup(req: &Request<'_>) -> Option<StaffUser> {
         .ok()
         .flatten()?;
     let (s, row, perms, touch) = found;
+    let session_id = Some(s.id);
     if let Some(life) = touch {
         let id = s.id;
         if let Err(e) = db.write(move |tx| session::touch(tx, id, &life, now)).await {
             tracing::warn!("cannot extend staff session: {e}");
         }
     }
-    Some(StaffUser {
-        id: row.id,
-        email: row.email,
-        name: row.name,
-        role: row.role,
-        is_owner: row.is_owner,
-        perms,
-        session_id: s.id,
-    })
+    Some(StaffUser::new(row, perms, session_id))
+}
+
+/// An active staff member and their role's rights.
+fn load(c: &rusqlite::Connection, id: i64) -> AppResult<Option<(store::StaffRow, Perms)>> {
+    let Some(row) = store::get(c, id)?.filter(|r| r.active) else {
+        return Ok(None);
+    };
+    let perms = store::permissions(c, row.role_id)?;
+    Ok(Some((row, perms)))
+}
+
+impl StaffUser {
+    fn new(row: store::StaffRow, perms: Perms, session_id: Option<i64>) -> StaffUser {
+        StaffUser {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            role: row.role,
+            is_owner: row.is_owner,
+            perms,
+            session_id,
+        }
+    }
 }
 
 #[rocket::async_trait]
@@ -120,33 +138,106 @@ impl<'r, P: Permission> FromRequest<'r> for Can<P> {
             Outcome::Error(e) => return Outcome::Error(e),
             Outcome::Forward(f) => return Outcome::Forward(f),
         };
-        if staff.perms.can(P::AREA, P::ACTION) {
-            return Outcome::Success(Can {
+        match permit::<P>(req, staff).await {
+            Ok(staff) => Outcome::Success(Can {
                 staff,
                 _p: PhantomData,
-            });
+            }),
+            Err(status) => Outcome::Error((status, ())),
         }
-        if let Some(sink) = req.rocket().state::<AuditSink>() {
-            let ip = req.guard::<ClientIp>().await.succeeded();
-            sink.send(
-                audit::Entry::error("staff", "permission.refused")
-                    .actor(staff.actor())
-                    .ip(ip)
-                    .details(serde_json::json!({
-                        "area": P::AREA,
-                        "action": P::ACTION.verb(),
-                        "path": req.uri().path().as_str(),
-                    })),
-            );
+    }
+}
+
+/// Lets `staff` through when their role holds `P`; otherwise audits the refusal and leaves
+/// the message for the 403 page or JSON answer.
+async fn permit<P: Permission>(req: &Request<'_>, staff: StaffUser) -> Result<StaffUser, Status> {
+    if staff.perms.can(P::AREA, P::ACTION) {
+        return Ok(staff);
+    }
+    if let Some(sink) = req.rocket().state::<AuditSink>() {
+        let ip = req.guard::<ClientIp>().await.succeeded();
+        sink.send(
+            audit::Entry::error("staff", "permission.refused")
+                .actor(staff.actor())
+                .ip(ip)
+                .details(serde_json::json!({
+                    "area": P::AREA,
+                    "action": P::ACTION.verb(),
+                    "path": req.uri().path().as_str(),
+                })),
+        );
+    }
+    req.local_cache(|| {
+        FailMessage(format!(
+            "Your role ({}) may not {} {}. Ask the shop owner if you need this.",
+            staff.role,
+            P::ACTION.verb(),
+            P::AREA.replace('_', " ")
+        ))
+    });
+    Err(Status::Forbidden)
+}
+
+/// A staff member calling the staff API with a bearer token.
+#[derive(Debug, Clone)]
+pub struct ApiStaff {
+    pub staff: StaffUser,
+    pub token: String,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ApiStaff {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let Some(token) = api_token::bearer(req) else {
+            return Outcome::Error((Status::Unauthorized, ()));
+        };
+        let (Some(db), Some(clock)) = (req.rocket().state::<Db>(), req.rocket().state::<Clock>())
+        else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        let now = clock.now();
+        let t = token.clone();
+        let found = db
+            .read(move |c| match api_token::find(c, Kind::Staff, &t, now)? {
+                Some(id) => load(c, id),
+                None => Ok(None),
+            })
+            .await;
+        match found {
+            Ok(Some((row, perms))) => Outcome::Success(ApiStaff {
+                staff: StaffUser::new(row, perms, None),
+                token,
+            }),
+            Ok(None) => Outcome::Error((Status::Unauthorized, ())),
+            Err(_) => Outcome::Error((Status::ServiceUnavailable, ())),
         }
-        req.local_cache(|| {
-            FailMessage(format!(
-                "Your role ({}) may not {} {}. Ask the shop owner if you need this.",
-                staff.role,
-                P::ACTION.verb(),
-                P::AREA.replace('_', " ")
-            ))
-        });
-        Outcome::Error((Status::Forbidden, ()))
+    }
+}
+
+/// `Can<P>` for the staff API: the bearer token's staff member holds `P`.
+pub struct ApiCan<P: Permission> {
+    pub staff: StaffUser,
+    _p: PhantomData<P>,
+}
+
+#[rocket::async_trait]
+impl<'r, P: Permission> FromRequest<'r> for ApiCan<P> {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let api = match req.guard::<ApiStaff>().await {
+            Outcome::Success(s) => s,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(f) => return Outcome::Forward(f),
+        };
+        match permit::<P>(req, api.staff).await {
+            Ok(staff) => Outcome::Success(ApiCan {
+                staff,
+                _p: PhantomData,
+            }),
+            Err(status) => Outcome::Error((status, ())),
+        }
     }
 }

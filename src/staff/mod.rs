@@ -2,6 +2,7 @@
 //! and the request guards (`StaffUser`, `Can<P>`) that make a handler's signature say who
 //! may call it.
 
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod guard;
@@ -9,8 +10,10 @@ pub mod nav;
 pub mod perm;
 pub mod store;
 
-pub use guard::{Can, StaffUser};
+pub use guard::{ApiCan, ApiStaff, Can, StaffUser};
 
 pub fn routes() -> Vec<rocket::Route> {
-    auth::routes()
+    let mut r = auth::routes();
+    r.extend(api::routes());
+    r
 }

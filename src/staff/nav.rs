@@ -10,7 +10,12 @@ use crate::web::page::Page;
 pub const INTERFACES: &[(&str, &str, &str)] = &[
     ("dashboard", "Dashboard", "/admin"),
     ("products", "Products", "/admin/products"),
+    ("categories", "Categories", "/admin/categories"),
     ("orders", "Orders", "/admin/orders"),
+    ("deliveries", "Deliveries", "/admin/deliveries"),
+    ("customers", "Customers", "/admin/customers"),
+    ("staff", "Staff", "/admin/staff"),
+    ("roles", "Roles", "/admin/roles"),
     ("mail_templates", "Mail templates", "/admin/mail-templates"),
     ("outbox", "Outbox", "/admin/outbox"),
     ("audit", "Audit log", "/admin/audit"),

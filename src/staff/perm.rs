@@ -42,19 +42,76 @@ macro_rules! permissions {
     };
 }
 
+// Every area × action, so each handler names exactly the permission it needs.
 permissions! {
     ReadDashboard => "dashboard", Read;
+    CreateDashboard => "dashboard", Create;
+    UpdateDashboard => "dashboard", Update;
+    DeleteDashboard => "dashboard", Delete;
     ReadProducts => "products", Read;
-    ReadAudit => "audit", Read;
-    ReadSettings => "settings", Read;
-    ReadSystem => "system", Read;
-    ReadOutbox => "outbox", Read;
-    UpdateOutbox => "outbox", Update;
-    ReadMailTemplates => "mail_templates", Read;
-    UpdateMailTemplates => "mail_templates", Update;
-    UpdateSettings => "settings", Update;
+    CreateProducts => "products", Create;
+    UpdateProducts => "products", Update;
+    DeleteProducts => "products", Delete;
+    ReadCategories => "categories", Read;
+    CreateCategories => "categories", Create;
+    UpdateCategories => "categories", Update;
+    DeleteCategories => "categories", Delete;
     ReadOrders => "orders", Read;
+    CreateOrders => "orders", Create;
     UpdateOrders => "orders", Update;
+    DeleteOrders => "orders", Delete;
+    ReadDeliveries => "deliveries", Read;
+    CreateDeliveries => "deliveries", Create;
+    UpdateDeliveries => "deliveries", Update;
+    DeleteDeliveries => "deliveries", Delete;
+    ReadCustomers => "customers", Read;
+    CreateCustomers => "customers", Create;
+    UpdateCustomers => "customers", Update;
+    DeleteCustomers => "customers", Delete;
+    ReadStaff => "staff", Read;
+    CreateStaff => "staff", Create;
+    UpdateStaff => "staff", Update;
+    DeleteStaff => "staff", Delete;
+    ReadRoles => "roles", Read;
+    CreateRoles => "roles", Create;
+    UpdateRoles => "roles", Update;
+    DeleteRoles => "roles", Delete;
+    ReadPromotions => "promotions", Read;
+    CreatePromotions => "promotions", Create;
+    UpdatePromotions => "promotions", Update;
+    DeletePromotions => "promotions", Delete;
+    ReadVouchers => "vouchers", Read;
+    CreateVouchers => "vouchers", Create;
+    UpdateVouchers => "vouchers", Update;
+    DeleteVouchers => "vouchers", Delete;
+    ReadTargetGroups => "target_groups", Read;
+    CreateTargetGroups => "target_groups", Create;
+    UpdateTargetGroups => "target_groups", Update;
+    DeleteTargetGroups => "target_groups", Delete;
+    ReadMailTemplates => "mail_templates", Read;
+    CreateMailTemplates => "mail_templates", Create;
+    UpdateMailTemplates => "mail_templates", Update;
+    DeleteMailTemplates => "mail_templates", Delete;
+    ReadOutbox => "outbox", Read;
+    CreateOutbox => "outbox", Create;
+    UpdateOutbox => "outbox", Update;
+    DeleteOutbox => "outbox", Delete;
+    ReadReports => "reports", Read;
+    CreateReports => "reports", Create;
+    UpdateReports => "reports", Update;
+    DeleteReports => "reports", Delete;
+    ReadAudit => "audit", Read;
+    CreateAudit => "audit", Create;
+    UpdateAudit => "audit", Update;
+    DeleteAudit => "audit", Delete;
+    ReadSettings => "settings", Read;
+    CreateSettings => "settings", Create;
+    UpdateSettings => "settings", Update;
+    DeleteSettings => "settings", Delete;
+    ReadSystem => "system", Read;
+    CreateSystem => "system", Create;
+    UpdateSystem => "system", Update;
+    DeleteSystem => "system", Delete;
 }
 
 /// What one role may do, per area. Serialises as `{area: {read, create, update, delete}}`

@@ -1,0 +1,78 @@
+//! API bearer tokens for customers and staff. Only the SHA-256 is stored, so a copy of the
+//! database opens nothing; a token lasts 7 days (POLICY) and logout revokes it.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use time::{Duration, OffsetDateTime};
+
+use super::session::Kind;
+use crate::clock::sql_time;
+use crate::error::AppResult;
+use crate::secret::{hash_token, random_token};
+
+pub const DAYS: i64 = 7;
+
+pub fn expiry(now: OffsetDateTime) -> OffsetDateTime {
+    now + Duration::days(DAYS)
+}
+
+pub fn create(
+    conn: &Connection,
+    kind: Kind,
+    user_id: i64,
+    now: OffsetDateTime,
+) -> AppResult<String> {
+    let token = random_token();
+    conn.execute(
+        "INSERT INTO api_tokens (kind, user_id, token_hash, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            kind.as_str(),
+            user_id,
+            hash_token(&token),
+            sql_time(now),
+            sql_time(expiry(now))
+        ],
+    )?;
+    Ok(token)
+}
+
+/// The user a live bearer token of this kind belongs to.
+pub fn find(
+    conn: &Connection,
+    kind: Kind,
+    token: &str,
+    now: OffsetDateTime,
+) -> AppResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT user_id FROM api_tokens WHERE token_hash = ?1 AND kind = ?2 AND expires_at > ?3",
+        )?
+        .query_row(params![hash_token(token), kind.as_str(), sql_time(now)], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn revoke(conn: &Connection, kind: Kind, token: &str) -> AppResult<()> {
+    conn.execute(
+        "DELETE FROM api_tokens WHERE token_hash = ?1 AND kind = ?2",
+        params![hash_token(token), kind.as_str()],
+    )?;
+    Ok(())
+}
+
+/// Every token of one user, e.g. after a password change or deactivation.
+pub fn revoke_all(conn: &Connection, kind: Kind, user_id: i64) -> AppResult<()> {
+    conn.execute(
+        "DELETE FROM api_tokens WHERE kind = ?1 AND user_id = ?2",
+        params![kind.as_str(), user_id],
+    )?;
+    Ok(())
+}
+
+/// The bearer token of a request's `Authorization` header, if any.
+pub fn bearer(req: &rocket::Request<'_>) -> Option<String> {
+    req.headers()
+        .get_one("Authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}

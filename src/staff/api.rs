@@ -1,0 +1,105 @@
+//! Staff API sign-in: `POST /api/v1/admin/auth/login` gives a staff bearer token, which
+//! `ApiCan<P>` checks against the same role permissions as the web back office.
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{post, routes, State};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::auth::check_credentials;
+use super::guard::ApiStaff;
+use crate::accounts::api::TokenResponse;
+use crate::audit::{self, Actor, AuditSink};
+use crate::auth::api_token;
+use crate::auth::ratelimit::RateLimiter;
+use crate::auth::session::Kind;
+use crate::clock::{sql_time, Clock};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::web::client::ClientIp;
+
+#[derive(Deserialize, ToSchema)]
+pub struct StaffLoginRequest {
+    pub email: String,
+    pub password: String,
+    /// The 6-digit code from the authenticator app, when the staff member has two-factor
+    /// login on (or a recovery code).
+    #[serde(default)]
+    pub totp_code: Option<String>,
+}
+
+/// Logs a staff member in and returns a bearer token for the staff API (7 days, until
+/// logout or deactivation).
+#[utoipa::path(
+    post, path = "/api/v1/admin/auth/login", tag = "staff",
+    request_body = StaffLoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 401, description = "Wrong email, password or two-factor code", body = crate::api::ErrorBody),
+        (status = 429, description = "Too many attempts from this client", body = crate::api::ErrorBody),
+    )
+)]
+#[post("/api/v1/admin/auth/login", data = "<body>")]
+pub async fn api_staff_login(
+    body: Json<StaffLoginRequest>,
+    ip: ClientIp,
+    db: &State<Db>,
+    limiter: &State<RateLimiter>,
+    sink: &State<AuditSink>,
+    clock: &State<Clock>,
+) -> AppResult<Json<TokenResponse>> {
+    let now = clock.now();
+    crate::auth::ratelimit::check_login(db, limiter, sink, "staff", ip, now).await?;
+    let Some(id) = check_credentials(db, sink, ip, &body.email, &body.password).await? else {
+        return Err(AppError::LoginFailed(
+            "That email and password do not match an active staff account.".into(),
+        ));
+    };
+    let email = body.email.clone();
+    let token = db
+        .write(move |tx| {
+            let token = api_token::create(tx, Kind::Staff, id, now)?;
+            audit::record(
+                tx,
+                &audit::Entry::event("staff", "api.login")
+                    .actor(Actor::Staff { id, label: email })
+                    .ip(Some(ip))
+                    .entity("staff", id),
+            )?;
+            Ok(token)
+        })
+        .await?;
+    Ok(Json(TokenResponse {
+        token,
+        expires_at: sql_time(api_token::expiry(now)),
+    }))
+}
+
+/// Revokes the staff bearer token used for this request.
+#[utoipa::path(
+    post, path = "/api/v1/admin/auth/logout", tag = "staff",
+    responses(
+        (status = 204, description = "The token no longer works"),
+        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/admin/auth/logout")]
+pub async fn api_staff_logout(me: ApiStaff, ip: ClientIp, db: &State<Db>) -> AppResult<Status> {
+    db.write(move |tx| {
+        api_token::revoke(tx, Kind::Staff, &me.token)?;
+        audit::record(
+            tx,
+            &audit::Entry::event("staff", "api.logout")
+                .actor(me.staff.actor())
+                .ip(Some(ip)),
+        )
+    })
+    .await?;
+    Ok(Status::NoContent)
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![api_staff_login, api_staff_logout]
+}
