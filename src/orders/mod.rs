@@ -13,6 +13,8 @@ pub mod mails;
 pub mod pages;
 pub mod place;
 pub mod query;
+pub mod staff_api;
+pub mod stats;
 pub mod status;
 
 pub fn routes() -> Vec<rocket::Route> {
@@ -21,5 +23,6 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(api::routes());
     r.extend(admin::routes());
     r.extend(compose::routes());
+    r.extend(staff_api::routes());
     r
 }
