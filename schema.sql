@@ -549,19 +549,6 @@ BEGIN
     SELECT RAISE(ABORT, 'The courier must be an active staff member whose role may update deliveries');
 END;
 
--- Lines change only while the order is a draft or waits for payment (the back office
--- edits them then, adjusting stock in the same transaction).
-CREATE TRIGGER order_lines_frozen_update BEFORE UPDATE ON order_lines FOR EACH ROW
-WHEN (SELECT status FROM orders WHERE id = OLD.order_id) NOT IN ('draft', 'pending_payment')
-BEGIN
-    SELECT RAISE(ABORT, 'The lines of this order can no longer be changed');
-END;
-CREATE TRIGGER order_lines_frozen_delete BEFORE DELETE ON order_lines FOR EACH ROW
-WHEN (SELECT status FROM orders WHERE id = OLD.order_id) NOT IN ('draft', 'pending_payment')
-BEGIN
-    SELECT RAISE(ABORT, 'The lines of this order can no longer be changed');
-END;
-
 CREATE TABLE order_status_history (
     id           INTEGER PRIMARY KEY,
     order_id     INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
@@ -635,6 +622,19 @@ BEGIN
     UPDATE products SET sold_count = sold_count + coalesce(
         (SELECT sum(quantity) FROM order_lines WHERE order_id = NEW.id AND product_id = products.id), 0)
     WHERE id IN (SELECT product_id FROM order_lines WHERE order_id = NEW.id);
+END;
+
+-- Lines change only while the order is a draft or waits for payment (the back office
+-- edits them then, adjusting stock in the same transaction).
+CREATE TRIGGER order_lines_frozen_update BEFORE UPDATE ON order_lines FOR EACH ROW
+WHEN (SELECT status FROM orders WHERE id = OLD.order_id) NOT IN ('draft', 'pending_payment')
+BEGIN
+    SELECT RAISE(ABORT, 'The lines of this order can no longer be changed');
+END;
+CREATE TRIGGER order_lines_frozen_delete BEFORE DELETE ON order_lines FOR EACH ROW
+WHEN (SELECT status FROM orders WHERE id = OLD.order_id) NOT IN ('draft', 'pending_payment')
+BEGIN
+    SELECT RAISE(ABORT, 'The lines of this order can no longer be changed');
 END;
 
 -- Every change of stock with its reason, so stock history explains every unit.
