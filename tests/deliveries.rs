@@ -12,14 +12,39 @@ use common::{add_product, TestApp, STAFF_PW};
 fn courier(app: &TestApp, email: &str) -> (i64, Browser) {
     cornershop::staff::cli::create(&app.db, email, Some(email), STAFF_PW, "Courier").unwrap();
     let b = Browser::new(app);
-    let res = b.post_form("/admin/login", "/admin/login", &[("email", email), ("password", STAFF_PW)]);
+    let res = b.post_form(
+        "/admin/login",
+        "/admin/login",
+        &[("email", email), ("password", STAFF_PW)],
+    );
     assert_eq!(res.status, 303, "{}", res.body);
     (staff_id(app, email), b)
 }
 
-fn shipped_to(app: &TestApp, number: &str, payment: &str, courier: Option<i64>, product: i64) -> i64 {
-    let id = order(app, number, None, "buyer@x.test", "shipped", 2000, payment, "2026-03-10T09:00:00Z", product);
-    app.sql(|c| c.execute("UPDATE orders SET courier_id = ?2, tracking_number = 'TRK' WHERE id = ?1", rusqlite::params![id, courier]));
+fn shipped_to(
+    app: &TestApp,
+    number: &str,
+    payment: &str,
+    courier: Option<i64>,
+    product: i64,
+) -> i64 {
+    let id = order(
+        app,
+        number,
+        None,
+        "buyer@x.test",
+        "shipped",
+        2000,
+        payment,
+        "2026-03-10T09:00:00Z",
+        product,
+    );
+    app.sql(|c| {
+        c.execute(
+            "UPDATE orders SET courier_id = ?2, tracking_number = 'TRK' WHERE id = ?1",
+            rusqlite::params![id, courier],
+        )
+    });
     id
 }
 
@@ -32,18 +57,39 @@ fn a_courier_sees_and_completes_only_their_own_deliveries() {
     let mine = shipped_to(&app, "2026-000301", "cod", Some(ann_id), p);
     let bobs = shipped_to(&app, "2026-000302", "bank_transfer", Some(bob_id), p);
     let nobodys = shipped_to(&app, "2026-000303", "paypal", None, p);
-    let processing = order(&app, "2026-000304", None, "b@x.test", "processing", 2000, "cod", "2026-03-10T09:00:00Z", p);
-    app.sql(|c| c.execute("UPDATE orders SET courier_id = ?2 WHERE id = ?1", rusqlite::params![processing, ann_id]));
+    let processing = order(
+        &app,
+        "2026-000304",
+        None,
+        "b@x.test",
+        "processing",
+        2000,
+        "cod",
+        "2026-03-10T09:00:00Z",
+        p,
+    );
+    app.sql(|c| {
+        c.execute(
+            "UPDATE orders SET courier_id = ?2 WHERE id = ?1",
+            rusqlite::params![processing, ann_id],
+        )
+    });
 
     let list = ann.get("/admin/deliveries");
     assert_eq!(list.status, 200, "{}", list.body);
     assert!(list.body.contains("2026-000301"));
-    assert!(list.body.contains("Collect"), "cash on delivery says what to collect");
+    assert!(
+        list.body.contains("Collect"),
+        "cash on delivery says what to collect"
+    );
     for other in ["2026-000302", "2026-000303", "2026-000304"] {
         assert!(!list.body.contains(other), "{other} is not Ann's delivery");
     }
     // The courier filter cannot widen a courier's view.
-    assert!(!ann.get(&format!("/admin/deliveries?courier={bob_id}")).body.contains("2026-000302"));
+    assert!(!ann
+        .get(&format!("/admin/deliveries?courier={bob_id}"))
+        .body
+        .contains("2026-000302"));
 
     // No way into the orders area.
     assert_eq!(ann.get("/admin/orders").status, 403);
@@ -51,12 +97,20 @@ fn a_courier_sees_and_completes_only_their_own_deliveries() {
 
     // Another courier's delivery, or nobody's: 404, unchanged.
     for other in [bobs, nobodys] {
-        let res = ann.post_form("/admin/deliveries", &format!("/admin/deliveries/{other}/delivered"), &[]);
+        let res = ann.post_form(
+            "/admin/deliveries",
+            &format!("/admin/deliveries/{other}/delivered"),
+            &[],
+        );
         assert_eq!(res.status, 404, "{}", res.body);
         assert_eq!(order_status(&app, other), "shipped");
     }
 
-    let res = ann.post_form("/admin/deliveries", &format!("/admin/deliveries/{mine}/delivered"), &[]);
+    let res = ann.post_form(
+        "/admin/deliveries",
+        &format!("/admin/deliveries/{mine}/delivered"),
+        &[],
+    );
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(order_status(&app, mine), "delivered");
     assert_eq!(
@@ -68,12 +122,28 @@ fn a_courier_sees_and_completes_only_their_own_deliveries() {
         1,
         "the cash collected is on record"
     );
-    assert!(!ann.get("/admin/deliveries").body.contains("2026-000301"), "done, off the list");
+    assert!(
+        !ann.get("/admin/deliveries").body.contains("2026-000301"),
+        "done, off the list"
+    );
     // Twice is refused, and records nothing more.
-    ann.post_form("/admin/deliveries", &format!("/admin/deliveries/{mine}/delivered"), &[]);
-    assert_eq!(app.count(&format!("SELECT count(*) FROM payments WHERE order_id = {mine}")), 1);
+    ann.post_form(
+        "/admin/deliveries",
+        &format!("/admin/deliveries/{mine}/delivered"),
+        &[],
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM payments WHERE order_id = {mine}"
+        )),
+        1
+    );
     // An assigned order that is not shipped is refused by the workflow.
-    let res = ann.post_form("/admin/deliveries", &format!("/admin/deliveries/{processing}/delivered"), &[]);
+    let res = ann.post_form(
+        "/admin/deliveries",
+        &format!("/admin/deliveries/{processing}/delivered"),
+        &[],
+    );
     assert_eq!(res.status, 303);
     assert_eq!(order_status(&app, processing), "processing");
 
@@ -83,7 +153,12 @@ fn a_courier_sees_and_completes_only_their_own_deliveries() {
         1
     );
     // No delivered template is built in, so no mail; one added by the owner is sent.
-    assert_eq!(app.count(&format!("SELECT count(*) FROM mail_outbox WHERE order_id = {mine}")), 0);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM mail_outbox WHERE order_id = {mine}"
+        )),
+        0
+    );
 }
 
 #[test]
@@ -94,7 +169,17 @@ fn staff_who_read_orders_see_every_delivery_and_assign_couriers_when_shipping() 
     let (bob_id, _) = courier(&app, "bob@couriers.test");
     shipped_to(&app, "2026-000401", "bank_transfer", Some(ann_id), p);
     shipped_to(&app, "2026-000402", "bank_transfer", Some(bob_id), p);
-    let to_ship = order(&app, "2026-000403", None, "b@x.test", "processing", 2000, "bank_transfer", "2026-03-10T09:00:00Z", p);
+    let to_ship = order(
+        &app,
+        "2026-000403",
+        None,
+        "b@x.test",
+        "processing",
+        2000,
+        "bank_transfer",
+        "2026-03-10T09:00:00Z",
+        p,
+    );
 
     app.login_as("Manager");
     let all = app.get("/admin/deliveries").body;
@@ -104,29 +189,67 @@ fn staff_who_read_orders_see_every_delivery_and_assign_couriers_when_shipping() 
 
     // Shipping with a courier: only someone whose role updates deliveries.
     let page = format!("/admin/orders/{to_ship}");
-    assert!(app.get(&page).body.contains("ann@couriers.test"), "couriers offered");
+    assert!(
+        app.get(&page).body.contains("ann@couriers.test"),
+        "couriers offered"
+    );
     let viewer = {
-        cornershop::staff::cli::create(&app.db, "vera@shop.test", None, STAFF_PW, "Viewer").unwrap();
+        cornershop::staff::cli::create(&app.db, "vera@shop.test", None, STAFF_PW, "Viewer")
+            .unwrap();
         staff_id(&app, "vera@shop.test")
     };
-    let res = app.post_form(&page, &format!("{page}/status"), &[("to", "shipped"), ("tracking_number", "TRK-9"), ("courier_id", &viewer.to_string())]);
-    assert!(common::backoffice::follow(&app, &res).body.contains("may update deliveries"));
+    let res = app.post_form(
+        &page,
+        &format!("{page}/status"),
+        &[
+            ("to", "shipped"),
+            ("tracking_number", "TRK-9"),
+            ("courier_id", &viewer.to_string()),
+        ],
+    );
+    assert!(common::backoffice::follow(&app, &res)
+        .body
+        .contains("may update deliveries"));
     assert_eq!(order_status(&app, to_ship), "processing");
-    let res = app.post_form(&page, &format!("{page}/status"), &[("to", "shipped"), ("tracking_number", "TRK-9"), ("courier_id", &ann_id.to_string())]);
+    let res = app.post_form(
+        &page,
+        &format!("{page}/status"),
+        &[
+            ("to", "shipped"),
+            ("tracking_number", "TRK-9"),
+            ("courier_id", &ann_id.to_string()),
+        ],
+    );
     assert_eq!(res.status, 303);
     assert_eq!(order_status(&app, to_ship), "shipped");
-    assert_eq!(app.count(&format!("SELECT courier_id FROM orders WHERE id = {to_ship}")), ann_id);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT courier_id FROM orders WHERE id = {to_ship}"
+        )),
+        ann_id
+    );
     assert!(ann.get("/admin/deliveries").body.contains("2026-000403"));
 
     // Reassigning is its own audited change.
-    let res = app.post_form(&page, &format!("{page}/courier"), &[("courier_id", &bob_id.to_string())]);
+    let res = app.post_form(
+        &page,
+        &format!("{page}/courier"),
+        &[("courier_id", &bob_id.to_string())],
+    );
     assert_eq!(res.status, 303);
     assert!(!ann.get("/admin/deliveries").body.contains("2026-000403"));
     app.flush_audit();
-    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'order.courier'"), 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_log WHERE action = 'order.courier'"),
+        1
+    );
 
     // Staff who may change orders may complete any delivery.
-    let res = app.post_form("/admin/deliveries", &format!("/admin/deliveries/{to_ship}/delivered"), &[]);
+    let res = app.post_form(
+        "/admin/deliveries",
+        &format!("/admin/deliveries/{to_ship}/delivered"),
+        &[],
+    );
     assert_eq!(res.status, 303);
     assert_eq!(order_status(&app, to_ship), "delivered");
 }
@@ -141,8 +264,18 @@ fn a_delivered_mail_goes_out_when_the_owner_adds_its_template() {
         "INSERT INTO mail_templates (name, subject, html, text) VALUES ('order_delivered', 'Order {{ order.number }} delivered', '<p>Enjoy</p>', 'Enjoy')",
         [],
     ));
-    let res = ann.post_form("/admin/deliveries", &format!("/admin/deliveries/{id}/delivered"), &[]);
+    let res = ann.post_form(
+        "/admin/deliveries",
+        &format!("/admin/deliveries/{id}/delivered"),
+        &[],
+    );
     assert_eq!(res.status, 303, "{}", res.body);
-    let subject: String = app.sql(|c| c.query_row("SELECT subject FROM mail_outbox WHERE order_id = ?1", [id], |r| r.get(0)));
+    let subject: String = app.sql(|c| {
+        c.query_row(
+            "SELECT subject FROM mail_outbox WHERE order_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+    });
     assert_eq!(subject, "Order 2026-000501 delivered");
 }

@@ -78,14 +78,32 @@ async fn list(
     let mut ctx = nav::context(&page, &me.staff, "customers");
     ctx.insert(
         "customers",
-        &rows.iter().map(|c| summary_json(c, cur)).collect::<Vec<_>>(),
+        &rows
+            .iter()
+            .map(|c| summary_json(c, cur))
+            .collect::<Vec<_>>(),
     );
     ctx.insert("total_count", &total);
     ctx.insert("q", &f.q);
     ctx.insert("filtered", &f.pairs().iter().any(|(_, v)| !v.is_empty()));
-    ctx.insert("verified", &choices(&[("yes", "Verified"), ("no", "Not verified")], &f.verified));
-    ctx.insert("states", &choices(&[("active", "Active"), ("deactivated", "Deactivated")], &f.state));
-    ctx.insert("has_orders", &choices(&[("yes", "With orders"), ("no", "Without orders")], &f.has_orders));
+    ctx.insert(
+        "verified",
+        &choices(&[("yes", "Verified"), ("no", "Not verified")], &f.verified),
+    );
+    ctx.insert(
+        "states",
+        &choices(
+            &[("active", "Active"), ("deactivated", "Deactivated")],
+            &f.state,
+        ),
+    );
+    ctx.insert(
+        "has_orders",
+        &choices(
+            &[("yes", "With orders"), ("no", "Without orders")],
+            &f.has_orders,
+        ),
+    );
     ctx.insert(
         "sorts",
         &query::SORTS
@@ -95,7 +113,13 @@ async fn list(
     );
     ctx.insert(
         "pagination",
-        &pagination::for_list("/admin/customers", &f.pairs(), f.page, query::PER_PAGE, total),
+        &pagination::for_list(
+            "/admin/customers",
+            &f.pairs(),
+            f.page,
+            query::PER_PAGE,
+            total,
+        ),
     );
     tpl.page("backoffice/customers.html.tera", &ctx)
 }
@@ -292,7 +316,15 @@ async fn update(
                 "Saved."
             },
         ))),
-        Err(errors) => Ok(Err(render_detail(id, &me.staff, &page, db, tpl, Some((f, errors))).await?)),
+        Err(errors) => Ok(Err(render_detail(
+            id,
+            &me.staff,
+            &page,
+            db,
+            tpl,
+            Some((f, errors)),
+        )
+        .await?)),
     }
 }
 
@@ -315,7 +347,11 @@ async fn set_active(
             tx,
             &audit::Entry::event(
                 "customers",
-                if active { "customer.reactivated" } else { "customer.deactivated" },
+                if active {
+                    "customer.reactivated"
+                } else {
+                    "customer.deactivated"
+                },
             )
             .actor(staff.actor())
             .ip(Some(ip))
@@ -417,7 +453,11 @@ async fn resend_verification(
         })
         .await?;
     Ok(match sent {
-        Ok(email) => flash_redirect(back, "success", format!("A new verification link went to {email}. It works for 24 hours.")),
+        Ok(email) => flash_redirect(
+            back,
+            "success",
+            format!("A new verification link went to {email}. It works for 24 hours."),
+        ),
         Err(why) => flash_redirect(back, "error", why),
     })
 }
@@ -442,7 +482,13 @@ async fn new_form(
     page: Page,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    render_new(&page, &me.staff, tpl, &CustomerForm::default(), &Errors::new())
+    render_new(
+        &page,
+        &me.staff,
+        tpl,
+        &CustomerForm::default(),
+        &Errors::new(),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -503,6 +549,7 @@ async fn create(
 }
 
 /// Sends the set-password (reset) mail again, e.g. after the first link expired.
+#[allow(clippy::too_many_arguments)]
 #[post("/admin/customers/<id>/set-password-mail", data = "<_form>")]
 async fn set_password_mail(
     id: i64,
@@ -525,7 +572,13 @@ async fn set_password_mail(
         })
         .await?;
     // POLICY: 3 password-reset mails per account per hour, the same bucket as the shop's.
-    if let Err(retry_after) = limiter.check("password_reset", &email.to_lowercase(), 3, 3600, now.unix_timestamp()) {
+    if let Err(retry_after) = limiter.check(
+        "password_reset",
+        &email.to_lowercase(),
+        3,
+        3600,
+        now.unix_timestamp(),
+    ) {
         return Ok(flash_redirect(
             back,
             "error",
@@ -545,7 +598,11 @@ async fn set_password_mail(
         )
     })
     .await?;
-    Ok(flash_redirect(back, "success", format!("A link to choose a password went to {email}.")))
+    Ok(flash_redirect(
+        back,
+        "success",
+        format!("A link to choose a password went to {email}."),
+    ))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

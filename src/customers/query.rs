@@ -19,11 +19,19 @@ pub const PER_PAGE: u32 = 50;
 pub const SORTS: &[(&str, &str, &str)] = &[
     ("newest", "Newest first", "c.created_at DESC, c.id DESC"),
     ("oldest", "Oldest first", "c.created_at ASC, c.id ASC"),
-    ("name", "Name", "c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.id"),
+    (
+        "name",
+        "Name",
+        "c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.id",
+    ),
     ("email", "Email", "c.email COLLATE NOCASE, c.id"),
     ("spent", "Most spent", "total_spent DESC, c.id DESC"),
     ("orders", "Most orders", "orders_count DESC, c.id DESC"),
-    ("last_order", "Latest order", "last_order_at IS NULL, last_order_at DESC, c.id DESC"),
+    (
+        "last_order",
+        "Latest order",
+        "last_order_at IS NULL, last_order_at DESC, c.id DESC",
+    ),
 ];
 
 #[derive(Debug, Clone, Default)]

@@ -42,7 +42,11 @@ async fn list(
 ) -> AppResult<RawHtml<String>> {
     let mut f = query::OrderFilter::parse(&crate::web::query::pairs(uri))?;
     f.status = "shipped".into();
-    f.sort = if f.sort == "newest" { "oldest".into() } else { f.sort };
+    f.sort = if f.sort == "newest" {
+        "oldest".into()
+    } else {
+        f.sort
+    };
     let all = sees_all(&me.staff);
     if !all {
         f.courier_id = Some(me.staff.id);
@@ -89,7 +93,10 @@ async fn list(
             .collect::<Vec<_>>(),
     );
     let keep: Vec<(&str, String)> = if all {
-        vec![("courier", f.courier_id.map(|c| c.to_string()).unwrap_or_default())]
+        vec![(
+            "courier",
+            f.courier_id.map(|c| c.to_string()).unwrap_or_default(),
+        )]
     } else {
         Vec::new()
     };
@@ -121,13 +128,18 @@ pub fn mark_delivered(
 ) -> AppResult<()> {
     let mine = || AppError::NotFound("There is no such delivery assigned to you.".into());
     let o = access::get(tx, id).map_err(|_| mine())?;
-    let courier: Option<i64> = tx.query_row("SELECT courier_id FROM orders WHERE id = ?1", [id], |r| r.get(0))?;
+    let courier: Option<i64> =
+        tx.query_row("SELECT courier_id FROM orders WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?;
     let may_any = staff.perms.can("orders", Action::Update);
     if courier != Some(staff.id) && !may_any {
         return Err(mine());
     }
     if o.status == "delivered" {
-        return Err(AppError::Conflict("This order is already delivered.".into()));
+        return Err(AppError::Conflict(
+            "This order is already delivered.".into(),
+        ));
     }
     let actor = status::actor_staff(staff.id);
     mails::move_and_tell(tx, secret, id, "delivered", &actor, "", base_url, now)?;
@@ -176,8 +188,14 @@ async fn delivered(
         .write(move |tx| mark_delivered(tx, &s, id, &staff, Some(ip), &base.0, now))
         .await;
     match done {
-        Ok(()) => Ok(flash_redirect("/admin/deliveries".into(), "success", "Marked delivered. Thank you!")),
-        Err(AppError::Conflict(why)) => Ok(flash_redirect("/admin/deliveries".into(), "error", why)),
+        Ok(()) => Ok(flash_redirect(
+            "/admin/deliveries".into(),
+            "success",
+            "Marked delivered. Thank you!",
+        )),
+        Err(AppError::Conflict(why)) => {
+            Ok(flash_redirect("/admin/deliveries".into(), "error", why))
+        }
         Err(e) => Err(e),
     }
 }

@@ -34,7 +34,8 @@ fn at(t: &str) -> String {
 }
 
 fn row_json(o: &query::OrderSummary) -> Value {
-    let cur = crate::money::Currency::find(&o.currency).unwrap_or_else(crate::money::Currency::fallback);
+    let cur =
+        crate::money::Currency::find(&o.currency).unwrap_or_else(crate::money::Currency::fallback);
     json!({ "url": format!("/admin/orders/{}", o.id), "number": o.number, "email": o.email,
             "customer_name": o.customer_name, "customer_url": o.customer_id.map(|c| format!("/admin/customers/{c}")),
             "placed_at": at(&o.placed_at), "status": o.status, "status_label": status::label(&o.status),
@@ -65,10 +66,15 @@ async fn list(
     let mut ctx = nav::context(&page, &me.staff, "orders");
     ctx.insert("orders", &shown);
     ctx.insert("total_count", &total);
-    ctx.insert("statuses", &options(status::ALL, &f.status, |s| status::label(s).into()));
+    ctx.insert(
+        "statuses",
+        &options(status::ALL, &f.status, |s| status::label(s).into()),
+    );
     ctx.insert(
         "payments",
-        &options(query::PAYMENT_METHODS, &f.payment, |s| crate::payments::label(s).to_string()),
+        &options(query::PAYMENT_METHODS, &f.payment, |s| {
+            crate::payments::label(s).to_string()
+        }),
     );
     ctx.insert(
         "sorts",
@@ -116,7 +122,9 @@ fn view(c: &rusqlite::Connection, id: i64) -> AppResult<Value> {
         .map(|m| json!({ "url": format!("/admin/outbox/{}", m.id), "subject": m.subject, "status": m.status,
                           "to": m.to_address, "at": at(&m.created_at), "sent_at": m.sent_at.as_deref().map(at) }))
         .collect();
-    let moves: Vec<Value> = d.allowed_moves.iter()
+    let moves: Vec<Value> = d
+        .allowed_moves
+        .iter()
         .map(|to| json!({ "to": to, "label": status::label(to) }))
         .collect();
     let couriers: Vec<Value> = query::couriers(c)?
@@ -176,17 +184,29 @@ pub fn staff_move(
 ) -> AppResult<()> {
     let tracking = m.tracking_number.trim().to_string();
     if !status::ALL.contains(&m.to.as_str()) {
-        return Err(AppError::Invalid(format!("'{}' is not an order status.", m.to)));
+        return Err(AppError::Invalid(format!(
+            "'{}' is not an order status.",
+            m.to
+        )));
     }
-    if m.to == "shipped" && (tracking.is_empty() || tracking.chars().count() > 100 || tracking.chars().any(char::is_control)) {
+    if m.to == "shipped"
+        && (tracking.is_empty()
+            || tracking.chars().count() > 100
+            || tracking.chars().any(char::is_control))
+    {
         return Err(AppError::Invalid(
-            "Enter the tracking number (one line, up to 100 characters) to mark the order shipped.".into(),
+            "Enter the tracking number (one line, up to 100 characters) to mark the order shipped."
+                .into(),
         ));
     }
-    let before = access::get(tx, id)
-        .map_err(|_| AppError::NotFound("There is no such order.".into()))?;
+    let before =
+        access::get(tx, id).map_err(|_| AppError::NotFound("There is no such order.".into()))?;
     let actor = status::actor_staff(staff.id);
-    let by = super::draft::Staff { id: staff.id, actor: staff.actor(), ip };
+    let by = super::draft::Staff {
+        id: staff.id,
+        actor: staff.actor(),
+        ip,
+    };
     if m.to == "pending_payment" && before.status == "draft" {
         return super::draft::place(tx, secret, id, &by, base_url, now);
     }
@@ -198,12 +218,22 @@ pub fn staff_move(
         };
     }
     if m.to == "shipped" {
-        tx.execute("UPDATE orders SET tracking_number = ?2 WHERE id = ?1", params![id, tracking])?;
+        tx.execute(
+            "UPDATE orders SET tracking_number = ?2 WHERE id = ?1",
+            params![id, tracking],
+        )?;
         if let Some(courier) = m.courier_id {
-            tx.execute("UPDATE orders SET courier_id = ?2 WHERE id = ?1", params![id, courier])?;
+            tx.execute(
+                "UPDATE orders SET courier_id = ?2 WHERE id = ?1",
+                params![id, courier],
+            )?;
         }
     }
-    let reason = if m.to == "cancelled" { "Cancelled by the shop." } else { "" };
+    let reason = if m.to == "cancelled" {
+        "Cancelled by the shop."
+    } else {
+        ""
+    };
     mails::move_and_tell(tx, secret, id, &m.to, &actor, reason, base_url, now)?;
     // A draft never took stock, so there is none to return.
     if m.to == "cancelled" && before.status != "draft" {
@@ -263,7 +293,9 @@ async fn change_status(
             "success",
             format!("The order is now {}.", status::label(&f.to).to_lowercase()),
         )),
-        Err(AppError::Conflict(why) | AppError::Invalid(why)) => Ok(flash_redirect(back, "error", why)),
+        Err(AppError::Conflict(why) | AppError::Invalid(why)) => {
+            Ok(flash_redirect(back, "error", why))
+        }
         Err(e) => Err(e),
     }
 }
@@ -289,9 +321,14 @@ async fn assign_courier(
     let done = db
         .write(move |tx| {
             let old: Option<i64> = tx
-                .query_row("SELECT courier_id FROM orders WHERE id = ?1", [id], |r| r.get(0))
+                .query_row("SELECT courier_id FROM orders WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
                 .map_err(|_| AppError::NotFound("There is no such order.".into()))?;
-            tx.execute("UPDATE orders SET courier_id = ?2 WHERE id = ?1", params![id, courier])?;
+            tx.execute(
+                "UPDATE orders SET courier_id = ?2 WHERE id = ?1",
+                params![id, courier],
+            )?;
             audit::record(
                 tx,
                 &audit::Entry::event("orders", "order.courier")

@@ -54,7 +54,10 @@ fn items_from_rows(c: &Connection, rows: &[LineRow], errors: &mut Errors) -> App
             Ok(0) if !sku.is_empty() => continue,
             Ok(n) if (1..=999).contains(&n) => n,
             _ => {
-                errors.insert(key, "Enter a quantity from 1 to 999 (0 removes the line).".into());
+                errors.insert(
+                    key,
+                    "Enter a quantity from 1 to 999 (0 removes the line).".into(),
+                );
                 continue;
             }
         };
@@ -147,11 +150,19 @@ fn render_new(
     ctx.insert("rows", &rows_json(&f.lines, errors));
     ctx.insert(
         "shipping_methods",
-        &choices(&["flat", "pickup"], &f.shipping_method, crate::cart::shipping::label),
+        &choices(
+            &["flat", "pickup"],
+            &f.shipping_method,
+            crate::cart::shipping::label,
+        ),
     );
     ctx.insert(
         "payment_methods",
-        &choices(query::PAYMENT_METHODS, &f.payment_method, crate::payments::label),
+        &choices(
+            query::PAYMENT_METHODS,
+            &f.payment_method,
+            crate::payments::label,
+        ),
     );
     ctx.insert("countries", &address_countries(&f.address_country));
     tpl.page("backoffice/order_new.html.tera", &ctx)
@@ -296,7 +307,9 @@ async fn create(
         Err((errors, customer)) => {
             let mut f = f;
             f.lines = rows_with_blanks(f.lines);
-            Ok(Err(render_new(&page, &me.staff, tpl, &f, customer, &errors)?))
+            Ok(Err(render_new(
+                &page, &me.staff, tpl, &f, customer, &errors,
+            )?))
         }
     }
 }
@@ -351,7 +364,13 @@ async fn lines_form(
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
     let (o, lines, names) = db
-        .read(move |c| Ok((access::get(c, id)?, query::lines(c, id)?, line_names(c, id)?)))
+        .read(move |c| {
+            Ok((
+                access::get(c, id)?,
+                query::lines(c, id)?,
+                line_names(c, id)?,
+            ))
+        })
         .await?;
     let rows: Vec<LineRow> = lines
         .into_iter()
@@ -360,7 +379,15 @@ async fn lines_form(
             quantity: l.quantity.to_string(),
         })
         .collect();
-    render_lines(&page, &me.staff, tpl, &o, &rows_with_blanks(rows), &names, &Errors::new())
+    render_lines(
+        &page,
+        &me.staff,
+        tpl,
+        &o,
+        &rows_with_blanks(rows),
+        &names,
+        &Errors::new(),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -385,7 +412,11 @@ async fn lines_save(
             let mut errors = Errors::new();
             let items = items_from_rows(tx, &r2, &mut errors)?;
             if errors.is_empty() {
-                let by = Staff { id: staff.id, actor: staff.actor(), ip: Some(ip) };
+                let by = Staff {
+                    id: staff.id,
+                    actor: staff.actor(),
+                    ip: Some(ip),
+                };
                 // An error rolls back every stock move made so far.
                 draft::set_lines(tx, id, &items, &by, now)?;
                 return Ok(Ok(()));

@@ -203,6 +203,7 @@ fn items_json(items: &[Item]) -> serde_json::Value {
 }
 
 /// Takes `delta` units (or gives them back when negative) for an order, with its movement.
+#[allow(clippy::too_many_arguments)]
 fn move_stock(
     conn: &Connection,
     order_id: i64,
@@ -320,8 +321,10 @@ pub fn set_lines(
             .actor(by.actor.clone())
             .ip(by.ip)
             .entity("order", order_id)
-            .details(json!({ "old": { "lines": items_json(&old), "total": o.total },
-                             "new": { "lines": items_json(&items), "total": q.total } })),
+            .details(
+                json!({ "old": { "lines": items_json(&old), "total": o.total },
+                             "new": { "lines": items_json(&items), "total": q.total } }),
+            ),
     )?;
     Ok(())
 }
@@ -349,7 +352,9 @@ pub fn place(
     let problems = q.problems();
     if !problems.is_empty() {
         return Err(AppError::Conflict(
-            problems.join(" ").replace("Your cart is empty.", "The order has no lines."),
+            problems
+                .join(" ")
+                .replace("Your cart is empty.", "The order has no lines."),
         ));
     }
     let who = by.history();

@@ -373,8 +373,8 @@ pub fn lines(conn: &Connection, id: i64) -> AppResult<Vec<Line>> {
 
 /// Everything staff see about an order.
 pub fn detail(conn: &Connection, id: i64) -> AppResult<(OrderHead, OrderDetail)> {
-    let head = access::get(conn, id)
-        .map_err(|_| AppError::NotFound("There is no such order.".into()))?;
+    let head =
+        access::get(conn, id).map_err(|_| AppError::NotFound("There is no such order.".into()))?;
     let summary = summary_of(conn, id)?;
     let mut stmt = conn.prepare_cached(
         "SELECT h.from_status, h.to_status, h.at, h.actor,

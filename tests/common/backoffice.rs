@@ -64,11 +64,21 @@ pub fn staff_token(app: &TestApp, email: &str, role: &str) -> String {
 }
 
 pub fn staff_id(app: &TestApp, email: &str) -> i64 {
-    app.sql(|c| c.query_row("SELECT id FROM staff WHERE email = ?1", [email], |r| r.get(0)))
+    app.sql(|c| {
+        c.query_row("SELECT id FROM staff WHERE email = ?1", [email], |r| {
+            r.get(0)
+        })
+    })
 }
 
 /// Calls the JSON API with a bearer token.
-pub fn api(app: &TestApp, method: &str, path: &str, body: Option<serde_json::Value>, token: Option<&str>) -> Res {
+pub fn api(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+    token: Option<&str>,
+) -> Res {
     Browser::new(app).json(method, path, body, token)
 }
 
@@ -96,7 +106,11 @@ pub fn allowed_moves(app: &TestApp, status: &str) -> Vec<String> {
 }
 
 pub fn order_status(app: &TestApp, id: i64) -> String {
-    app.sql(|c| c.query_row("SELECT status FROM orders WHERE id = ?1", [id], |r| r.get(0)))
+    app.sql(|c| {
+        c.query_row("SELECT status FROM orders WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+    })
 }
 
 /// The page a redirect lands on (its flash message shown).
