@@ -279,3 +279,19 @@ fn a_delivered_mail_goes_out_when_the_owner_adds_its_template() {
     });
     assert_eq!(subject, "Order 2026-000501 delivered");
 }
+
+#[test]
+fn cash_on_delivery_is_recorded_however_the_order_is_marked_delivered() {
+    let app = TestApp::ready();
+    let p = add_product(&app, "Thing", 2000, 50, None, "active");
+    let id = shipped_to(&app, "2026-000601", "cod", None, p);
+    app.login_as("Manager");
+    let page = format!("/admin/orders/{id}");
+    let res = app.post_form(&page, &format!("{page}/status"), &[("to", "delivered")]);
+    assert_eq!(res.status, 303);
+    assert_eq!(order_status(&app, id), "delivered");
+    assert_eq!(
+        app.count(&format!("SELECT count(*) FROM payments WHERE order_id = {id} AND status = 'succeeded' AND message = 'Cash collected on delivery.'")),
+        1
+    );
+}

@@ -143,22 +143,7 @@ pub fn mark_delivered(
     }
     let actor = status::actor_staff(staff.id);
     mails::move_and_tell(tx, secret, id, "delivered", &actor, "", base_url, now)?;
-    if o.payment_method == "cod" {
-        let who = Who::staff(staff.id, &staff.email, ip);
-        pstore::record(
-            tx,
-            &Attempt {
-                order_id: id,
-                method: crate::payments::Method::Cod,
-                amount: o.total,
-                status: pstore::Status::Succeeded,
-                reference: "",
-                message: "Cash collected on delivery.",
-            },
-            &who,
-            now,
-        )?;
-    }
+    cash_collected(tx, &o, staff, ip, now)?;
     audit::record(
         tx,
         &audit::Entry::event("deliveries", "delivery.delivered")
@@ -167,6 +152,35 @@ pub fn mark_delivered(
             .entity("order", id)
             .details(json!({ "old": { "status": o.status }, "new": { "status": "delivered" } })),
     )
+}
+
+/// Cash on delivery is paid when delivered (DESIGN §4): a `succeeded` payment row for the
+/// order's total, by the staff member who delivered it. Nothing for other methods.
+pub fn cash_collected(
+    tx: &rusqlite::Connection,
+    o: &access::OrderHead,
+    staff: &StaffUser,
+    ip: Option<ClientIp>,
+    now: time::OffsetDateTime,
+) -> AppResult<()> {
+    if o.payment_method != "cod" {
+        return Ok(());
+    }
+    let who = Who::staff(staff.id, &staff.email, ip);
+    pstore::record(
+        tx,
+        &Attempt {
+            order_id: o.id,
+            method: crate::payments::Method::Cod,
+            amount: o.total,
+            status: pstore::Status::Succeeded,
+            reference: "",
+            message: "Cash collected on delivery.",
+        },
+        &who,
+        now,
+    )?;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

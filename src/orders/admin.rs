@@ -239,6 +239,9 @@ pub fn staff_move(
     if m.to == "cancelled" && before.status != "draft" {
         cancel::restock(tx, id, &actor, now)?;
     }
+    if m.to == "delivered" {
+        crate::deliveries::cash_collected(tx, &before, staff, ip, now)?;
+    }
     let mut new = json!({ "status": m.to });
     if m.to == "shipped" {
         new["tracking_number"] = json!(tracking);
