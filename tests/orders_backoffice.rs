@@ -510,3 +510,40 @@ fn cancelling_restocks_a_placed_order_but_not_a_draft_and_the_mails_are_listed()
     assert_eq!(order_status(&app, draft), "cancelled");
     assert_eq!(stock(&app, mug), 5);
 }
+
+#[test]
+fn the_buyer_sees_a_staff_order_only_once_it_is_placed() {
+    let app = TestApp::ready();
+    common::accounts::no_captcha(&app);
+    add_product(&app, "Blue Mug", 1250, 5, None, "active");
+    let buyer = common::accounts::verified_customer(&app, "mira@buyers.test");
+    app.login_as("Manager");
+    let res = app.post_form(
+        "/admin/orders/new",
+        "/admin/orders/new",
+        &[
+            ("email", "mira@buyers.test"),
+            ("shipping_method", "pickup"),
+            ("payment_method", "bank_transfer"),
+            ("lines[0].sku", "SKU-BLUE-MUG"),
+            ("lines[0].quantity", "1"),
+        ],
+    );
+    assert_eq!(res.status, 303, "{}", res.body);
+    let (id, number): (i64, String) = app.sql(|c| {
+        c.query_row("SELECT id, number FROM orders", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+    });
+    assert_eq!(buyer.get(&format!("/account/orders/{id}")).status, 404);
+    assert!(!buyer.get("/account/orders").body.contains(&number));
+    let page = format!("/admin/orders/{id}");
+    app.post_form(
+        &page,
+        &format!("{page}/status"),
+        &[("to", "pending_payment")],
+    );
+    assert_eq!(order_status(&app, id), "pending_payment");
+    assert_eq!(buyer.get(&format!("/account/orders/{id}")).status, 200);
+    assert!(buyer.get("/account/orders").body.contains(&number));
+}
