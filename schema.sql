@@ -333,9 +333,13 @@ CREATE TABLE mail_outbox (
     last_error       TEXT NOT NULL DEFAULT '',
     eml_path         TEXT NOT NULL DEFAULT '',
     created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    sent_at          TEXT
+    sent_at          TEXT,
+    -- The order a mail is about (set where order mails are queued), so an order's page
+    -- lists the mails it caused. No foreign key: the outbox is created before orders.
+    order_id         INTEGER
 );
 CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_at);
+CREATE INDEX mail_outbox_order ON mail_outbox (order_id) WHERE order_id IS NOT NULL;
 
 -- A sent mail stays sent: nothing may pretend it still has to go out.
 CREATE TRIGGER mail_outbox_sent_is_final BEFORE UPDATE OF status ON mail_outbox FOR EACH ROW
@@ -523,11 +527,27 @@ CREATE TABLE orders (
     -- Who makes the current change ('customer:7', 'staff:2', 'system'): read by the
     -- history trigger, set by every statement that changes the status.
     changed_by        TEXT NOT NULL DEFAULT 'system',
+    -- The staff member delivering a shipped order (their role has deliveries update;
+    -- checked by the trigger below).
+    courier_id        INTEGER REFERENCES staff (id),
+    -- The staff member who composed a draft order in the back office, if one did.
+    created_by        INTEGER REFERENCES staff (id),
     placed_at         TEXT NOT NULL,
     updated_at        TEXT NOT NULL
 );
 CREATE INDEX orders_customer ON orders (customer_id, id DESC);
 CREATE INDEX orders_status ON orders (status, updated_at);
+CREATE INDEX orders_placed ON orders (placed_at);
+CREATE INDEX orders_courier ON orders (courier_id, status) WHERE courier_id IS NOT NULL;
+
+-- Only a staff member whose role may update deliveries can be an order's courier.
+CREATE TRIGGER orders_courier_can_deliver BEFORE UPDATE OF courier_id ON orders FOR EACH ROW
+WHEN NEW.courier_id IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM staff s JOIN role_permissions p ON p.role_id = s.role_id
+    WHERE s.id = NEW.courier_id AND s.active = 1 AND p.area = 'deliveries' AND p.can_update = 1)
+BEGIN
+    SELECT RAISE(ABORT, 'The courier must be an active staff member whose role may update deliveries');
+END;
 
 CREATE TABLE order_status_history (
     id           INTEGER PRIMARY KEY,
@@ -575,9 +595,46 @@ CREATE TABLE order_lines (
 CREATE INDEX order_lines_order ON order_lines (order_id);
 CREATE INDEX order_lines_product ON order_lines (product_id);
 
+-- A draft sells nothing yet: its units count when it is placed, and edits of a placed
+-- order's lines (back office, while it waits for payment) move the count with them.
 CREATE TRIGGER order_lines_sold AFTER INSERT ON order_lines FOR EACH ROW
+WHEN (SELECT status FROM orders WHERE id = NEW.order_id) <> 'draft'
 BEGIN
     UPDATE products SET sold_count = sold_count + NEW.quantity WHERE id = NEW.product_id;
+END;
+
+CREATE TRIGGER order_lines_sold_update AFTER UPDATE OF quantity ON order_lines FOR EACH ROW
+WHEN (SELECT status FROM orders WHERE id = NEW.order_id) <> 'draft'
+BEGIN
+    UPDATE products SET sold_count = max(0, sold_count + NEW.quantity - OLD.quantity)
+    WHERE id = NEW.product_id;
+END;
+
+CREATE TRIGGER order_lines_sold_delete AFTER DELETE ON order_lines FOR EACH ROW
+WHEN (SELECT status FROM orders WHERE id = OLD.order_id) NOT IN ('draft')
+BEGIN
+    UPDATE products SET sold_count = max(0, sold_count - OLD.quantity) WHERE id = OLD.product_id;
+END;
+
+CREATE TRIGGER orders_draft_placed_sold AFTER UPDATE OF status ON orders FOR EACH ROW
+WHEN OLD.status = 'draft' AND NEW.status = 'pending_payment'
+BEGIN
+    UPDATE products SET sold_count = sold_count + coalesce(
+        (SELECT sum(quantity) FROM order_lines WHERE order_id = NEW.id AND product_id = products.id), 0)
+    WHERE id IN (SELECT product_id FROM order_lines WHERE order_id = NEW.id);
+END;
+
+-- Lines change only while the order is a draft or waits for payment (the back office
+-- edits them then, adjusting stock in the same transaction).
+CREATE TRIGGER order_lines_frozen_update BEFORE UPDATE ON order_lines FOR EACH ROW
+WHEN (SELECT status FROM orders WHERE id = OLD.order_id) NOT IN ('draft', 'pending_payment')
+BEGIN
+    SELECT RAISE(ABORT, 'The lines of this order can no longer be changed');
+END;
+CREATE TRIGGER order_lines_frozen_delete BEFORE DELETE ON order_lines FOR EACH ROW
+WHEN (SELECT status FROM orders WHERE id = OLD.order_id) NOT IN ('draft', 'pending_payment')
+BEGIN
+    SELECT RAISE(ABORT, 'The lines of this order can no longer be changed');
 END;
 
 -- Every change of stock with its reason, so stock history explains every unit.

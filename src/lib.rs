@@ -12,8 +12,10 @@ pub mod cart;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod customers;
 pub mod dashboard;
 pub mod db;
+pub mod deliveries;
 pub mod demo;
 pub mod error;
 pub mod jobs;
@@ -200,5 +202,7 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(api::routes());
     r.extend(captcha::routes());
     r.extend(payments::routes());
+    r.extend(deliveries::routes());
+    r.extend(customers::routes());
     r
 }

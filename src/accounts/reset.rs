@@ -124,6 +124,9 @@ pub async fn complete(
         // Consumed inside the change, so two tabs cannot both use one link.
         let t = tokens::consume(tx, &token, Purpose::Reset, now)?;
         store::set_password(tx, t.customer_id, &hash)?;
+        // The link came by mail, so using it proves the address (this is how a customer
+        // created in the back office becomes verified when setting their password).
+        store::mark_verified(tx, t.customer_id, now)?;
         tokens::revoke_all(tx, t.customer_id, None)?;
         audit::record(
             tx,

@@ -363,3 +363,38 @@ pub fn delete_address(conn: &Connection, customer_id: i64, id: i64) -> AppResult
     }
     Ok(())
 }
+
+// --- Back office (src/customers) -------------------------------------------------------
+
+/// Staff changed the address: it is unverified until its owner opens the new link.
+pub fn set_email_unverified(conn: &Connection, id: i64, email: &str) -> AppResult<()> {
+    conn.execute(
+        "UPDATE customers SET email = ?2, verified_at = NULL WHERE id = ?1 AND deleted_at IS NULL",
+        params![id, email],
+    )?;
+    Ok(())
+}
+
+pub fn set_active(conn: &Connection, id: i64, active: bool) -> AppResult<()> {
+    conn.execute(
+        "UPDATE customers SET active = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+        params![id, active],
+    )?;
+    Ok(())
+}
+
+/// A customer created by staff: no password they know yet (`password_hash` is the hash of
+/// a random secret nobody keeps); they choose one through the set-password mail.
+pub fn insert_by_staff(
+    conn: &Connection,
+    email: &str,
+    p: &Profile,
+    password_hash: &str,
+) -> AppResult<i64> {
+    conn.prepare_cached(
+        "INSERT INTO customers (email, password_hash, first_name, last_name, phone_country, phone, birth_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![email, password_hash, p.first_name, p.last_name, p.phone_country, p.phone, p.birth_date])?;
+    Ok(conn.last_insert_rowid())
+}

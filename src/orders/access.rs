@@ -124,6 +124,10 @@ pub fn find(conn: &Connection, secret: &Secret, id: i64, viewer: &Viewer) -> App
         return Err(not_found());
     }
     let order = get(conn, id)?;
+    // A draft is staff's unfinished work: its buyer sees it once it is placed.
+    if order.status == "draft" {
+        return Err(not_found());
+    }
     match viewer {
         Viewer::Customer(c) if order.customer_id != Some(*c) => Err(not_found()),
         _ => Ok(order),

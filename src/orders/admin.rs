@@ -11,8 +11,8 @@ use rocket::{get, post, routes, FromForm, State};
 use rusqlite::params;
 use serde_json::{json, Value};
 
-use super::access::{self, OrderHead};
-use super::{cancel, mails, status};
+use super::access;
+use super::{cancel, mails, query, status};
 use crate::accounts::guard::BaseUrl;
 use crate::accounts::pages::country_name;
 use crate::audit;
@@ -26,10 +26,28 @@ use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::pagination;
-use crate::web::query::ListQuery;
 use crate::web::templates::Templates;
 
-const PER_PAGE: u32 = 50;
+/// A stored UTC time as the back office shows it.
+fn at(t: &str) -> String {
+    shown_time(t)
+}
+
+fn row_json(o: &query::OrderSummary) -> Value {
+    let cur =
+        crate::money::Currency::find(&o.currency).unwrap_or_else(crate::money::Currency::fallback);
+    json!({ "url": format!("/admin/orders/{}", o.id), "number": o.number, "email": o.email,
+            "customer_name": o.customer_name, "customer_url": o.customer_id.map(|c| format!("/admin/customers/{c}")),
+            "placed_at": at(&o.placed_at), "status": o.status, "status_label": status::label(&o.status),
+            "total": cur.format(o.total), "payment": crate::payments::label(&o.payment_method),
+            "courier": o.courier_name })
+}
+
+fn options(all: &[&str], selected: &str, label: impl Fn(&str) -> String) -> Vec<Value> {
+    all.iter()
+        .map(|s| json!({ "value": s, "label": label(s), "selected": *s == selected }))
+        .collect()
+}
 
 #[get("/admin/orders")]
 async fn list(
@@ -39,91 +57,90 @@ async fn list(
     db: &State<Db>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    let list = ListQuery::parse(uri, &[("status", status::ALL)])?;
-    let (st, q, page_no) = (list.filter("status"), list.q.clone(), list.page);
-    let (s2, q2) = (st.clone(), q.clone());
-    let (orders, total) = db
-        .read(move |c| {
-            let like = crate::db::like_contains(&q2);
-            let filter = "(?1 = '' OR status = ?1) AND (?2 = '' OR number LIKE ?3 ESCAPE '\\' OR email LIKE ?3 ESCAPE '\\')";
-            let total: i64 = c.query_row(
-                &format!("SELECT count(*) FROM orders WHERE {filter}"),
-                params![s2, q2, like],
-                |r| r.get(0),
-            )?;
-            let mut stmt = c.prepare(&format!(
-                "SELECT {} FROM orders WHERE {filter} ORDER BY id DESC LIMIT ?4 OFFSET ?5",
-                access::COLUMNS
-            ))?;
-            let rows: Vec<OrderHead> = stmt
-                .query_map(
-                    params![s2, q2, like, PER_PAGE, (page_no as i64 - 1) * PER_PAGE as i64],
-                    access::head,
-                )?
-                .collect::<Result<_, _>>()?;
-            Ok((rows, total as u64))
-        })
+    let f = query::OrderFilter::parse(&crate::web::query::pairs(uri))?;
+    let f2 = f.clone();
+    let ((orders, total), couriers) = db
+        .read(move |c| Ok((query::list(c, &f2)?, query::couriers(c)?)))
         .await?;
-    let shown: Vec<Value> = orders
-        .iter()
-        .map(|o| json!({ "url": format!("/admin/orders/{}", o.id), "number": o.number, "email": o.email,
-                          "placed_at": shown_time(&o.placed_at), "status": o.status, "status_label": status::label(&o.status),
-                          "total": o.formatter()(o.total), "payment": crate::payments::label(&o.payment_method) }))
-        .collect();
+    let shown: Vec<Value> = orders.iter().map(row_json).collect();
     let mut ctx = nav::context(&page, &me.staff, "orders");
     ctx.insert("orders", &shown);
+    ctx.insert("total_count", &total);
     ctx.insert(
         "statuses",
-        &status::ALL
+        &options(status::ALL, &f.status, |s| status::label(s).into()),
+    );
+    ctx.insert(
+        "payments",
+        &options(query::PAYMENT_METHODS, &f.payment, |s| {
+            crate::payments::label(s).to_string()
+        }),
+    );
+    ctx.insert(
+        "sorts",
+        &query::SORTS
             .iter()
-            .map(|s| json!({ "value": s, "label": status::label(s), "selected": *s == st }))
+            .map(|s| json!({ "value": s.0, "label": s.1, "selected": s.0 == f.sort }))
             .collect::<Vec<_>>(),
     );
-    ctx.insert("q", &q);
+    ctx.insert(
+        "couriers",
+        &couriers
+            .iter()
+            .map(|(id, name)| json!({ "id": id, "name": name, "selected": Some(*id) == f.courier_id }))
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert(
+        "f",
+        &json!({ "q": f.q, "customer": f.customer, "from": f.from, "to": f.to,
+                 "customer_id": f.customer_id, "filtered": f.pairs().iter().any(|(_, v)| !v.is_empty()) }),
+    );
     ctx.insert(
         "pagination",
-        &pagination::for_list(
-            "/admin/orders",
-            &[("status", st), ("q", q.clone())],
-            page_no,
-            PER_PAGE,
-            total,
-        ),
+        &pagination::for_list("/admin/orders", &f.pairs(), f.page, query::PER_PAGE, total),
     );
     tpl.page("backoffice/orders.html.tera", &ctx)
 }
 
-fn detail(c: &rusqlite::Connection, o: &OrderHead) -> AppResult<Value> {
+/// The order's page as the template reads it.
+fn view(c: &rusqlite::Connection, id: i64) -> AppResult<Value> {
+    let (o, d) = query::detail(c, id)?;
     let money = o.formatter();
-    let mut stmt = c.prepare_cached("SELECT name, sku, unit_price, quantity, line_total FROM order_lines WHERE order_id = ?1 ORDER BY id")?;
-    let lines: Vec<Value> = stmt
-        .query_map([o.id], |r| Ok(json!({ "name": r.get::<_, String>(0)?, "sku": r.get::<_, String>(1)?, "unit_price": money(r.get(2)?), "quantity": r.get::<_, i64>(3)?, "line_total": money(r.get(4)?) })))?
-        .collect::<Result<_, _>>()?;
-    let mut stmt = c.prepare_cached("SELECT from_status, to_status, at, actor FROM order_status_history WHERE order_id = ?1 ORDER BY id")?;
-    let history: Vec<Value> = stmt
-        .query_map([o.id], |r| {
-            let from: Option<String> = r.get(0)?;
-            let to: String = r.get(1)?;
-            Ok(json!({ "from": from.as_deref().map(status::label), "to": status::label(&to), "at": shown_time(&r.get::<_, String>(2)?), "actor": r.get::<_, String>(3)? }))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut stmt = c.prepare_cached("SELECT method, amount, status, reference, message, actor, created_at FROM payments WHERE order_id = ?1 ORDER BY id")?;
-    let payments: Vec<Value> = stmt
-        .query_map([o.id], |r| Ok(json!({ "method": crate::payments::label(&r.get::<_, String>(0)?), "amount": money(r.get(1)?), "status": r.get::<_, String>(2)?, "reference": r.get::<_, String>(3)?, "message": r.get::<_, String>(4)?, "actor": r.get::<_, String>(5)?, "at": shown_time(&r.get::<_, String>(6)?) })))?
-        .collect::<Result<_, _>>()?;
-    let moves: Vec<Value> = status::allowed_from(c, &o.status)?
+    let lines: Vec<Value> = d.lines.iter()
+        .map(|l| json!({ "product_id": l.product_id, "name": l.name, "sku": l.sku, "unit_price": money(l.unit_price),
+                          "quantity": l.quantity, "line_total": money(l.line_total) }))
+        .collect();
+    let history: Vec<Value> = d.history.iter()
+        .map(|h| json!({ "from": h.from_status.as_deref().map(status::label), "to": status::label(&h.to_status),
+                          "at": at(&h.at), "actor": h.actor_name.clone().unwrap_or_else(|| h.actor.clone()), "actor_code": h.actor }))
+        .collect();
+    let payments: Vec<Value> = d.payments.iter()
+        .map(|p| json!({ "method": crate::payments::label(&p.method), "amount": money(p.amount), "status": p.status,
+                          "reference": p.reference, "message": p.message, "actor": p.actor, "at": at(&p.created_at) }))
+        .collect();
+    let mails: Vec<Value> = d.mails.iter()
+        .map(|m| json!({ "url": format!("/admin/outbox/{}", m.id), "subject": m.subject, "status": m.status,
+                          "to": m.to_address, "at": at(&m.created_at), "sent_at": m.sent_at.as_deref().map(at) }))
+        .collect();
+    let moves: Vec<Value> = d
+        .allowed_moves
+        .iter()
+        .map(|to| json!({ "to": to, "label": status::label(to) }))
+        .collect();
+    let couriers: Vec<Value> = query::couriers(c)?
         .into_iter()
-        .filter(|to| to != "paid")
-        .map(|to| json!({ "to": to, "label": status::label(&to) }))
+        .map(|(id, name)| json!({ "id": id, "name": name, "selected": Some(id) == d.summary.courier_id }))
         .collect();
     Ok(json!({
         "id": o.id, "number": o.number, "email": o.email, "status": o.status, "status_label": status::label(&o.status),
-        "placed_at": shown_time(&o.placed_at), "lines": lines, "history": history, "payments": payments, "moves": moves,
-        "can_mark_paid": o.status == "pending_payment",
-        "subtotal": money(o.subtotal), "discount": money(o.discount), "shipping": money(o.shipping), "total": money(o.total),
+        "placed_at": at(&o.placed_at), "lines": lines, "history": history, "payments": payments, "mails": mails, "moves": moves,
+        "editable": matches!(o.status.as_str(), "draft" | "pending_payment"),
+        "subtotal": money(o.subtotal), "discount": money(o.discount), "has_discount": o.discount > 0,
+        "shipping": money(o.shipping), "total": money(o.total),
         "shipping_method": crate::cart::shipping::label(&o.shipping_method), "payment_method": crate::payments::label(&o.payment_method),
         "address": if o.ship_line1.is_empty() { Value::Null } else { json!({ "name": o.ship_name, "line1": o.ship_line1, "line2": o.ship_line2, "city": o.ship_city, "postcode": o.ship_postcode, "country": country_name(&o.ship_country) }) },
-        "tracking_number": o.tracking_number, "customer_id": o.customer_id,
+        "tracking_number": o.tracking_number, "customer_id": o.customer_id, "customer_name": d.summary.customer_name,
+        "courier": d.summary.courier_name, "couriers": couriers,
     }))
 }
 
@@ -135,10 +152,109 @@ async fn show(
     db: &State<Db>,
     tpl: &State<Templates>,
 ) -> AppResult<RawHtml<String>> {
-    let view = db.read(move |c| detail(c, &access::get(c, id)?)).await?;
+    let view = db.read(move |c| view(c, id)).await?;
     let mut ctx = nav::context(&page, &me.staff, "orders");
     ctx.insert("order", &view);
     tpl.page("backoffice/order.html.tera", &ctx)
+}
+
+/// A status move asked by staff (page or API), with what some moves need.
+#[derive(Debug, Clone, Default)]
+pub struct MoveRequest {
+    pub to: String,
+    pub tracking_number: String,
+    pub courier_id: Option<i64>,
+}
+
+/// Moves an order for a staff member in the caller's transaction: `paid` records a
+/// payment, placing a draft takes its stock, `shipped` needs a tracking number (and may
+/// assign a courier), `cancelled` returns stock that was taken. Any other move goes to the
+/// database, whose trigger refuses what `order_transitions` does not list (409, its
+/// message). Audited with old → new.
+#[allow(clippy::too_many_arguments)]
+pub fn staff_move(
+    tx: &rusqlite::Connection,
+    secret: &Secret,
+    id: i64,
+    m: &MoveRequest,
+    staff: &crate::staff::StaffUser,
+    ip: Option<ClientIp>,
+    base_url: &str,
+    now: time::OffsetDateTime,
+) -> AppResult<()> {
+    let tracking = m.tracking_number.trim().to_string();
+    if !status::ALL.contains(&m.to.as_str()) {
+        return Err(AppError::Invalid(format!(
+            "'{}' is not an order status.",
+            m.to
+        )));
+    }
+    if m.to == "shipped"
+        && (tracking.is_empty()
+            || tracking.chars().count() > 100
+            || tracking.chars().any(char::is_control))
+    {
+        return Err(AppError::Invalid(
+            "Enter the tracking number (one line, up to 100 characters) to mark the order shipped."
+                .into(),
+        ));
+    }
+    let before =
+        access::get(tx, id).map_err(|_| AppError::NotFound("There is no such order.".into()))?;
+    let actor = status::actor_staff(staff.id);
+    let by = super::draft::Staff {
+        id: staff.id,
+        actor: staff.actor(),
+        ip,
+    };
+    if m.to == "pending_payment" && before.status == "draft" {
+        return super::draft::place(tx, secret, id, &by, base_url, now);
+    }
+    if m.to == "paid" && before.status == "pending_payment" {
+        let who = crate::payments::store::Who::staff(staff.id, &staff.email, ip);
+        return match crate::payments::pay::mark_paid(tx, secret, id, &who, "", base_url, now)? {
+            crate::payments::Outcome::Paid => Ok(()),
+            other => Err(AppError::Conflict(other.message())),
+        };
+    }
+    if m.to == "shipped" {
+        tx.execute(
+            "UPDATE orders SET tracking_number = ?2 WHERE id = ?1",
+            params![id, tracking],
+        )?;
+        if let Some(courier) = m.courier_id {
+            tx.execute(
+                "UPDATE orders SET courier_id = ?2 WHERE id = ?1",
+                params![id, courier],
+            )?;
+        }
+    }
+    let reason = if m.to == "cancelled" {
+        "Cancelled by the shop."
+    } else {
+        ""
+    };
+    mails::move_and_tell(tx, secret, id, &m.to, &actor, reason, base_url, now)?;
+    // A draft never took stock, so there is none to return.
+    if m.to == "cancelled" && before.status != "draft" {
+        cancel::restock(tx, id, &actor, now)?;
+    }
+    if m.to == "delivered" {
+        crate::deliveries::cash_collected(tx, &before, staff, ip, now)?;
+    }
+    let mut new = json!({ "status": m.to });
+    if m.to == "shipped" {
+        new["tracking_number"] = json!(tracking);
+        new["courier_id"] = json!(m.courier_id);
+    }
+    audit::record(
+        tx,
+        &audit::Entry::event("orders", "order.status")
+            .actor(staff.actor())
+            .ip(ip)
+            .entity("order", id)
+            .details(json!({ "old": { "status": before.status }, "new": new })),
+    )
 }
 
 #[derive(FromForm)]
@@ -146,6 +262,8 @@ pub struct StatusForm {
     to: String,
     #[field(default = String::new())]
     tracking_number: String,
+    #[field(default = String::new())]
+    courier_id: String,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -162,52 +280,15 @@ async fn change_status(
 ) -> AppResult<Flash<Redirect>> {
     let f = form.0;
     let back = format!("/admin/orders/{id}");
-    if f.to == "paid" {
-        return Ok(flash_redirect(
-            back,
-            "error",
-            "Use “Record payment” to mark an order paid, so the payment is on record.",
-        ));
-    }
-    let tracking = f.tracking_number.trim().to_string();
-    if f.to == "shipped" && (tracking.is_empty() || tracking.chars().count() > 100) {
-        return Ok(flash_redirect(
-            back,
-            "error",
-            "Enter the tracking number (up to 100 characters) to mark the order shipped.",
-        ));
-    }
+    let m = MoveRequest {
+        to: f.to.clone(),
+        tracking_number: f.tracking_number,
+        courier_id: f.courier_id.trim().parse().ok(),
+    };
     let staff = me.staff.clone();
     let (s, now) = (Secret::clone(secret), clock.now());
-    let to = f.to.clone();
     let done = db
-        .write(move |tx| {
-            let before = access::get(tx, id)?;
-            let actor = status::actor_staff(staff.id);
-            if to == "shipped" {
-                tx.execute(
-                    "UPDATE orders SET tracking_number = ?2 WHERE id = ?1",
-                    params![id, tracking],
-                )?;
-            }
-            let reason = if to == "cancelled" {
-                "Cancelled by the shop."
-            } else {
-                ""
-            };
-            mails::move_and_tell(tx, &s, id, &to, &actor, reason, &base.0, now)?;
-            if to == "cancelled" {
-                cancel::restock(tx, id, &actor, now)?;
-            }
-            audit::record(
-                tx,
-                &audit::Entry::event("orders", "order.status")
-                    .actor(staff.actor())
-                    .ip(Some(ip))
-                    .entity("order", id)
-                    .details(json!({ "old": before.status, "new": to })),
-            )
-        })
+        .write(move |tx| staff_move(tx, &s, id, &m, &staff, Some(ip), &base.0, now))
         .await;
     match done {
         Ok(()) => Ok(flash_redirect(
@@ -215,11 +296,59 @@ async fn change_status(
             "success",
             format!("The order is now {}.", status::label(&f.to).to_lowercase()),
         )),
+        Err(AppError::Conflict(why) | AppError::Invalid(why)) => {
+            Ok(flash_redirect(back, "error", why))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+pub struct CourierForm {
+    #[field(default = String::new())]
+    courier_id: String,
+}
+
+/// Assigns (or clears) the courier of an order; the trigger checks their role.
+#[post("/admin/orders/<id>/courier", data = "<form>")]
+async fn assign_courier(
+    id: i64,
+    form: CsrfForm<CourierForm>,
+    me: Can<UpdateOrders>,
+    ip: ClientIp,
+    db: &State<Db>,
+) -> AppResult<Flash<Redirect>> {
+    let back = format!("/admin/orders/{id}");
+    let courier: Option<i64> = form.0.courier_id.trim().parse().ok();
+    let staff = me.staff.clone();
+    let done = db
+        .write(move |tx| {
+            let old: Option<i64> = tx
+                .query_row("SELECT courier_id FROM orders WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .map_err(|_| AppError::NotFound("There is no such order.".into()))?;
+            tx.execute(
+                "UPDATE orders SET courier_id = ?2 WHERE id = ?1",
+                params![id, courier],
+            )?;
+            audit::record(
+                tx,
+                &audit::Entry::event("orders", "order.courier")
+                    .actor(staff.actor())
+                    .ip(Some(ip))
+                    .entity("order", id)
+                    .details(json!({ "old": old, "new": courier })),
+            )
+        })
+        .await;
+    match done {
+        Ok(()) => Ok(flash_redirect(back, "success", "The courier is saved.")),
         Err(AppError::Conflict(why)) => Ok(flash_redirect(back, "error", why)),
         Err(e) => Err(e),
     }
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![list, show, change_status]
+    routes![list, show, change_status, assign_courier]
 }

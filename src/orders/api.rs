@@ -238,7 +238,7 @@ pub async fn list(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Vec<ApiOrde
     let orders = db
         .read(move |c| {
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT {} FROM orders WHERE customer_id = ?1 ORDER BY id DESC LIMIT 200",
+                "SELECT {} FROM orders WHERE customer_id = ?1 AND status <> 'draft' ORDER BY id DESC LIMIT 200",
                 access::COLUMNS
             ))?;
             let heads: Vec<OrderHead> = stmt

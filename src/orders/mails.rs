@@ -34,6 +34,8 @@ pub fn template_for(to_status: &str) -> Option<&'static str> {
         "paid" => Some("order_paid"),
         "shipped" => Some("order_shipped"),
         "cancelled" => Some("order_cancelled"),
+        // No built-in template; sent only when the owner has added one by this name.
+        "delivered" => Some("order_delivered"),
         _ => None,
     }
 }
@@ -90,7 +92,10 @@ pub fn queue(
         },
     });
     let to_name = format!("{first} {last}").trim().to_string();
-    queue_templated(conn, template, &o.email, &to_name, &ctx, now)?;
+    let mail_id = queue_templated(conn, template, &o.email, &to_name, &ctx, now)?;
+    // Linked to the order so its back-office page lists the mails it caused.
+    conn.prepare_cached("UPDATE mail_outbox SET order_id = ?2 WHERE id = ?1")?
+        .execute(rusqlite::params![mail_id, o.id])?;
     Ok(())
 }
 
@@ -109,7 +114,12 @@ pub fn move_and_tell(
 ) -> AppResult<()> {
     status::transition(conn, order_id, to, actor, now)?;
     if let Some(template) = template_for(to).filter(|t| *t != "order_placed") {
-        queue(conn, secret, order_id, template, reason, base_url, now)?;
+        let exists = conn
+            .prepare_cached("SELECT 1 FROM mail_templates WHERE name = ?1")?
+            .exists([template])?;
+        if exists {
+            queue(conn, secret, order_id, template, reason, base_url, now)?;
+        }
     }
     Ok(())
 }

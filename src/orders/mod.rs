@@ -6,10 +6,15 @@ pub mod admin;
 pub mod api;
 pub mod cancel;
 pub mod checkout;
+pub mod compose;
+pub mod draft;
 pub mod jobs;
 pub mod mails;
 pub mod pages;
 pub mod place;
+pub mod query;
+pub mod staff_api;
+pub mod stats;
 pub mod status;
 
 pub fn routes() -> Vec<rocket::Route> {
@@ -17,5 +22,7 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(pages::routes());
     r.extend(api::routes());
     r.extend(admin::routes());
+    r.extend(compose::routes());
+    r.extend(staff_api::routes());
     r
 }

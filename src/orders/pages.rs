@@ -75,7 +75,7 @@ async fn list(
     let orders = db
         .read(move |c| {
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT {} FROM orders WHERE customer_id = ?1 ORDER BY id DESC LIMIT 200",
+                "SELECT {} FROM orders WHERE customer_id = ?1 AND status <> 'draft' ORDER BY id DESC LIMIT 200",
                 access::COLUMNS
             ))?;
             let rows = stmt.query_map([id], access::head)?;

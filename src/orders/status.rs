@@ -84,8 +84,10 @@ pub fn transition(
     match res {
         Ok(_) => Ok(()),
         Err(e) => match AppError::from(e) {
-            AppError::Conflict(_) => Err(AppError::Conflict(format!(
-                "This order is {} and cannot become {}.",
+            // The trigger's own words first, then what it means for this order.
+            AppError::Conflict(why) => Err(AppError::Conflict(format!(
+                "{}: this order is {} and cannot become {}.",
+                why.trim_end_matches('.'),
                 label(&from).to_lowercase(),
                 label(to).to_lowercase()
             ))),
@@ -133,7 +135,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "This order is paid and cannot become ready for paying."
+            "That status change is not allowed for this order: this order is paid and cannot become ready for paying."
         );
         let history: Vec<(Option<String>, String, String, String)> = db
             .read_blocking(|c| {

@@ -68,6 +68,15 @@ pub const KEYS: &[Key] = &[
         "Absolute URL used in links sent by mail; empty means the address served.",
     ),
     key(
+        "shop.utc_offset_minutes",
+        Kind::Int {
+            min: -840,
+            max: 840,
+        },
+        "0",
+        "The shop's time zone as minutes east of UTC (60 for Paris in winter); dates typed in back-office filters are days of the shop.",
+    ),
+    key(
         "security.logins_per_ip_per_minute",
         Kind::Int {
             min: 1,

@@ -1,0 +1,13 @@
+//! Customers in the back office (area `customers`): list, detail with figures, edit,
+//! deactivate, resend verification, create; and the staff API's customer endpoints. The
+//! tables belong to `accounts`; this folder calls its store and mails.
+
+pub mod admin;
+pub mod api;
+pub mod query;
+
+pub fn routes() -> Vec<rocket::Route> {
+    let mut r = admin::routes();
+    r.extend(api::routes());
+    r
+}

@@ -1,0 +1,219 @@
+//! Back office: deliveries (area `deliveries`). A courier sees the orders in `shipped`
+//! assigned to them and marks each delivered; staff who may read orders see every
+//! shipped order, with a courier filter. A courier cannot touch another courier's
+//! delivery: it answers 404, as if it did not exist. Cash on delivery is recorded as paid
+//! (a `succeeded` payment row) when the courier marks it delivered (DESIGN §4).
+
+use rocket::http::uri::Origin;
+use rocket::response::content::RawHtml;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, State};
+use serde_json::{json, Value};
+
+use crate::accounts::guard::BaseUrl;
+use crate::accounts::pages::country_name;
+use crate::audit;
+use crate::clock::{shown_time, Clock};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::orders::{access, mails, query, status};
+use crate::payments::store::{self as pstore, Attempt, Who};
+use crate::secret::Secret;
+use crate::staff::perm::{Action, ReadDeliveries, UpdateDeliveries};
+use crate::staff::{nav, Can, StaffUser};
+use crate::web::client::ClientIp;
+use crate::web::csrf::CsrfForm;
+use crate::web::page::{flash_redirect, Page};
+use crate::web::pagination;
+use crate::web::templates::Templates;
+
+/// Staff who may read orders see every delivery; a courier only their own.
+fn sees_all(staff: &StaffUser) -> bool {
+    staff.perms.can("orders", Action::Read)
+}
+
+#[get("/admin/deliveries")]
+async fn list(
+    uri: &Origin<'_>,
+    me: Can<ReadDeliveries>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
+    let mut f = query::OrderFilter::parse(&crate::web::query::pairs(uri))?;
+    f.status = "shipped".into();
+    f.sort = if f.sort == "newest" {
+        "oldest".into()
+    } else {
+        f.sort
+    };
+    let all = sees_all(&me.staff);
+    if !all {
+        f.courier_id = Some(me.staff.id);
+    }
+    let f2 = f.clone();
+    let (rows, total, couriers, extra) = db
+        .read(move |c| {
+            let (rows, total) = query::list(c, &f2)?;
+            let mut extra = Vec::new();
+            for r in &rows {
+                let o = access::get(c, r.id)?;
+                let phone: Option<String> = match o.customer_id {
+                    Some(id) => crate::accounts::store::get(c, id)?.map(|c| c.phone),
+                    None => None,
+                };
+                extra.push((o, phone));
+            }
+            Ok((rows, total, query::couriers(c)?, extra))
+        })
+        .await?;
+    let shown: Vec<Value> = rows
+        .iter()
+        .zip(extra.iter())
+        .map(|(r, (o, phone))| {
+            let money = o.formatter();
+            json!({
+                "id": r.id, "number": r.number, "customer_name": r.customer_name, "email": r.email,
+                "phone": phone, "tracking_number": r.tracking_number, "courier": r.courier_name,
+                "placed_at": shown_time(&r.placed_at), "total": money(r.total),
+                "cod": r.payment_method == "cod", "payment": crate::payments::label(&r.payment_method),
+                "order_url": format!("/admin/orders/{}", r.id),
+                "address": if o.ship_line1.is_empty() { Value::Null } else { json!({ "name": o.ship_name, "line1": o.ship_line1, "line2": o.ship_line2, "city": o.ship_city, "postcode": o.ship_postcode, "country": country_name(&o.ship_country) }) },
+            })
+        })
+        .collect();
+    let mut ctx = nav::context(&page, &me.staff, "deliveries");
+    ctx.insert("deliveries", &shown);
+    ctx.insert("sees_all", &all);
+    ctx.insert(
+        "couriers",
+        &couriers
+            .iter()
+            .map(|(id, name)| json!({ "id": id, "name": name, "selected": Some(*id) == f.courier_id }))
+            .collect::<Vec<_>>(),
+    );
+    let keep: Vec<(&str, String)> = if all {
+        vec![(
+            "courier",
+            f.courier_id.map(|c| c.to_string()).unwrap_or_default(),
+        )]
+    } else {
+        Vec::new()
+    };
+    ctx.insert(
+        "pagination",
+        &pagination::for_list("/admin/deliveries", &keep, f.page, query::PER_PAGE, total),
+    );
+    tpl.page("backoffice/deliveries.html.tera", &ctx)
+}
+
+#[derive(FromForm)]
+pub struct DeliveredForm {
+    #[field(default = String::new())]
+    note: String,
+}
+
+/// Marks a shipped order delivered, for its courier (or staff who may change orders), in
+/// one transaction: the move (history row), the buyer's mail when a template for it
+/// exists, cash collected for COD, and the audit entry.
+#[allow(clippy::too_many_arguments)]
+pub fn mark_delivered(
+    tx: &rusqlite::Connection,
+    secret: &Secret,
+    id: i64,
+    staff: &StaffUser,
+    ip: Option<ClientIp>,
+    base_url: &str,
+    now: time::OffsetDateTime,
+) -> AppResult<()> {
+    let mine = || AppError::NotFound("There is no such delivery assigned to you.".into());
+    let o = access::get(tx, id).map_err(|_| mine())?;
+    let courier: Option<i64> =
+        tx.query_row("SELECT courier_id FROM orders WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?;
+    let may_any = staff.perms.can("orders", Action::Update);
+    if courier != Some(staff.id) && !may_any {
+        return Err(mine());
+    }
+    if o.status == "delivered" {
+        return Err(AppError::Conflict(
+            "This order is already delivered.".into(),
+        ));
+    }
+    let actor = status::actor_staff(staff.id);
+    mails::move_and_tell(tx, secret, id, "delivered", &actor, "", base_url, now)?;
+    cash_collected(tx, &o, staff, ip, now)?;
+    audit::record(
+        tx,
+        &audit::Entry::event("deliveries", "delivery.delivered")
+            .actor(staff.actor())
+            .ip(ip)
+            .entity("order", id)
+            .details(json!({ "old": { "status": o.status }, "new": { "status": "delivered" } })),
+    )
+}
+
+/// Cash on delivery is paid when delivered (DESIGN §4): a `succeeded` payment row for the
+/// order's total, by the staff member who delivered it. Nothing for other methods.
+pub fn cash_collected(
+    tx: &rusqlite::Connection,
+    o: &access::OrderHead,
+    staff: &StaffUser,
+    ip: Option<ClientIp>,
+    now: time::OffsetDateTime,
+) -> AppResult<()> {
+    if o.payment_method != "cod" {
+        return Ok(());
+    }
+    let who = Who::staff(staff.id, &staff.email, ip);
+    pstore::record(
+        tx,
+        &Attempt {
+            order_id: o.id,
+            method: crate::payments::Method::Cod,
+            amount: o.total,
+            status: pstore::Status::Succeeded,
+            reference: "",
+            message: "Cash collected on delivery.",
+        },
+        &who,
+        now,
+    )?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+#[post("/admin/deliveries/<id>/delivered", data = "<form>")]
+async fn delivered(
+    id: i64,
+    form: CsrfForm<DeliveredForm>,
+    me: Can<UpdateDeliveries>,
+    ip: ClientIp,
+    base: BaseUrl,
+    db: &State<Db>,
+    secret: &State<Secret>,
+    clock: &State<Clock>,
+) -> AppResult<Flash<Redirect>> {
+    let _ = form.0.note;
+    let staff = me.staff.clone();
+    let (s, now) = (Secret::clone(secret), clock.now());
+    let done = db
+        .write(move |tx| mark_delivered(tx, &s, id, &staff, Some(ip), &base.0, now))
+        .await;
+    match done {
+        Ok(()) => Ok(flash_redirect(
+            "/admin/deliveries".into(),
+            "success",
+            "Marked delivered. Thank you!",
+        )),
+        Err(AppError::Conflict(why)) => {
+            Ok(flash_redirect("/admin/deliveries".into(), "error", why))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![list, delivered]
+}
