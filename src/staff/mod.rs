@@ -8,9 +8,14 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod guard;
+pub mod invite;
 pub mod nav;
 pub mod perm;
+pub mod roles_admin;
+pub mod roles_store;
 pub mod second_step;
+pub mod set_password;
+pub mod staff_admin;
 pub mod store;
 pub mod totp;
 pub mod two_factor;
@@ -22,5 +27,8 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(api::routes());
     r.extend(second_step::routes());
     r.extend(account_two_factor::routes());
+    r.extend(roles_admin::routes());
+    r.extend(staff_admin::routes());
+    r.extend(set_password::routes());
     r
 }
