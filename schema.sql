@@ -129,7 +129,7 @@ END;
 
 -- A role is deleted only when nobody holds it (the page says how many do).
 CREATE TRIGGER role_delete_only_unused BEFORE DELETE ON roles FOR EACH ROW
-WHEN EXISTS (SELECT 1 FROM staff WHERE role_id = OLD.id)
+WHEN OLD.is_owner = 0 AND EXISTS (SELECT 1 FROM staff WHERE role_id = OLD.id)
 BEGIN
     SELECT RAISE(ABORT, 'This role is still held by staff members; give them another role first');
 END;
