@@ -83,7 +83,10 @@ fn a_role_is_created_edited_in_the_grid_and_deleted_with_audit_rows() {
     assert_eq!(d["new"]["rights"]["orders"], "read, update");
     assert_eq!(d["old"]["name"], "Packer");
     assert_eq!(d["new"]["require_totp"], true);
-    assert!(d["old"]["rights"].get("system").is_none(), "only changed areas");
+    assert!(
+        d["old"]["rights"].get("system").is_none(),
+        "only changed areas"
+    );
 
     // Bad input: a message next to the field, what was typed kept, nothing saved.
     let res = app.post_form(
@@ -93,13 +96,11 @@ fn a_role_is_created_edited_in_the_grid_and_deleted_with_audit_rows() {
     );
     assert_eq!(res.status, 422);
     assert!(res.body.contains("Enter a name for the role."));
-    assert!(res.body.contains("value=\"customers:read\" id=\"r-customers-read\" aria-label=\"Customers: read\" checked"));
+    assert!(res.body.contains(
+        "value=\"customers:read\" id=\"r-customers-read\" aria-label=\"Customers: read\" checked"
+    ));
     assert_eq!(rights(&app, id, "customers"), (false, false, false, false));
-    let dup = app.post_form(
-        "/admin/roles/new",
-        "/admin/roles",
-        &[("name", "manager")],
-    );
+    let dup = app.post_form("/admin/roles/new", "/admin/roles", &[("name", "manager")]);
     assert_eq!(dup.status, 409);
     assert!(dup.body.contains("A role with that name already exists."));
 
@@ -147,7 +148,9 @@ fn a_role_cannot_be_deleted_while_staff_hold_it() {
     assert_eq!(res.status, 303);
     let after = app.get(&page_path);
     assert!(
-        after.body.contains("is held by 2 staff members; give each another role first"),
+        after
+            .body
+            .contains("is held by 2 staff members; give each another role first"),
         "{}",
         after.body
     );
@@ -186,7 +189,10 @@ fn the_owner_role_keeps_every_right_and_cannot_be_deleted() {
     );
     let res = app.post_form("/admin/roles/1", "/admin/roles/1/delete", &[]);
     assert_eq!(res.status, 303);
-    assert!(app.get("/admin/roles/1").body.contains("The Owner role cannot be deleted"));
+    assert!(app
+        .get("/admin/roles/1")
+        .body
+        .contains("The Owner role cannot be deleted"));
     assert_eq!(app.count("SELECT count(*) FROM roles WHERE id = 1"), 1);
 
     let c = rusqlite::Connection::open(app.data_dir().join("shop.db")).unwrap();
@@ -210,7 +216,12 @@ fn a_read_only_role_sees_no_edit_controls_and_a_direct_post_is_refused() {
     let role = create_role(
         &app,
         "Looker",
-        &["dashboard:read", "products:read", "orders:read", "roles:read"],
+        &[
+            "dashboard:read",
+            "products:read",
+            "orders:read",
+            "roles:read",
+        ],
     );
     let b = member(&app, "looker@shop.test", "Looker");
 
@@ -223,17 +234,25 @@ fn a_read_only_role_sees_no_edit_controls_and_a_direct_post_is_refused() {
 
     let order_page = b.get(&format!("/admin/orders/{order}"));
     assert_eq!(order_page.status, 200);
-    assert!(order_page.body.contains("may view orders but not change them"));
-    assert!(!order_page.body.contains(&format!("action=\"/admin/orders/{order}/status\"")));
+    assert!(order_page
+        .body
+        .contains("may view orders but not change them"));
+    assert!(!order_page
+        .body
+        .contains(&format!("action=\"/admin/orders/{order}/status\"")));
     let res = b.post_form(
         &format!("/admin/orders/{order}"),
         &format!("/admin/orders/{order}/status"),
         &[("to", "processing")],
     );
     assert_eq!(res.status, 403, "{}", res.body);
-    assert!(res.body.contains("Your role (Looker) may not change orders"));
+    assert!(res
+        .body
+        .contains("Your role (Looker) may not change orders"));
     let status: String = app.sql(|c| {
-        c.query_row("SELECT status FROM orders WHERE id = ?1", [order], |r| r.get(0))
+        c.query_row("SELECT status FROM orders WHERE id = ?1", [order], |r| {
+            r.get(0)
+        })
     });
     assert_eq!(status, "pending_payment");
 
@@ -241,9 +260,14 @@ fn a_read_only_role_sees_no_edit_controls_and_a_direct_post_is_refused() {
     let page = b.get(&format!("/admin/roles/{role}"));
     assert_eq!(page.status, 200);
     assert!(!page.body.contains("Save role") && !page.body.contains("/delete"));
-    assert!(page.body.contains("class=\"panel-body form-section\" disabled"));
+    assert!(page
+        .body
+        .contains("class=\"panel-body form-section\" disabled"));
     assert!(page.body.contains("class=\"rights-fieldset\" disabled"));
-    assert!(!b.get("/admin/roles").body.contains("href=\"/admin/roles/new\""));
+    assert!(!b
+        .get("/admin/roles")
+        .body
+        .contains("href=\"/admin/roles/new\""));
     let res = b.post_form(
         &format!("/admin/roles/{role}"),
         &format!("/admin/roles/{role}"),

@@ -73,7 +73,10 @@ async fn render(
         ctx.insert("nav_areas", &Vec::<()>::new());
     }
     ctx.insert("must_enrol", &me.must_enrol);
-    ctx.insert("required", &(me.must_enrol || role_requires(db, me.id).await?));
+    ctx.insert(
+        "required",
+        &(me.must_enrol || role_requires(db, me.id).await?),
+    );
     ctx.insert("enabled_at", &st.enabled_at.as_deref().map(shown_time));
     ctx.insert("codes_left", &left);
     ctx.insert("error", &view.error);
@@ -200,11 +203,7 @@ async fn confirm(
 }
 
 /// Ends every session of `id` but `keep`, and every API token.
-fn end_other_sessions(
-    tx: &rusqlite::Connection,
-    id: i64,
-    keep: Option<i64>,
-) -> AppResult<usize> {
+fn end_other_sessions(tx: &rusqlite::Connection, id: i64, keep: Option<i64>) -> AppResult<usize> {
     let ended = tx.execute(
         "DELETE FROM sessions WHERE kind = 'staff' AND user_id = ?1 AND id IS NOT ?2",
         rusqlite::params![id, keep],
@@ -312,14 +311,13 @@ async fn new_codes(
     let now = clock.now();
     if !me.totp_enabled || !proven(db, secret, &me, &form.0, now).await? {
         let view = View {
-            error: "Type a current code from your app, or your password, to make new recovery codes.".into(),
+            error:
+                "Type a current code from your app, or your password, to make new recovery codes."
+                    .into(),
             ..View::default()
         };
         let html = render(&page, &me, db, secret, tpl, view).await?;
-        return Ok(status::Custom(
-            Status::UnprocessableEntity,
-            no_store(html),
-        ));
+        return Ok(status::Custom(Status::UnprocessableEntity, no_store(html)));
     }
     let (id, actor) = (me.id, me.actor());
     let recovery_codes = db

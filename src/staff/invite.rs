@@ -75,7 +75,16 @@ pub fn check(conn: &Connection, token: &str, now: OffsetDateTime) -> AppResult<V
             "SELECT t.id, t.staff_id, t.purpose, t.expires_at, t.used_at, s.active
              FROM staff_tokens t JOIN staff s ON s.id = t.staff_id WHERE t.token_hash = ?1",
             [hash_token(token.trim())],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
         )
         .optional()?;
     match row {

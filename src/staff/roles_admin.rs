@@ -73,7 +73,10 @@ fn check(
             errors.insert("name", "Use at most 60 characters.".to_string());
         }
         _ if name.chars().any(char::is_control) => {
-            errors.insert("name", "A name cannot contain control characters.".to_string());
+            errors.insert(
+                "name",
+                "A name cannot contain control characters.".to_string(),
+            );
         }
         _ => {}
     }
@@ -334,7 +337,16 @@ async fn save(
             } else {
                 typed_grid(&f, &areas)
             };
-            let html = render(&page, &me.staff, tpl, Some(&role), &f, &grid, &areas, &errors)?;
+            let html = render(
+                &page,
+                &me.staff,
+                tpl,
+                Some(&role),
+                &f,
+                &grid,
+                &areas,
+                &errors,
+            )?;
             return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
         }
     };
@@ -401,7 +413,16 @@ async fn save(
         Err(AppError::Conflict(m)) => {
             let grid = typed_grid(&f, &areas);
             let errors = HashMap::from([("name", m)]);
-            let html = render(&page, &me.staff, tpl, Some(&role), &f, &grid, &areas, &errors)?;
+            let html = render(
+                &page,
+                &me.staff,
+                tpl,
+                Some(&role),
+                &f,
+                &grid,
+                &areas,
+                &errors,
+            )?;
             Ok(Err(status::Custom(Status::Conflict, html)))
         }
         Err(e) => Err(e),
@@ -409,8 +430,12 @@ async fn save(
 }
 
 async fn own_role(db: &Db, staff_id: i64) -> AppResult<i64> {
-    db.read(move |c| Ok(super::store::get(c, staff_id)?.map(|r| r.role_id).unwrap_or(0)))
-        .await
+    db.read(move |c| {
+        Ok(super::store::get(c, staff_id)?
+            .map(|r| r.role_id)
+            .unwrap_or(0))
+    })
+    .await
 }
 
 #[post("/admin/roles/<id>/delete", data = "<_form>")]
@@ -439,7 +464,11 @@ async fn delete(
                 role.name,
                 role.staff_count,
                 if role.staff_count == 1 { "" } else { "s" },
-                if role.staff_count == 1 { "them" } else { "each" }
+                if role.staff_count == 1 {
+                    "them"
+                } else {
+                    "each"
+                }
             ),
         ));
     }

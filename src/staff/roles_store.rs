@@ -27,9 +27,7 @@ pub fn list(conn: &Connection) -> AppResult<Vec<RoleRow>> {
                 (SELECT count(*) FROM staff s WHERE s.role_id = r.id)
          FROM roles r ORDER BY r.is_owner DESC, r.name COLLATE NOCASE",
     )?;
-    let rows = stmt
-        .query_map([], row)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
@@ -99,7 +97,12 @@ pub fn rights_text(r: &Rights) -> String {
     }
 }
 
-pub fn insert(conn: &Connection, name: &str, description: &str, require_totp: bool) -> AppResult<i64> {
+pub fn insert(
+    conn: &Connection,
+    name: &str,
+    description: &str,
+    require_totp: bool,
+) -> AppResult<i64> {
     conn.execute(
         "INSERT INTO roles (name, description, require_totp) VALUES (?1, ?2, ?3)",
         params![name, description, require_totp],

@@ -51,9 +51,8 @@ async fn lookup(
     let t = token.to_string();
     db.read(move |c| {
         let v = invite::check(c, &t, now)?;
-        let row = store::get(c, v.staff_id)?.ok_or_else(|| {
-            crate::error::AppError::NotFound("This link is not valid.".into())
-        })?;
+        let row = store::get(c, v.staff_id)?
+            .ok_or_else(|| crate::error::AppError::NotFound("This link is not valid.".into()))?;
         Ok((row, v.purpose == "invite"))
     })
     .await

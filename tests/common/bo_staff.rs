@@ -30,7 +30,11 @@ pub fn role_id(app: &TestApp, name: &str) -> i64 {
 }
 
 pub fn staff_id(app: &TestApp, email: &str) -> i64 {
-    app.sql(|c| c.query_row("SELECT id FROM staff WHERE email = ?1", [email], |r| r.get(0)))
+    app.sql(|c| {
+        c.query_row("SELECT id FROM staff WHERE email = ?1", [email], |r| {
+            r.get(0)
+        })
+    })
 }
 
 /// Creates a role through the back office (the app's client must be an owner); returns its id.
