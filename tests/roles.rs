@@ -284,3 +284,45 @@ fn a_read_only_role_sees_no_edit_controls_and_a_direct_post_is_refused() {
     );
     assert_eq!(role_id(&app, "Looker"), role);
 }
+
+#[test]
+fn a_non_owner_with_roles_update_cannot_raise_their_own_role() {
+    let app = TestApp::ready();
+    assert_eq!(app.login_staff("owner@shop.test", OWNER_PW).status, 303);
+    let role = create_role(&app, "Admin", &["roles:update", "dashboard:read"]);
+    let b = member(&app, "ada@shop.test", "Admin");
+    let path = format!("/admin/roles/{role}");
+    let page = b.get(&path);
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("Save role"),
+        "no Save on one's own role"
+    );
+    let res = b.post_form(
+        &path,
+        &path,
+        &[
+            ("name", "Admin"),
+            ("rights", "staff:update"),
+            ("rights", "roles:update"),
+        ],
+    );
+    assert_eq!(res.status, 403);
+    assert!(res
+        .body
+        .contains("cannot change the role you hold yourself"));
+    assert!(!rights(&app, role, "staff").0);
+    // Another role they may change.
+    let other = role_id(&app, "Viewer");
+    let res = b.post_form(
+        &format!("/admin/roles/{other}"),
+        &format!("/admin/roles/{other}"),
+        &[
+            ("name", "Viewer"),
+            ("description", "Reads"),
+            ("rights", "dashboard:read"),
+        ],
+    );
+    assert_eq!(res.status, 303);
+    assert!(!rights(&app, other, "products").0);
+}

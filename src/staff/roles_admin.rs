@@ -136,7 +136,10 @@ fn render(
     let is_owner = role.is_some_and(|r| r.is_owner);
     let editable = match role {
         None => me.perms.can("roles", super::perm::Action::Create),
-        Some(_) => me.perms.can("roles", super::perm::Action::Update),
+        // A non-owner cannot change the role they hold (the server refuses it too).
+        Some(r) => {
+            me.perms.can("roles", super::perm::Action::Update) && (me.is_owner || r.name != me.role)
+        }
     };
     let rows: Vec<Value> = areas
         .iter()
