@@ -56,6 +56,8 @@ CREATE TABLE roles (
     name         TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 60),
     description  TEXT NOT NULL DEFAULT '',
     is_owner     INTEGER NOT NULL DEFAULT 0 CHECK (is_owner IN (0, 1)),
+    -- Members of this role must use two-factor login (POLICY; staff::totp).
+    require_totp INTEGER NOT NULL DEFAULT 0 CHECK (require_totp IN (0, 1)),
     created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
@@ -106,6 +108,32 @@ BEGIN
     SELECT RAISE(ABORT, 'The Owner role cannot lose its rights');
 END;
 
+-- Nor can its rights rows go, the role itself be deleted, or stop being the Owner role.
+CREATE TRIGGER owner_role_keeps_rights_rows BEFORE DELETE ON role_permissions FOR EACH ROW
+WHEN (SELECT is_owner FROM roles WHERE id = OLD.role_id) = 1
+BEGIN
+    SELECT RAISE(ABORT, 'The Owner role cannot lose its rights');
+END;
+
+CREATE TRIGGER owner_role_stays BEFORE DELETE ON roles FOR EACH ROW
+WHEN OLD.is_owner = 1
+BEGIN
+    SELECT RAISE(ABORT, 'The Owner role cannot be deleted');
+END;
+
+CREATE TRIGGER owner_role_stays_owner BEFORE UPDATE OF is_owner ON roles FOR EACH ROW
+WHEN OLD.is_owner = 1 AND NEW.is_owner = 0
+BEGIN
+    SELECT RAISE(ABORT, 'The Owner role cannot lose its rights');
+END;
+
+-- A role is deleted only when nobody holds it (the page says how many do).
+CREATE TRIGGER role_delete_only_unused BEFORE DELETE ON roles FOR EACH ROW
+WHEN OLD.is_owner = 0 AND EXISTS (SELECT 1 FROM staff WHERE role_id = OLD.id)
+BEGIN
+    SELECT RAISE(ABORT, 'This role is still held by staff members; give them another role first');
+END;
+
 CREATE TABLE staff (
     id             INTEGER PRIMARY KEY,
     email          TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(email) BETWEEN 3 AND 254),
@@ -114,8 +142,68 @@ CREATE TABLE staff (
     role_id        INTEGER NOT NULL REFERENCES roles (id),
     active         INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     last_login_at  TEXT,
+    -- Two-factor login (staff::totp): the secret sealed with secret.key; enabled once a code
+    -- confirmed it; the last 30-second step used, so one code never works twice.
+    totp_secret      TEXT NOT NULL DEFAULT '',
+    totp_pending     TEXT NOT NULL DEFAULT '',
+    totp_enabled_at  TEXT,
+    totp_last_step   INTEGER NOT NULL DEFAULT 0,
     created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     updated_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+
+-- The shop always keeps one active member with an Owner role: the last one can be neither
+-- deactivated, moved to another role, nor deleted.
+CREATE TRIGGER staff_keeps_an_owner BEFORE UPDATE OF active, role_id ON staff FOR EACH ROW
+WHEN OLD.active = 1
+ AND (SELECT is_owner FROM roles WHERE id = OLD.role_id) = 1
+ AND (NEW.active = 0 OR (SELECT is_owner FROM roles WHERE id = NEW.role_id) = 0)
+ AND NOT EXISTS (SELECT 1 FROM staff s JOIN roles r ON r.id = s.role_id
+                 WHERE s.active = 1 AND r.is_owner = 1 AND s.id <> OLD.id)
+BEGIN
+    SELECT RAISE(ABORT, 'The last active owner can be neither deactivated nor given a non-owner role; make someone else an owner first');
+END;
+
+CREATE TRIGGER staff_keeps_an_owner_on_delete BEFORE DELETE ON staff FOR EACH ROW
+WHEN OLD.active = 1
+ AND (SELECT is_owner FROM roles WHERE id = OLD.role_id) = 1
+ AND NOT EXISTS (SELECT 1 FROM staff s JOIN roles r ON r.id = s.role_id
+                 WHERE s.active = 1 AND r.is_owner = 1 AND s.id <> OLD.id)
+BEGIN
+    SELECT RAISE(ABORT, 'The last active owner can be neither deactivated nor given a non-owner role; make someone else an owner first');
+END;
+
+-- One-time set-password links for staff (invitation, reset by an owner): only the SHA-256
+-- is stored; a link works once, until expires_at.
+CREATE TABLE staff_tokens (
+    id          INTEGER PRIMARY KEY,
+    staff_id    INTEGER NOT NULL REFERENCES staff (id) ON DELETE CASCADE,
+    purpose     TEXT NOT NULL CHECK (purpose IN ('invite', 'reset')),
+    token_hash  TEXT NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT
+);
+CREATE INDEX staff_tokens_staff ON staff_tokens (staff_id);
+
+-- Two-factor recovery codes: shown once, stored hashed, each used once.
+CREATE TABLE staff_recovery_codes (
+    id         INTEGER PRIMARY KEY,
+    staff_id   INTEGER NOT NULL REFERENCES staff (id) ON DELETE CASCADE,
+    code_hash  TEXT NOT NULL,
+    used_at    TEXT
+);
+CREATE INDEX staff_recovery_codes_staff ON staff_recovery_codes (staff_id);
+
+-- A password checked, the two-factor code still to come (5 minutes; only the hash of the
+-- browser's cookie token is stored). No session exists before the code is right.
+CREATE TABLE staff_login_challenges (
+    id          INTEGER PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,
+    staff_id    INTEGER NOT NULL REFERENCES staff (id) ON DELETE CASCADE,
+    next        TEXT NOT NULL DEFAULT '/admin',
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    expires_at  TEXT NOT NULL
 );
 
 CREATE TRIGGER staff_touch AFTER UPDATE ON staff FOR EACH ROW

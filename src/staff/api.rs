@@ -36,10 +36,12 @@ pub struct StaffLoginRequest {
     request_body = StaffLoginRequest,
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
-        (status = 401, description = "Wrong email, password or two-factor code", body = crate::api::ErrorBody),
+        (status = 401, description = "Wrong email, password or two-factor code, or the code is missing", body = crate::api::ErrorBody),
+        (status = 403, description = "The role requires two-factor login and it is not set up yet", body = crate::api::ErrorBody),
         (status = 429, description = "Too many attempts from this client", body = crate::api::ErrorBody),
     )
 )]
+#[allow(clippy::too_many_arguments)]
 #[post("/api/v1/admin/auth/login", data = "<body>")]
 pub async fn api_staff_login(
     body: Json<StaffLoginRequest>,
@@ -48,6 +50,7 @@ pub async fn api_staff_login(
     limiter: &State<RateLimiter>,
     sink: &State<AuditSink>,
     clock: &State<Clock>,
+    secret: &State<crate::secret::Secret>,
 ) -> AppResult<Json<TokenResponse>> {
     let now = clock.now();
     crate::auth::ratelimit::check_login(db, limiter, sink, "staff", ip, now).await?;
@@ -56,20 +59,67 @@ pub async fn api_staff_login(
             "That email and password do not match an active staff account.".into(),
         ));
     };
-    let email = body.email.clone();
-    let token = db
-        .write(move |tx| {
-            let token = api_token::create(tx, Kind::Staff, id, now)?;
-            audit::record(
-                tx,
-                &audit::Entry::event("staff", "api.login")
-                    .actor(Actor::Staff { id, label: email })
-                    .ip(Some(ip))
-                    .entity("staff", id),
-            )?;
-            Ok(token)
+    let (req_totp, enrolled) = db
+        .read(move |c| {
+            Ok(super::store::get(c, id)?
+                .map(|r| (r.require_totp, r.totp_enabled))
+                .unwrap_or_default())
         })
         .await?;
+    if req_totp && !enrolled {
+        sink.send(
+            audit::Entry::error("staff", "api.login_refused")
+                .ip(Some(ip))
+                .entity("staff", id)
+                .details(serde_json::json!({ "reason": "two-factor login not set up" })),
+        );
+        return Err(AppError::Forbidden(super::guard::MUST_ENROL_API.into()));
+    }
+    let code = body.totp_code.clone().unwrap_or_default();
+    if enrolled && code.trim().is_empty() {
+        return Err(AppError::LoginFailed(
+            "This account has two-factor login on: send the current 6-digit code from the \
+             authenticator app (or a recovery code) as totp_code."
+                .into(),
+        ));
+    }
+    let email = body.email.clone();
+    let key = secret.inner().clone();
+    let token = db
+        .write(move |tx| {
+            let proof = if enrolled {
+                match super::two_factor::check_code(tx, &key, id, &code, now)? {
+                    Some(p) => Some(p),
+                    None => return Ok(None),
+                }
+            } else {
+                None
+            };
+            let token = api_token::create(tx, Kind::Staff, id, now)?;
+            let mut entry = audit::Entry::event("staff", "api.login")
+                .actor(Actor::Staff { id, label: email })
+                .ip(Some(ip))
+                .entity("staff", id);
+            if let Some(p) = proof {
+                entry = entry.details(serde_json::json!({ "two_factor": p.as_str() }));
+            }
+            audit::record(tx, &entry)?;
+            Ok(Some(token))
+        })
+        .await?;
+    let Some(token) = token else {
+        sink.send(
+            audit::Entry::error("staff", "login.two_factor_failed")
+                .ip(Some(ip))
+                .entity("staff", id)
+                .details(serde_json::json!({ "via": "api" })),
+        );
+        return Err(AppError::LoginFailed(
+            "That two-factor code is not right, or was already used. Send the current code \
+             from the authenticator app (or an unused recovery code)."
+                .into(),
+        ));
+    };
     Ok(Json(TokenResponse {
         token,
         expires_at: sql_time(api_token::expiry(now)),

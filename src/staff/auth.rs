@@ -69,7 +69,7 @@ pub struct LoginForm {
 }
 
 /// Only back-office paths on this host are followed after login.
-fn safe_next(next: Option<&str>) -> String {
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') => {
             n.to_string()
@@ -160,7 +160,34 @@ async fn login(
         return Ok(Err(status::Custom(Status::Unauthorized, html)));
     };
 
-    // A new session id at every login; any session this browser had is ended.
+    let enrolled = db
+        .read(move |c| Ok(super::two_factor::state(c, id)?.enabled_at.is_some()))
+        .await?;
+    if enrolled {
+        // The password was right; no session until the code is right too.
+        let token = db
+            .write(move |tx| super::two_factor::start_challenge(tx, id, &next, now))
+            .await?;
+        super::second_step::set_cookie(jar, token, https.0);
+        return Ok(Ok(Redirect::to(super::second_step::URL)));
+    }
+    start_session(db, jar, secret, https, id, ip, now, None).await?;
+    Ok(Ok(Redirect::to(next)))
+}
+
+/// Logs the browser in as `id`: a new session id (any session this browser had is
+/// ended), the login recorded and audited, a fresh CSRF cookie.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_session(
+    db: &Db,
+    jar: &CookieJar<'_>,
+    secret: &Secret,
+    https: Https,
+    id: i64,
+    ip: ClientIp,
+    now: time::OffsetDateTime,
+    two_factor: Option<super::two_factor::Proof>,
+) -> AppResult<()> {
     let old = jar
         .get(Kind::Staff.cookie_name())
         .map(|c| c.value().to_string());
@@ -175,19 +202,20 @@ async fn login(
             let token = session::create(tx, Kind::Staff, id, &life, now, &ip_text, &ua)?;
             store::record_login(tx, id, &crate::clock::sql_time(now))?;
             let email = store::get(tx, id)?.map(|s| s.email).unwrap_or_default();
-            audit::record(
-                tx,
-                &audit::Entry::event("staff", "login")
-                    .actor(Actor::Staff { id, label: email })
-                    .ip(Some(ip))
-                    .entity("staff", id),
-            )?;
+            let mut entry = audit::Entry::event("staff", "login")
+                .actor(Actor::Staff { id, label: email })
+                .ip(Some(ip))
+                .entity("staff", id);
+            if let Some(p) = two_factor {
+                entry = entry.details(json!({ "two_factor": p.as_str() }));
+            }
+            audit::record(tx, &entry)?;
             Ok(token)
         })
         .await?;
     session::set_cookie(jar, Kind::Staff, token, https.0);
     csrf::rotate(jar, secret, https);
-    Ok(Ok(Redirect::to(next)))
+    Ok(())
 }
 
 #[post("/admin/logout", data = "<_form>")]

@@ -53,6 +53,8 @@ pub fn reset_password(db: &Db, email: &str, given: Option<&str>) -> Result<Strin
     db.write_blocking(|tx| {
         store::set_password(tx, row.id, &hash)?;
         let ended = session::delete_all(tx, Kind::Staff, row.id)?;
+        // POLICY: a password reset revokes every session and token of the account.
+        crate::auth::api_token::revoke_all(tx, Kind::Staff, row.id)?;
         audit::record(
             tx,
             &audit::Entry::event("staff", "password.reset")

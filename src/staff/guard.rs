@@ -31,7 +31,19 @@ pub struct StaffUser {
     pub perms: Perms,
     /// The web session, or `None` when the request came with an API bearer token.
     pub session_id: Option<i64>,
+    /// Two-factor login is on for this member.
+    pub totp_enabled: bool,
+    /// Their role requires two-factor login and they have not set it up yet: they may
+    /// reach the set-up page (`EnrollingStaff`) and nothing else.
+    pub must_enrol: bool,
 }
+
+/// Left by `StaffUser` when the member must set up two-factor login first; the 401
+/// catcher then sends the browser to the set-up page instead of the login form.
+pub struct MustEnrol(pub bool);
+
+/// Where a member whose role requires two-factor login sets it up.
+pub const ENROL_URL: &str = "/admin/account/two-factor";
 
 impl StaffUser {
     pub fn actor(&self) -> Actor {
@@ -107,6 +119,8 @@ impl StaffUser {
             is_owner: row.is_owner,
             perms,
             session_id,
+            totp_enabled: row.totp_enabled,
+            must_enrol: row.require_totp && !row.totp_enabled,
         }
     }
 }
@@ -117,7 +131,27 @@ impl<'r> FromRequest<'r> for StaffUser {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         match req.local_cache_async(lookup(req)).await {
+            Some(user) if user.must_enrol => {
+                req.local_cache(|| MustEnrol(true));
+                Outcome::Error((Status::Unauthorized, ()))
+            }
             Some(user) => Outcome::Success(user.clone()),
+            None => Outcome::Error((Status::Unauthorized, ())),
+        }
+    }
+}
+
+/// A logged-in member who may still have to set up two-factor login: only the set-up
+/// pages and logout take this guard.
+pub struct EnrollingStaff(pub StaffUser);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for EnrollingStaff {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        match req.local_cache_async(lookup(req)).await {
+            Some(user) => Outcome::Success(EnrollingStaff(user.clone())),
             None => Outcome::Error((Status::Unauthorized, ())),
         }
     }
@@ -178,6 +212,10 @@ async fn permit<P: Permission>(req: &Request<'_>, staff: StaffUser) -> Result<St
     Err(Status::Forbidden)
 }
 
+/// Why the staff API refuses a member whose role requires two-factor login.
+pub const MUST_ENROL_API: &str = "Your role requires two-factor login. Set it up in the back \
+    office (your account, Two-factor login) first, then log in to the API with your code.";
+
 /// A staff member calling the staff API with a bearer token.
 #[derive(Debug, Clone)]
 pub struct ApiStaff {
@@ -206,6 +244,10 @@ impl<'r> FromRequest<'r> for ApiStaff {
             })
             .await;
         match found {
+            Ok(Some((row, _))) if row.require_totp && !row.totp_enabled => {
+                req.local_cache(|| FailMessage(MUST_ENROL_API.into()));
+                Outcome::Error((Status::Unauthorized, ()))
+            }
             Ok(Some((row, perms))) => Outcome::Success(ApiStaff {
                 staff: StaffUser::new(row, perms, None),
                 token,

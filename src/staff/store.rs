@@ -22,6 +22,10 @@ pub struct StaffRow {
     pub role: String,
     pub is_owner: bool,
     pub active: bool,
+    /// The role asks its members for two-factor login.
+    pub require_totp: bool,
+    /// This member has two-factor login on.
+    pub totp_enabled: bool,
 }
 
 pub fn count_active(conn: &Connection) -> AppResult<i64> {
@@ -52,7 +56,8 @@ pub fn find_for_login(conn: &Connection, email: &str) -> AppResult<Option<LoginR
 pub fn get(conn: &Connection, id: i64) -> AppResult<Option<StaffRow>> {
     Ok(conn
         .prepare_cached(
-            "SELECT s.id, s.email, s.name, s.role_id, r.name, r.is_owner, s.active
+            "SELECT s.id, s.email, s.name, s.role_id, r.name, r.is_owner, s.active,
+                    r.require_totp, s.totp_enabled_at IS NOT NULL
              FROM staff s JOIN roles r ON r.id = s.role_id WHERE s.id = ?1",
         )?
         .query_row([id], |r| {
@@ -64,6 +69,8 @@ pub fn get(conn: &Connection, id: i64) -> AppResult<Option<StaffRow>> {
                 role: r.get(4)?,
                 is_owner: r.get(5)?,
                 active: r.get(6)?,
+                require_totp: r.get(7)?,
+                totp_enabled: r.get(8)?,
             })
         })
         .optional()?)

@@ -147,6 +147,10 @@ fn bad_request(req: &Request<'_>) -> ErrorPage {
 #[catch(401)]
 fn unauthorized(req: &Request<'_>) -> Result<Redirect, Box<ErrorPage>> {
     let path = req.uri().path();
+    // A member whose role requires two-factor login sets it up before anything else.
+    if path.starts_with("/admin") && req.local_cache(|| crate::staff::guard::MustEnrol(false)).0 {
+        return Ok(Redirect::to(crate::staff::guard::ENROL_URL));
+    }
     let login = if path.starts_with("/admin") {
         Some("/admin/login")
     } else if path.starts_with("/account") {

@@ -19,6 +19,7 @@ use cornershop::Options;
 
 pub mod accounts;
 pub mod backoffice;
+pub mod bo_staff;
 pub mod shop;
 pub mod webdriver;
 

@@ -146,6 +146,20 @@ pub const SPECS: &[Spec] = &[
             var("campaign.link", "Where the campaign points (may be empty)."),
         ],
     },
+    Spec {
+        name: "staff_invite",
+        label: "Staff invitation",
+        description: "Sent to a staff member: the link to set their back-office password, when an owner adds them (or asks for a new password for them). The customer variables hold the staff member.",
+        vars: &[
+            var("staff.name", "The staff member's name."),
+            var("staff.email", "The staff member's email address (their login)."),
+            var("staff.role", "The role they have, such as Manager."),
+            var("invited_by", "The name of who added them or asked for the new password."),
+            var("reset", "true when this is a new password for an existing member, false for an invitation."),
+            var("link", "The one-time link to set the password."),
+            var("expires_hours", "How many hours the link works."),
+        ],
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static Spec> {
@@ -179,6 +193,13 @@ pub fn sample(name: &str, currency: &Currency) -> Option<Value> {
         }),
         "voucher_issued" => json!({
             "voucher": { "code": "THANKS-7QK2", "value": money(1000), "expires_at": "31 December 2026" },
+        }),
+        "staff_invite" => json!({
+            "staff": { "name": "Mira Lindqvist", "email": "mira@example.com", "role": "Manager" },
+            "invited_by": "Olive Owner",
+            "reset": false,
+            "link": format!("{url}/admin/set-password/Vb8QmT2xLk5RwZ3n"),
+            "expires_hours": 72,
         }),
         "campaign" => json!({
             "campaign": {
