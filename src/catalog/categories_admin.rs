@@ -148,12 +148,11 @@ pub fn slugify(name: &str) -> String {
 }
 
 type Errors = BTreeMap<&'static str, String>;
+/// A checked form: (name, slug, parent).
+type Checked = (String, String, Option<i64>);
 
 /// The checked values: (name, slug, parent), or a message per field.
-fn check(
-    c: &Connection,
-    f: &CategoryForm,
-) -> AppResult<Result<(String, String, Option<i64>), Errors>> {
+fn check(c: &Connection, f: &CategoryForm) -> AppResult<Result<Checked, Errors>> {
     let mut errors = Errors::new();
     let name = f.name.trim().to_string();
     if name.is_empty() {

@@ -47,12 +47,24 @@ pub struct Field {
     /// Legend of the fieldset it is shown in.
     pub group: &'static str,
     pub rule: Option<Rule>,
+    /// Shown under the field; "" uses the key's own help.
+    pub help: &'static str,
+}
+
+impl Field {
+    /// The same field with its own help text (the key's speaks of stored values).
+    pub const fn help(self, help: &'static str) -> Field {
+        Field { help, ..self }
+    }
 }
 
 /// Values by setting key, after every field passed (for the section's cross-field rules).
 pub type Values = BTreeMap<&'static str, String>;
 /// Messages by form field name.
 pub type Errors = BTreeMap<String, String>;
+
+/// A section's rules across fields: (form field, message) for each broken one.
+pub type Across = fn(&Values, &dyn Fn(&str) -> bool) -> Vec<(&'static str, String)>;
 
 pub struct Section {
     pub slug: &'static str,
@@ -61,7 +73,7 @@ pub struct Section {
     pub fields: &'static [Field],
     /// Rules across fields, run when every field is valid on its own; `stored` tells
     /// whether a secret is stored (its value is never in `Values` unless typed).
-    pub across: Option<fn(&Values, &dyn Fn(&str) -> bool) -> Vec<(&'static str, String)>>,
+    pub across: Option<Across>,
 }
 
 impl Section {
@@ -205,7 +217,7 @@ impl Section {
                 "name": f.name,
                 "key": f.key,
                 "label": f.label,
-                "help": key.help,
+                "help": if f.help.is_empty() { key.help } else { f.help },
                 "kind": kind,
                 "unit": unit,
                 "options": options,

@@ -19,6 +19,7 @@ const fn f(
         input,
         group,
         rule: None,
+        help: "",
     }
 }
 
@@ -37,6 +38,7 @@ const fn ruled(
         input,
         group,
         rule: Some(rule),
+        help: "",
     }
 }
 
@@ -179,15 +181,6 @@ fn checkout_across(v: &Values, _: &dyn Fn(&str) -> bool) -> Vec<(&'static str, S
             "Offer at least one way to get the order: delivery or pickup.".to_string(),
         ));
     }
-    if on("shipping.pickup_enabled")
-        && v.get("shipping.pickup_address")
-            .is_none_or(|a| a.is_empty())
-    {
-        e.push((
-            "pickup_address",
-            "Say where customers pick up their orders.".to_string(),
-        ));
-    }
     e
 }
 
@@ -265,7 +258,8 @@ pub static PAGES: &[Page] = &[
             intro: "Your shop's name, logo, currency and how customers reach you.",
             fields: &[
                 f("name", "shop.name", "Shop name", Input::Text, "Identity"),
-                f("currency", "shop.currency", "Currency", Input::Text, "Identity"),
+                f("currency", "shop.currency", "Currency", Input::Text, "Identity")
+                    .help("ISO 4217 code, such as EUR, USD, GBP or INR. Orders already placed keep theirs."),
                 ruled("base_url", "shop.base_url", "Shop address (URL)", Input::Text, "Identity", base_url),
                 f("address", "shop.address", "Postal address", Input::Text, "Contact"),
                 ruled("contact_email", "shop.contact_email", "Contact e-mail", Input::Text, "Contact", email),
@@ -286,10 +280,14 @@ pub static PAGES: &[Page] = &[
             title: "Checkout",
             intro: "How orders reach customers, what delivery costs, and the order timings.",
             fields: &[
-                f("flat_enabled", "shipping.flat_enabled", "Offer delivery at a flat rate", Input::Checkbox, "Shipping"),
-                f("flat_rate", "shipping.flat_rate", "Flat rate", Input::Money, "Shipping"),
-                f("free_above", "shipping.free_above", "Free delivery from a subtotal of", Input::Money, "Shipping"),
-                f("pickup_enabled", "shipping.pickup_enabled", "Offer pickup at the shop", Input::Checkbox, "Shipping"),
+                f("flat_enabled", "shipping.flat_enabled", "Offer delivery at a flat rate", Input::Checkbox, "Shipping")
+                    .help("Delivery to the customer's address for the flat rate below."),
+                f("flat_rate", "shipping.flat_rate", "Flat rate", Input::Money, "Shipping")
+                    .help("What delivery costs, for example 4.90."),
+                f("free_above", "shipping.free_above", "Free delivery from a subtotal of", Input::Money, "Shipping")
+                    .help("Orders of at least this subtotal ship free; 0 means delivery is never free."),
+                f("pickup_enabled", "shipping.pickup_enabled", "Offer pickup at the shop", Input::Checkbox, "Shipping")
+                    .help("Customers collect their order at the address below, free."),
                 f("pickup_address", "shipping.pickup_address", "Pickup address", Input::Text, "Shipping"),
                 f("cancel_window", "orders.cancel_window_minutes", "Customers may cancel for", Input::Number("minutes"), "Orders"),
                 f("auto_advance", "orders.auto_advance_minutes", "Paid orders move to processing after", Input::Number("minutes"), "Orders"),
@@ -304,18 +302,24 @@ pub static PAGES: &[Page] = &[
             title: "Payments",
             intro: "Which payment methods buyers can choose, and the details each needs.",
             fields: &[
-                f("cod_enabled", "payments.cod.enabled", "Cash on delivery", Input::Checkbox, "Methods offered"),
-                f("bank_transfer_enabled", "payments.bank_transfer.enabled", "Bank transfer / UPI", Input::Checkbox, "Methods offered"),
-                f("bobi_enabled", "payments.bobi.enabled", "Bobi", Input::Checkbox, "Methods offered"),
-                f("paypal_enabled", "payments.paypal.enabled", "PayPal", Input::Checkbox, "Methods offered"),
+                f("cod_enabled", "payments.cod.enabled", "Cash on delivery", Input::Checkbox, "Methods offered")
+                    .help("The courier collects the money at the door."),
+                f("bank_transfer_enabled", "payments.bank_transfer.enabled", "Bank transfer / UPI", Input::Checkbox, "Methods offered")
+                    .help("Buyers transfer the money; staff mark the order paid when it arrives."),
+                f("bobi_enabled", "payments.bobi.enabled", "Bobi", Input::Checkbox, "Methods offered")
+                    .help("The buyer confirms by typing the exact amount (a test method)."),
+                f("paypal_enabled", "payments.paypal.enabled", "PayPal", Input::Checkbox, "Methods offered")
+                    .help("Needs the PayPal client ID and secret below."),
                 f("holder", "payments.bank_transfer.holder", "Account holder", Input::Text, "Bank transfer"),
                 ruled("iban", "payments.bank_transfer.iban", "IBAN", Input::Text, "Bank transfer", iban),
                 ruled("bic", "payments.bank_transfer.bic", "BIC", Input::Text, "Bank transfer", bic),
                 ruled("upi_id", "payments.bank_transfer.upi_id", "UPI ID", Input::Text, "Bank transfer", upi_id),
-                f("qr", "payments.bank_transfer.qr", "QR code shown to the buyer", Input::Select(QR_KINDS), "Bank transfer"),
+                f("qr", "payments.bank_transfer.qr", "QR code shown to the buyer", Input::Select(QR_KINDS), "Bank transfer")
+                    .help("A SEPA code needs the IBAN, a UPI code the UPI ID; an uploaded image is the same for every order."),
                 ruled("paypal_base_url", "payments.paypal.base_url", "PayPal API address", Input::Text, "PayPal", paypal_url),
                 f("paypal_client_id", "payments.paypal.client_id", "Client ID", Input::Text, "PayPal"),
-                f("paypal_client_secret", "payments.paypal.client_secret", "Client secret", Input::Secret, "PayPal"),
+                f("paypal_client_secret", "payments.paypal.client_secret", "Client secret", Input::Secret, "PayPal")
+                    .help("Stored encrypted with the shop's secret key and never shown again."),
             ],
             across: Some(payments_across),
         },
@@ -332,7 +336,8 @@ pub static PAGES: &[Page] = &[
             title: "Security",
             intro: "CAPTCHA, login limits, lock-outs and how long staff stay logged in.",
             fields: &[
-                f("captcha_enabled", "captcha.enabled", "Ask for a CAPTCHA at registration", Input::Checkbox, "CAPTCHA"),
+                f("captcha_enabled", "captcha.enabled", "Ask for a CAPTCHA at registration", Input::Checkbox, "CAPTCHA")
+                    .help("Switch it off only for a test shop."),
                 f("captcha_attempts", "captcha.max_attempts", "Wrong answers allowed", Input::Number("attempts"), "CAPTCHA"),
                 f("captcha_lockout", "captcha.lockout_seconds", "Then locked for", Input::Number("seconds"), "CAPTCHA"),
                 f("logins_per_ip", "security.logins_per_ip_per_minute", "Login attempts per IP", Input::Number("per minute"), "Logins"),
