@@ -288,7 +288,12 @@ fn media_dir(config: &Config) -> PathBuf {
 
 /// Deletes a stored image and its thumbnail (after the setting stopped pointing at it).
 fn delete_image(media: &Path, path: &str) {
-    if path.is_empty() || path.contains("..") {
+    // Only a relative path inside media/ (the setting could have been set by hand).
+    if path.is_empty()
+        || path.contains("..")
+        || Path::new(path).is_absolute()
+        || path.contains('\\')
+    {
         return;
     }
     pipeline::remove(
@@ -469,4 +474,32 @@ async fn remove(
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![list, show, save, upload, remove]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delete_image;
+
+    #[test]
+    fn only_files_inside_the_media_folder_are_ever_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let media = dir.path().join("media");
+        std::fs::create_dir_all(media.join("payments")).unwrap();
+        let outside = dir.path().join("shop.db");
+        std::fs::write(&outside, b"db").unwrap();
+        for bad in [
+            outside.to_str().unwrap(),
+            "../shop.db",
+            "payments/../../shop.db",
+        ] {
+            delete_image(&media, bad);
+            assert!(outside.exists(), "{bad} must not delete anything");
+        }
+        let inside = media.join("payments/a.png");
+        let thumb = media.join("payments/a.thumb.png");
+        std::fs::write(&inside, b"x").unwrap();
+        std::fs::write(&thumb, b"x").unwrap();
+        delete_image(&media, "payments/a.png");
+        assert!(!inside.exists() && !thumb.exists(), "image and thumbnail removed");
+    }
 }
