@@ -138,9 +138,24 @@ fn an_uploaded_qr_image_is_shown_to_transfer_buyers_clean_and_can_be_replaced_an
         404
     );
 
-    // The settings page shows it.
+    // The settings page shows it, and saving the form with the image chosen keeps it.
     let settings = app.get(PAGE);
     assert!(settings.body.contains(&format!("/media/{path}")));
+    let res = app.post_form(
+        PAGE,
+        PAGE,
+        &[
+            ("cod_enabled", "true"),
+            ("bank_transfer_enabled", "true"),
+            ("holder", "Corner Shop GmbH"),
+            ("iban", "DE89370400440532013000"),
+            ("bic", "COBADEFFXXX"),
+            ("qr", "image"),
+            ("paypal_base_url", "https://api-m.sandbox.paypal.com"),
+        ],
+    );
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(raw_setting(&app, "payments.bank_transfer.qr"), "image");
 
     // Replacing it deletes the old file.
     let res = post_multipart(&app, PAGE, UPLOAD, &[], ("image", "qr.png", &png(64, 64)));
@@ -221,6 +236,34 @@ fn a_lying_or_oversized_file_is_refused_with_the_reason_and_changes_nothing() {
     );
     assert_eq!(res.status, 403);
     assert_eq!(raw_setting(&app, KEY), path);
+}
+
+#[test]
+fn choosing_the_image_before_uploading_one_is_refused_at_the_qr_field() {
+    let app = TestApp::ready();
+    login_owner(&app);
+    let res = app.post_form(
+        PAGE,
+        PAGE,
+        &[
+            ("bank_transfer_enabled", "true"),
+            ("holder", ""),
+            ("iban", "DE89370400440532013000"),
+            ("qr", "image"),
+            ("paypal_base_url", "https://api-m.sandbox.paypal.com"),
+        ],
+    );
+    assert_eq!(res.status, 422);
+    assert!(
+        res.body.contains("Upload a QR image below first"),
+        "{}",
+        res.body
+    );
+    assert!(
+        res.body.contains("id=\"f-holder-error\""),
+        "every message at once"
+    );
+    assert_eq!(raw_setting(&app, "payments.bank_transfer.qr"), "");
 }
 
 #[test]

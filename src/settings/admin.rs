@@ -500,6 +500,9 @@ mod tests {
         std::fs::write(&inside, b"x").unwrap();
         std::fs::write(&thumb, b"x").unwrap();
         delete_image(&media, "payments/a.png");
-        assert!(!inside.exists() && !thumb.exists(), "image and thumbnail removed");
+        assert!(
+            !inside.exists() && !thumb.exists(),
+            "image and thumbnail removed"
+        );
     }
 }

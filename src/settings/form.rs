@@ -71,8 +71,8 @@ pub struct Section {
     pub title: &'static str,
     pub intro: &'static str,
     pub fields: &'static [Field],
-    /// Rules across fields, run when every field is valid on its own; `stored` tells
-    /// whether a secret is stored (its value is never in `Values` unless typed).
+    /// Rules across fields (they see what was typed, valid or not); `stored` tells
+    /// whether a secret or an image is stored (never in `Values` unless typed).
     pub across: Option<Across>,
 }
 
@@ -158,27 +158,34 @@ impl Section {
                 }
                 Err(m) => {
                     errors.insert(f.name.into(), m);
+                    // The rules across fields see what was typed, so they speak of the
+                    // other fields without repeating this one's message.
+                    if f.input != Input::Secret {
+                        values.insert(f.key, raw.trim().to_string());
+                    }
                 }
             }
         }
-        if errors.is_empty() {
-            if let Some(across) = self.across {
-                let stored = |key: &str| {
-                    let typed_now = out.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
-                    match typed_now {
-                        Some(v) => !v.is_empty(),
-                        None => self
-                            .fields
-                            .iter()
-                            .find(|f| f.key == key)
-                            .and_then(|f| secret_stored.get(f.name))
-                            .copied()
-                            .unwrap_or(false),
-                    }
-                };
-                for (field, message) in across(&values, &stored) {
-                    errors.entry(field.to_string()).or_insert(message);
+        // Rules across fields run even when a field is wrong, so every message shows at
+        // once; a field's own message wins over one from a rule.
+        if let Some(across) = self.across {
+            // Typed now, else stored: a secret by its field's name, an image by its key.
+            let stored = |key: &str| {
+                let typed_now = out.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+                match typed_now {
+                    Some(v) => !v.is_empty(),
+                    None => self
+                        .fields
+                        .iter()
+                        .find(|f| f.key == key)
+                        .and_then(|f| secret_stored.get(f.name))
+                        .or_else(|| secret_stored.get(key))
+                        .copied()
+                        .unwrap_or(false),
                 }
+            };
+            for (field, message) in across(&values, &stored) {
+                errors.entry(field.to_string()).or_insert(message);
             }
         }
         if errors.is_empty() {
