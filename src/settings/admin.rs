@@ -104,6 +104,12 @@ fn read_saved(c: &Connection, p: &sections::Page) -> AppResult<Saved> {
 /// Facts worth knowing on a section page (what buyers are offered now, and the like).
 fn notes(c: &Connection, p: &sections::Page) -> AppResult<Vec<String>> {
     let mut out = Vec::new();
+    if p.section.slug == "shop" {
+        out.push(
+            "Changing the currency does not convert prices: they keep their numbers in the new currency."
+                .to_string(),
+        );
+    }
     if p.section.slug == "payments" {
         let offered = crate::payments::methods::offered(c)?;
         out.push(if offered.is_empty() {

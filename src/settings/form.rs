@@ -29,6 +29,8 @@ pub enum Input {
     Checkbox,
     /// A drop-down of (value, label).
     Select(&'static [(&'static str, &'static str)]),
+    /// A drop-down of the currencies the shop knows.
+    Currency,
     /// Never shown back; empty keeps the stored one, `<name>_forget` erases it.
     Secret,
 }
@@ -219,6 +221,14 @@ impl Section {
                     String::new(),
                 ),
                 Input::Secret => ("secret", vec![], String::new()),
+                Input::Currency => (
+                    "select",
+                    Currency::list()
+                        .iter()
+                        .map(|c| json!({ "value": c.code, "label": format!("{} — {} ({})", c.code, c.name, c.symbol) }))
+                        .collect(),
+                    String::new(),
+                ),
             };
             let field = json!({
                 "name": f.name,

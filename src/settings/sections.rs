@@ -258,8 +258,8 @@ pub static PAGES: &[Page] = &[
             intro: "Your shop's name, logo, currency and how customers reach you.",
             fields: &[
                 f("name", "shop.name", "Shop name", Input::Text, "Identity"),
-                f("currency", "shop.currency", "Currency", Input::Text, "Identity")
-                    .help("ISO 4217 code, such as EUR, USD, GBP or INR. Orders already placed keep theirs."),
+                f("currency", "shop.currency", "Currency", Input::Currency, "Identity")
+                    .help("Prices are in this currency. Orders already placed keep theirs."),
                 ruled("base_url", "shop.base_url", "Shop address (URL)", Input::Text, "Identity", base_url),
                 f("address", "shop.address", "Postal address", Input::Text, "Contact"),
                 ruled("contact_email", "shop.contact_email", "Contact e-mail", Input::Text, "Contact", email),
