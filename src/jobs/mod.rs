@@ -109,16 +109,50 @@ pub fn run_and_record(job: &Job, ctx: &JobCtx) -> AppResult<()> {
     })
 }
 
+/// The setting that holds a job's interval (settings page "Jobs").
+pub fn interval_key(job: &Job) -> String {
+    format!("jobs.{}.interval_seconds", job.name)
+}
+
+/// How long the loop waits between two passes of `job`: its `jobs.<name>.interval_seconds`
+/// setting, read before every pass so a change applies without a restart; the job's own
+/// `every` when it has no such setting (or it cannot be read).
+pub fn interval(conn: &rusqlite::Connection, job: &Job) -> Duration {
+    let key = interval_key(job);
+    if crate::settings::keys::find(&key).is_none() {
+        return job.every;
+    }
+    match crate::settings::get_i64(conn, &key) {
+        Ok(n) if n > 0 => Duration::from_secs(n as u64),
+        _ => job.every,
+    }
+}
+
+/// The loop never sleeps longer than this at once, so a shortened interval is noticed soon.
+const RECHECK: Duration = Duration::from_secs(30);
+
 /// Starts every job's loop; each ends when the shop shuts down.
 pub fn start(ctx: JobCtx, shutdown: rocket::Shutdown) {
     for job in JOBS {
         let (ctx, mut shutdown) = (ctx.clone(), shutdown.clone());
         tokio::spawn(async move {
+            let mut last = tokio::time::Instant::now();
             loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(job.every) => {}
-                    _ = &mut shutdown => break,
+                let every = ctx
+                    .db
+                    .read(move |c| Ok(interval(c, job)))
+                    .await
+                    .unwrap_or(job.every);
+                let due = last + every;
+                let now = tokio::time::Instant::now();
+                if now < due {
+                    tokio::select! {
+                        _ = tokio::time::sleep((due - now).min(RECHECK)) => {}
+                        _ = &mut shutdown => break,
+                    }
+                    continue;
                 }
+                last = now;
                 let c = ctx.clone();
                 let done = tokio::task::spawn_blocking(move || run_and_record(job, &c)).await;
                 if let Ok(Err(e)) = done {
@@ -193,6 +227,31 @@ mod tests {
                 .unwrap()
                 .count(),
             1
+        );
+    }
+
+    #[test]
+    fn the_interval_is_read_from_settings_on_every_pass() {
+        let (_dir, ctx) = ctx();
+        let mail = JOBS.iter().find(|j| j.name == "mail_queue").unwrap();
+        let read = || ctx.db.read_blocking(|c| Ok(interval(c, mail))).unwrap();
+        assert_eq!(read(), Duration::from_secs(5), "the default");
+        let secret = Secret::load_or_create(&_dir.path().join("secret.key")).unwrap();
+        ctx.db
+            .write_blocking(|tx| {
+                crate::settings::set(tx, &secret, "jobs.mail_queue.interval_seconds", "42")
+            })
+            .unwrap();
+        assert_eq!(read(), Duration::from_secs(42), "a change is seen at once");
+        let unset = Job {
+            name: "no_setting",
+            every: Duration::from_secs(7),
+            run: |_| Ok(None),
+        };
+        assert_eq!(
+            ctx.db.read_blocking(|c| Ok(interval(c, &unset))).unwrap(),
+            Duration::from_secs(7),
+            "a job without a setting keeps its own interval"
         );
     }
 

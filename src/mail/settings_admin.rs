@@ -254,6 +254,7 @@ fn render(
     test_to: &str,
 ) -> AppResult<RawHtml<String>> {
     let mut ctx = nav::context(page, staff, "settings");
+    ctx.insert("menu", &crate::settings::admin::menu_for("mail"));
     ctx.insert(
         "values",
         &json!({
@@ -342,39 +343,13 @@ async fn save(
     };
     let key = secret.inner().clone();
     let actor = me.staff.actor();
+    // The shared settings save: changed keys only, each audited (the password masked).
     let changed = db
-        .write(move |tx| {
-            let mut changed = 0;
-            for (name, value) in values {
-                let same = if keys::find(name).is_some_and(|k| k.secret) {
-                    settings::get_secret(tx, &key, name).is_ok_and(|v| v == value)
-                } else {
-                    settings::get(tx, name)? == value
-                };
-                if same {
-                    continue;
-                }
-                // Old and new come back masked for the password.
-                let (old, new) = settings::set(tx, &key, name, &value)?;
-                audit::record(
-                    tx,
-                    &audit::Entry::event("settings", "setting.changed")
-                        .actor(actor.clone())
-                        .ip(Some(ip))
-                        .entity("setting", name)
-                        .details(json!({ "old": old, "new": new })),
-                )?;
-                changed += 1;
-            }
-            Ok(changed)
-        })
-        .await?;
+        .write(move |tx| settings::form::save(tx, &key, &actor, Some(ip), &values))
+        .await?
+        .len();
     cache.invalidate();
-    let message = match changed {
-        0 => "Nothing to save: the mail settings were already like this.".to_string(),
-        1 => "Mail settings saved (1 change).".to_string(),
-        n => format!("Mail settings saved ({n} changes)."),
-    };
+    let message = settings::form::saved_message("Mail", changed);
     Ok(Ok(flash_redirect(URL.into(), "success", message)))
 }
 

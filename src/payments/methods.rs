@@ -58,6 +58,7 @@ impl Method {
                 match settings::get(conn, "payments.bank_transfer.qr")?.as_str() {
                     "upi" => "Pay by UPI or bank transfer to the shop's account; scan the QR code with your UPI app. The order ships once the money arrives.".into(),
                     "epc" => "Transfer the amount to the shop's bank account; scan the QR code with your banking app. The order ships once the money arrives.".into(),
+                    "image" => "Transfer the amount to the shop's account; you can scan the shop's QR code with your banking or UPI app. The order ships once the money arrives.".into(),
                     _ => "Transfer the amount to the shop's bank account. The order ships once the money arrives.".into(),
                 }
             }

@@ -17,6 +17,9 @@ pub enum QrKind {
     Epc,
     /// UPI `upi://pay` link; rupees only.
     Upi,
+    /// A QR image the owner uploaded (from their bank or UPI app): the same for every
+    /// order, so the buyer types the amount and reference themselves.
+    Image,
     None,
 }
 
@@ -25,6 +28,7 @@ impl QrKind {
         match self {
             QrKind::Epc => "SEPA QR code (scan it with your banking app)",
             QrKind::Upi => "UPI QR code (scan it with your UPI app)",
+            QrKind::Image => "The shop’s QR code: scan it, then enter the amount and the reference",
             QrKind::None => "",
         }
     }
@@ -39,6 +43,8 @@ pub struct BankDetails {
     pub bic: String,
     pub upi_id: String,
     pub qr: QrKind,
+    /// Path under `media/` of the uploaded QR image ("" when none).
+    pub qr_image: String,
 }
 
 impl BankDetails {
@@ -56,8 +62,11 @@ impl BankDetails {
             qr: match get("qr")?.as_str() {
                 "epc" => QrKind::Epc,
                 "upi" => QrKind::Upi,
+                // Chosen but removed since: no QR rather than a broken picture.
+                "image" if !get("qr_image")?.is_empty() => QrKind::Image,
                 _ => QrKind::None,
             },
+            qr_image: get("qr_image")?,
         })
     }
 
@@ -81,7 +90,7 @@ impl BankDetails {
         let currency = Currency::find(&order.currency).unwrap_or_else(Currency::fallback);
         let text = reference(order);
         match self.qr {
-            QrKind::None => Err(String::new()),
+            QrKind::None | QrKind::Image => Err(String::new()),
             QrKind::Epc => qr::epc_payload(
                 &self.holder,
                 &self.iban,

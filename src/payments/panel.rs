@@ -76,6 +76,12 @@ pub fn panel(
         Some(Method::BankTransfer) => {
             let bank = BankDetails::load(conn)?;
             let (qr_url, qr_label, qr_note) = match bank.qr_payload(order) {
+                // The uploaded image is the same for every order: served as media.
+                Err(_) if bank.qr == QrKind::Image => (
+                    format!("/media/{}", bank.qr_image),
+                    QrKind::Image.label(),
+                    String::new(),
+                ),
                 Ok((kind, _)) => (
                     with_key(format!("/orders/{}/payment-qr.png", order.id)),
                     kind.label(),
@@ -94,6 +100,7 @@ pub fn panel(
                 "qr_url": qr_url,
                 "qr_label": qr_label,
                 "qr_note": qr_note,
+                "qr_image": bank.qr == QrKind::Image,
             });
         }
         Some(Method::Paypal) => {

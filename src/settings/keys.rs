@@ -302,9 +302,15 @@ pub const KEYS: &[Key] = &[
     ),
     key(
         "payments.bank_transfer.qr",
-        Kind::Choice(&["epc", "upi", "none"]),
+        Kind::Choice(&["epc", "upi", "image", "none"]),
         "epc",
-        "QR code shown with the bank details: epc (SEPA, EUR), upi (India, INR) or none.",
+        "QR code shown with the bank details: epc (SEPA, EUR), upi (India, INR), image (the uploaded payments.bank_transfer.qr_image) or none.",
+    ),
+    key(
+        "payments.bank_transfer.qr_image",
+        Kind::Text { max: 200 },
+        "",
+        "Path under media/ of the uploaded QR image (set by uploading it on the payments settings page).",
     ),
     key(
         "payments.paypal.base_url",
@@ -334,6 +340,53 @@ pub const KEYS: &[Key] = &[
         Kind::Int { min: 1, max: 40 },
         "40",
         "Largest image accepted, in megapixels (width × height / 1,000,000).",
+    ),
+    // Shop identity and contact (settings page "Shop").
+    key(
+        "shop.address",
+        Kind::Text { max: 300 },
+        "",
+        "The shop's postal address, shown in the storefront's footer.",
+    ),
+    key(
+        "shop.contact_email",
+        Kind::Text { max: 254 },
+        "",
+        "Address customers can write to, shown in the storefront's footer.",
+    ),
+    key(
+        "shop.contact_phone",
+        Kind::Text { max: 40 },
+        "",
+        "Phone number customers can call, shown in the storefront's footer.",
+    ),
+    key(
+        "shop.logo",
+        Kind::Text { max: 200 },
+        "",
+        "Path under media/ of the uploaded logo (set by uploading it on the shop settings page).",
+    ),
+    // Background job intervals (read by the job loop before every pass).
+    key(
+        "jobs.mail_queue.interval_seconds",
+        Kind::Int { min: 1, max: 3600 },
+        "5",
+        "Seconds between two passes of the mail queue.",
+    ),
+    key(
+        "jobs.orders_auto_advance.interval_seconds",
+        Kind::Int { min: 5, max: 3600 },
+        "30",
+        "Seconds between two looks for paid orders to move to processing.",
+    ),
+    key(
+        "jobs.cart_cleanup.interval_seconds",
+        Kind::Int {
+            min: 60,
+            max: 86_400,
+        },
+        "3600",
+        "Seconds between two clean-ups of idle guest carts.",
     ),
     key(
         "audit.retention_days",

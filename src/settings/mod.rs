@@ -5,8 +5,10 @@
 //! given the shop's `Secret`, reads one; everything that shows a setting masks it.
 
 pub mod admin;
+pub mod form;
 pub mod keys;
 pub mod sealed;
+pub mod sections;
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -205,6 +207,12 @@ pub struct Shop {
     pub name: String,
     pub currency: &'static crate::money::Currency,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Shown on every storefront page (settings page "Shop"): the logo's path under
+    /// `media/` ("" for none), the address and the contact e-mail and phone.
+    pub logo: String,
+    pub address: String,
+    pub contact_email: String,
+    pub contact_phone: String,
 }
 
 const CACHE_TTL: Duration = Duration::from_secs(1);
@@ -228,6 +236,10 @@ impl Cache {
                 .split(',')
                 .filter_map(|s| s.trim().parse().ok())
                 .collect(),
+            logo: get(conn, "shop.logo")?,
+            address: get(conn, "shop.address")?,
+            contact_email: get(conn, "shop.contact_email")?,
+            contact_phone: get(conn, "shop.contact_phone")?,
         })
     }
 

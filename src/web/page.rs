@@ -50,7 +50,14 @@ impl Page {
         let mut ctx = tera::Context::new();
         ctx.insert(
             "site",
-            &json!({ "name": self.shop.name, "currency": self.shop.currency.code }),
+            &json!({
+                "name": self.shop.name,
+                "currency": self.shop.currency.code,
+                "logo": if self.shop.logo.is_empty() { String::new() } else { format!("/media/{}", self.shop.logo) },
+                "address": self.shop.address,
+                "contact_email": self.shop.contact_email,
+                "contact_phone": self.shop.contact_phone,
+            }),
         );
         ctx.insert("csrf", &self.csrf);
         if let Some((kind, message)) = &self.flash {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod paypal;
+pub mod settings_admin;
 pub mod smtp;
 
 use std::collections::HashMap;

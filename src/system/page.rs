@@ -1,0 +1,223 @@
+//! The back office's system page (`/admin/system`, area `system`): health as `/health`
+//! says it, every job with its interval, last run, result and errors, the mail queue's
+//! depth, the database's size (pages and write-ahead log), version, data folder and the
+//! newest file in `backups/` ("never" when there is none).
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use rocket::response::content::RawHtml;
+use rocket::{get, routes, State};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::json;
+
+use super::Started;
+use crate::clock::{shown_time, Clock};
+use crate::config::Config;
+use crate::db::{migrate, Db};
+use crate::error::AppResult;
+use crate::staff::perm::ReadSystem;
+use crate::staff::{nav, Can};
+use crate::web::page::Page;
+use crate::web::templates::Templates;
+
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KB", n as f64 / 1024.0),
+        n => format!("{n} bytes"),
+    }
+}
+
+fn seconds(n: u64) -> String {
+    match n {
+        n if n % 3600 == 0 && n >= 3600 => format!("{} h", n / 3600),
+        n if n % 60 == 0 && n >= 60 => format!("{} min", n / 60),
+        n => format!("{n} s"),
+    }
+}
+
+/// One job as the page shows it.
+#[derive(Serialize, Debug)]
+pub struct JobView {
+    pub name: String,
+    pub every: String,
+    pub last_at: String,
+    pub last_outcome: String,
+    pub last_summary: String,
+    /// Runs kept (passes with nothing to do are not recorded) and how many failed.
+    pub runs: i64,
+    pub errors: i64,
+    pub last_error_at: String,
+    pub last_error: String,
+}
+
+/// Every known job (and any job with recorded runs), with its latest run.
+pub fn jobs(c: &Connection) -> AppResult<Vec<JobView>> {
+    let mut names: Vec<String> = crate::jobs::JOBS
+        .iter()
+        .map(|j| j.name.to_string())
+        .collect();
+    let mut s = c.prepare("SELECT DISTINCT job FROM job_runs ORDER BY job")?;
+    for n in s.query_map([], |r| r.get::<_, String>(0))? {
+        let n = n?;
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let last: Option<(String, String, String)> = c
+            .query_row(
+                "SELECT finished_at, outcome, summary FROM job_runs WHERE job = ?1
+                 ORDER BY id DESC LIMIT 1",
+                [&name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let (runs, errors): (i64, i64) = c.query_row(
+            "SELECT count(*), coalesce(sum(outcome = 'error'), 0) FROM job_runs WHERE job = ?1",
+            [&name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let last_error: Option<(String, String)> = c
+            .query_row(
+                "SELECT finished_at, summary FROM job_runs WHERE job = ?1 AND outcome = 'error'
+                 ORDER BY id DESC LIMIT 1",
+                [&name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let every = crate::jobs::JOBS
+            .iter()
+            .find(|j| j.name == name)
+            .map(|j| seconds(crate::jobs::interval(c, j).as_secs()))
+            .unwrap_or_default();
+        let (last_at, last_outcome, last_summary) = last.unwrap_or_default();
+        let (last_error_at, last_error) = last_error.unwrap_or_default();
+        out.push(JobView {
+            name,
+            every,
+            last_at: shown_time(&last_at),
+            last_outcome,
+            last_summary,
+            runs,
+            errors,
+            last_error_at: shown_time(&last_error_at),
+            last_error,
+        });
+    }
+    Ok(out)
+}
+
+/// The mail queue: (queued, of which due now, failed, sent).
+pub fn mail_queue(c: &Connection, now: &str) -> AppResult<(i64, i64, i64, i64)> {
+    Ok(c.query_row(
+        "SELECT coalesce(sum(status = 'queued'), 0),
+                coalesce(sum(status = 'queued' AND next_attempt_at <= ?1), 0),
+                coalesce(sum(status = 'failed'), 0),
+                coalesce(sum(status = 'sent'), 0)
+         FROM mail_outbox",
+        params![now],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?)
+}
+
+/// The newest file in `backups/`: (name, size, when, UTC), or None.
+pub fn last_backup(data_dir: &Path) -> Option<(String, u64, String)> {
+    let dir = std::fs::read_dir(data_dir.join("backups")).ok()?;
+    let newest = dir
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            m.is_file()
+                .then(|| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), e, m.len()))
+        })
+        .max_by_key(|(t, _, _)| *t)?;
+    let (at, entry, size) = newest;
+    let at = time::OffsetDateTime::from(at);
+    Some((
+        entry.file_name().to_string_lossy().into_owned(),
+        size,
+        shown_time(&crate::clock::sql_time(at)),
+    ))
+}
+
+#[get("/admin/system")]
+#[allow(clippy::too_many_arguments)]
+async fn page(
+    me: Can<ReadSystem>,
+    page: Page,
+    db: &State<Db>,
+    config: &State<Config>,
+    clock: &State<Clock>,
+    started: &State<Started>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
+    let health = super::probe(db).await;
+    let now = clock.now_sql();
+    let (version, pages, page_size, jobs, queue, recent) = db
+        .read(move |c| {
+            let mut s = c.prepare(
+                "SELECT job, finished_at, outcome, summary FROM job_runs ORDER BY id DESC LIMIT 15",
+            )?;
+            let recent = s
+                .query_map([], |r| {
+                    Ok(json!({
+                        "job": r.get::<_, String>(0)?,
+                        "at": shown_time(&r.get::<_, String>(1)?),
+                        "outcome": r.get::<_, String>(2)?,
+                        "summary": r.get::<_, String>(3)?,
+                    }))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((
+                c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?,
+                c.query_row("PRAGMA page_count", [], |r| r.get::<_, i64>(0))?,
+                c.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))?,
+                jobs(c)?,
+                mail_queue(c, &now)?,
+                recent,
+            ))
+        })
+        .await?;
+    let wal = std::fs::metadata(db.path().with_extension("db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let up = started.0.elapsed().as_secs();
+    let db_bytes = (pages * page_size) as u64;
+    let backup = last_backup(&config.data_dir);
+    let facts = vec![
+        json!({ "label": "Version", "value": env!("CARGO_PKG_VERSION") }),
+        json!({ "label": "Schema version", "value": format!("{version} (this binary writes {})", migrate::SCHEMA_VERSION) }),
+        json!({ "label": "Database", "value": human_bytes(db_bytes), "hint": format!("{pages} pages of {page_size} bytes") }),
+        json!({ "label": "Write-ahead log", "value": human_bytes(wal), "hint": "folded into the database at checkpoints" }),
+        json!({ "label": "Data folder", "value": config.data_dir.display().to_string(), "mono": true }),
+        json!({ "label": "Listening on", "value": config.local_url(), "mono": true }),
+        json!({ "label": "Up for", "value": format!("{}h {}m {}s", up / 3600, up / 60 % 60, up % 60) }),
+        match &backup {
+            Some((name, size, at)) => {
+                json!({ "label": "Last backup", "value": format!("{at} UTC"), "hint": format!("{name}, {}", human_bytes(*size)) })
+            }
+            None => {
+                json!({ "label": "Last backup", "value": "never", "hint": "no file in the backups folder", "warn": true })
+            }
+        },
+    ];
+    let mut ctx = nav::context(&page, &me.staff, "system");
+    ctx.insert("health", &health);
+    ctx.insert("facts", &facts);
+    ctx.insert("jobs", &jobs);
+    ctx.insert("recent", &recent);
+    ctx.insert(
+        "queue",
+        &json!({ "queued": queue.0, "due": queue.1, "failed": queue.2, "sent": queue.3 }),
+    );
+    tpl.page("backoffice/system.html.tera", &ctx)
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![page]
+}
