@@ -18,6 +18,7 @@ use cornershop::db::Db;
 use cornershop::Options;
 
 pub mod accounts;
+pub mod products;
 pub mod shop;
 pub mod webdriver;
 
