@@ -75,13 +75,20 @@ pub struct ProductRequest {
     /// Minor units.
     pub price: Option<i64>,
     #[schema(value_type = Option<i64>)]
+    #[serde(default, deserialize_with = "present")]
     pub compare_at_price: Option<Value>,
     pub stock: Option<i64>,
     pub low_stock_threshold: Option<i64>,
     #[schema(value_type = Option<i64>)]
+    #[serde(default, deserialize_with = "present")]
     pub category_id: Option<Value>,
     /// draft (default), active or archived.
     pub status: Option<String>,
+}
+
+/// Keeps an explicit `null` apart from an absent field (serde folds both into None).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize, ToSchema)]
