@@ -7,7 +7,13 @@ mod common;
 use common::{add_category, add_product, shop, TestApp};
 
 fn product_id(location: &str) -> i64 {
-    location.trim_start_matches("/admin/products/").split(['#', '?']).next().unwrap().parse().unwrap()
+    location
+        .trim_start_matches("/admin/products/")
+        .split(['#', '?'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 const FIELDS: &[(&str, &str)] = &[
@@ -26,7 +32,12 @@ const FIELDS: &[(&str, &str)] = &[
 fn with(over: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
     FIELDS
         .iter()
-        .map(|(k, v)| (*k, over.iter().find(|(o, _)| o == k).map_or(*v, |(_, n)| *n)))
+        .map(|(k, v)| {
+            (
+                *k,
+                over.iter().find(|(o, _)| o == k).map_or(*v, |(_, n)| *n),
+            )
+        })
         .collect()
 }
 
@@ -55,7 +66,19 @@ fn a_product_is_created_edited_and_deleted_and_each_change_is_audited() {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
         )
     });
-    assert_eq!(row, ("Blue mug".into(), "blue-mug".into(), 1250, Some(1500), 7, 3, Some(cat), "active".into()));
+    assert_eq!(
+        row,
+        (
+            "Blue mug".into(),
+            "blue-mug".into(),
+            1250,
+            Some(1500),
+            7,
+            3,
+            Some(cat),
+            "active".into()
+        )
+    );
     assert_eq!(audit_count(&app, "product.created", id), 1);
     assert_eq!(app.count(&format!("SELECT count(*) FROM stock_movements WHERE product_id = {id} AND delta = 7 AND reason = 'edit'")), 1);
 
@@ -64,20 +87,38 @@ fn a_product_is_created_edited_and_deleted_and_each_change_is_audited() {
     assert_eq!(page.input_value("price").as_deref(), Some("12.50"));
 
     let edit = with(&[("price", "9.99"), ("slug", "blue-mug"), ("stock", "7")]);
-    let res = app.post_form(&format!("/admin/products/{id}"), &format!("/admin/products/{id}"), &edit);
+    let res = app.post_form(
+        &format!("/admin/products/{id}"),
+        &format!("/admin/products/{id}"),
+        &edit,
+    );
     assert_eq!(res.status, 303, "{}", res.body);
-    assert_eq!(app.count(&format!("SELECT price FROM products WHERE id = {id}")), 999);
+    assert_eq!(
+        app.count(&format!("SELECT price FROM products WHERE id = {id}")),
+        999
+    );
     let details: String = app.sql(|c| {
-        c.query_row("SELECT details FROM audit_log WHERE action = 'product.updated' AND entity_id = ?1", [id.to_string()], |r| r.get(0))
+        c.query_row(
+            "SELECT details FROM audit_log WHERE action = 'product.updated' AND entity_id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
     });
     let d: serde_json::Value = serde_json::from_str(&details).unwrap();
     assert_eq!(d["old"]["price"], 1250);
     assert_eq!(d["new"]["price"], 999);
     assert!(d["old"].get("name").is_none(), "only changed fields: {d}");
 
-    let res = app.post_form(&format!("/admin/products/{id}"), &format!("/admin/products/{id}/delete"), &[]);
+    let res = app.post_form(
+        &format!("/admin/products/{id}"),
+        &format!("/admin/products/{id}/delete"),
+        &[],
+    );
     assert_eq!(res.status, 303, "{}", res.body);
-    assert_eq!(app.count(&format!("SELECT count(*) FROM products WHERE id = {id}")), 0);
+    assert_eq!(
+        app.count(&format!("SELECT count(*) FROM products WHERE id = {id}")),
+        0
+    );
     assert_eq!(audit_count(&app, "product.deleted", id), 1);
 }
 
@@ -87,39 +128,83 @@ fn slugs_are_made_from_names_and_slugs_and_skus_must_be_unique_with_typed_values
     common::products::login_owner(&app);
     let res = app.post_form("/admin/products/new", "/admin/products", &with(&[]));
     assert_eq!(res.status, 303);
-    let res = app.post_form("/admin/products/new", "/admin/products", &with(&[("sku", "MUG-2")]));
+    let res = app.post_form(
+        "/admin/products/new",
+        "/admin/products",
+        &with(&[("sku", "MUG-2")]),
+    );
     assert_eq!(res.status, 303, "{}", res.body);
     let second = product_id(res.header("location").unwrap());
     assert_eq!(
-        app.sql(|c| c.query_row("SELECT slug FROM products WHERE id = ?1", [second], |r| r.get::<_, String>(0))),
+        app.sql(
+            |c| c.query_row("SELECT slug FROM products WHERE id = ?1", [second], |r| {
+                r.get::<_, String>(0)
+            })
+        ),
         "blue-mug-2"
     );
 
     // The SKU index ignores case; the message says who has it, and what was typed stays.
-    let res = app.post_form("/admin/products/new", "/admin/products", &with(&[("sku", "mug-1"), ("name", "Red mug")]));
+    let res = app.post_form(
+        "/admin/products/new",
+        "/admin/products",
+        &with(&[("sku", "mug-1"), ("name", "Red mug")]),
+    );
     assert_eq!(res.status, 422);
-    assert!(res.body.contains("already used by “Blue mug”"), "{}", res.body);
+    assert!(
+        res.body.contains("already used by “Blue mug”"),
+        "{}",
+        res.body
+    );
     assert!(res.body.contains("Nothing was saved"));
     assert_eq!(res.input_value("name").as_deref(), Some("Red mug"));
     assert_eq!(res.input_value("sku").as_deref(), Some("mug-1"));
 
-    let res = app.post_form("/admin/products/new", "/admin/products", &with(&[("sku", "MUG-3"), ("slug", "blue-mug")]));
+    let res = app.post_form(
+        "/admin/products/new",
+        "/admin/products",
+        &with(&[("sku", "MUG-3"), ("slug", "blue-mug")]),
+    );
     assert_eq!(res.status, 422);
-    assert!(res.body.contains("The slug “blue-mug” is already used"), "{}", res.body);
+    assert!(
+        res.body.contains("The slug “blue-mug” is already used"),
+        "{}",
+        res.body
+    );
 
     let res = app.post_form(
         "/admin/products/new",
         "/admin/products",
-        &with(&[("sku", "MUG-4"), ("slug", "Bad Slug"), ("price", "12.345"), ("stock", "-1"), ("compare_at_price", "1"), ("status", "gone")]),
+        &with(&[
+            ("sku", "MUG-4"),
+            ("slug", "Bad Slug"),
+            ("price", "12.345"),
+            ("stock", "-1"),
+            ("compare_at_price", "1"),
+            ("status", "gone"),
+        ]),
     );
     assert_eq!(res.status, 422);
-    for needle in ["lower-case letters", "is not an amount", "the stock as a whole number", "Choose draft, active or archived"] {
+    for needle in [
+        "lower-case letters",
+        "is not an amount",
+        "the stock as a whole number",
+        "Choose draft, active or archived",
+    ] {
         assert!(res.body.contains(needle), "missing {needle:?}");
     }
     assert_eq!(res.input_value("price").as_deref(), Some("12.345"));
-    let res = app.post_form("/admin/products/new", "/admin/products", &with(&[("sku", "MUG-5"), ("compare_at_price", "1")]));
+    let res = app.post_form(
+        "/admin/products/new",
+        "/admin/products",
+        &with(&[("sku", "MUG-5"), ("compare_at_price", "1")]),
+    );
     assert!(res.body.contains("higher than the price"), "{}", res.body);
-    assert_eq!(app.count("SELECT count(*) FROM products"), 2, "nothing half-saved");
+    assert_eq!(
+        app.count("SELECT count(*) FROM products"),
+        2,
+        "nothing half-saved"
+    );
 }
 
 #[test]
@@ -131,19 +216,40 @@ fn a_product_in_orders_is_not_deleted_and_can_be_archived_instead() {
     common::products::login_owner(&app);
 
     let page = app.get(&format!("/admin/products/{id}"));
-    assert!(page.body.contains("cannot be deleted: archive it instead"), "{}", page.body);
+    assert!(
+        page.body.contains("cannot be deleted: archive it instead"),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains("Delete product"));
-    let res = app.post_form(&format!("/admin/products/{id}"), &format!("/admin/products/{id}/delete"), &[]);
+    let res = app.post_form(
+        &format!("/admin/products/{id}"),
+        &format!("/admin/products/{id}/delete"),
+        &[],
+    );
     assert_eq!(res.status, 303);
     let shown = app.get(res.header("location").unwrap());
     assert!(shown.body.contains("archive it instead"), "{}", shown.body);
-    assert!(shown.body.contains(&format!("/admin/products/{id}/archive")));
-    assert_eq!(app.count(&format!("SELECT count(*) FROM products WHERE id = {id}")), 1);
+    assert!(shown
+        .body
+        .contains(&format!("/admin/products/{id}/archive")));
+    assert_eq!(
+        app.count(&format!("SELECT count(*) FROM products WHERE id = {id}")),
+        1
+    );
 
-    let res = app.post_form(&format!("/admin/products/{id}"), &format!("/admin/products/{id}/archive"), &[]);
+    let res = app.post_form(
+        &format!("/admin/products/{id}"),
+        &format!("/admin/products/{id}/archive"),
+        &[],
+    );
     assert_eq!(res.status, 303);
     assert_eq!(
-        app.sql(|c| c.query_row("SELECT status FROM products WHERE id = ?1", [id], |r| r.get::<_, String>(0))),
+        app.sql(
+            |c| c.query_row("SELECT status FROM products WHERE id = ?1", [id], |r| {
+                r.get::<_, String>(0)
+            })
+        ),
         "archived"
     );
     assert_eq!(audit_count(&app, "product.updated", id), 1);
@@ -157,15 +263,24 @@ fn stock_adjustments_are_movements_with_reasons_and_never_go_below_zero() {
     let page = format!("/admin/products/{id}");
     let path = format!("/admin/products/{id}/stock");
 
-    let res = app.post_form(&page, &path, &[("change", "+10"), ("reason", "delivery from supplier")]);
+    let res = app.post_form(
+        &page,
+        &path,
+        &[("change", "+10"), ("reason", "delivery from supplier")],
+    );
     assert_eq!(res.status, 303);
     assert_eq!(shop::stock(&app, id), 13);
     let mv: (i64, String, String, String) = app.sql(|c| {
-        c.query_row("SELECT delta, reason, note, actor FROM stock_movements WHERE product_id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
+        c.query_row(
+            "SELECT delta, reason, note, actor FROM stock_movements WHERE product_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
     });
-    assert_eq!((mv.0, mv.1.as_str(), mv.2.as_str()), (10, "adjust", "delivery from supplier"));
+    assert_eq!(
+        (mv.0, mv.1.as_str(), mv.2.as_str()),
+        (10, "adjust", "delivery from supplier")
+    );
     assert!(mv.3.starts_with("staff:"));
     assert_eq!(audit_count(&app, "product.stock_adjusted", id), 1);
 
@@ -178,7 +293,12 @@ fn stock_adjustments_are_movements_with_reasons_and_never_go_below_zero() {
     let res = app.post_form(&page, &path, &[("change", "0"), ("reason", "")]);
     let shown = app.get(res.header("location").unwrap());
     assert!(shown.body.contains("Stock not changed"));
-    assert_eq!(app.count(&format!("SELECT count(*) FROM stock_movements WHERE product_id = {id}")), 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM stock_movements WHERE product_id = {id}"
+        )),
+        1
+    );
 
     let res = app.post_form(&page, &path, &[("change", "-13"), ("reason", "broken")]);
     assert_eq!(res.status, 303);
@@ -202,9 +322,15 @@ fn the_list_searches_filters_by_status_category_and_low_stock_and_sorts() {
     let body = app.get("/admin/products?status=draft").body;
     assert!(body.contains("Black tea") && !body.contains("Green tea"));
     let body = app.get(&format!("/admin/products?category={top}")).body;
-    assert!(body.contains("Green tea") && body.contains("Black tea") && !body.contains("Toaster"), "subcategories count");
+    assert!(
+        body.contains("Green tea") && body.contains("Black tea") && !body.contains("Toaster"),
+        "subcategories count"
+    );
     let body = app.get("/admin/products?sort=price_desc").body;
-    let (a, b) = (body.find("Toaster").unwrap(), body.find("Black tea").unwrap());
+    let (a, b) = (
+        body.find("Toaster").unwrap(),
+        body.find("Black tea").unwrap(),
+    );
     assert!(a < b, "dearest first");
     assert_eq!(app.get("/admin/products?sort=evil").status, 400);
 }
@@ -217,12 +343,26 @@ fn a_viewer_reads_products_but_cannot_change_them() {
     assert_eq!(app.get("/admin/products").status, 200);
     let page = app.get(&format!("/admin/products/{id}"));
     assert_eq!(page.status, 200);
-    for hidden in ["Save changes", "Adjust stock", "New product", "Upload", "Delete product"] {
+    for hidden in [
+        "Save changes",
+        "Adjust stock",
+        "New product",
+        "Upload",
+        "Delete product",
+    ] {
         assert!(!page.body.contains(hidden), "{hidden} shown to a viewer");
     }
-    let res = app.post_form(&format!("/admin/products/{id}"), &format!("/admin/products/{id}"), &with(&[("name", "Changed")]));
+    let res = app.post_form(
+        &format!("/admin/products/{id}"),
+        &format!("/admin/products/{id}"),
+        &with(&[("name", "Changed")]),
+    );
     assert_eq!(res.status, 403);
-    let res = app.post_form(&format!("/admin/products/{id}"), &format!("/admin/products/{id}/stock"), &[("change", "5"), ("reason", "x")]);
+    let res = app.post_form(
+        &format!("/admin/products/{id}"),
+        &format!("/admin/products/{id}/stock"),
+        &[("change", "5"), ("reason", "x")],
+    );
     assert_eq!(res.status, 403);
     assert_eq!(app.get("/admin/products/new").status, 403);
     assert_eq!(shop::stock(&app, id), 10);

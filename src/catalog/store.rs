@@ -29,11 +29,13 @@ fn card(r: &Row<'_>) -> rusqlite::Result<ProductCard> {
         image: r
             .get::<_, Option<String>>(9)?
             .map(|both| both.split('|').next().unwrap_or_default().to_string()),
-        thumb: r.get::<_, Option<String>>(9)?.map(|both| match both.split_once('|') {
-            Some((path, "")) => path.to_string(),
-            Some((_, thumb)) => thumb.to_string(),
-            None => both,
-        }),
+        thumb: r
+            .get::<_, Option<String>>(9)?
+            .map(|both| match both.split_once('|') {
+                Some((path, "")) => path.to_string(),
+                Some((_, thumb)) => thumb.to_string(),
+                None => both,
+            }),
     })
 }
 

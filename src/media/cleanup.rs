@@ -84,7 +84,8 @@ pub fn run_once(db: &Db, data_dir: &Path, now: OffsetDateTime) -> AppResult<Summ
 
     // Rows first, so the file pass below sees the rows as they are now.
     let ready: Vec<(i64, String, String)> = db.read_blocking(|c| {
-        let mut s = c.prepare("SELECT id, path, thumb FROM product_images WHERE status = 'ready'")?;
+        let mut s =
+            c.prepare("SELECT id, path, thumb FROM product_images WHERE status = 'ready'")?;
         let rows = s
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;

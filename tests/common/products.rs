@@ -21,7 +21,9 @@ pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
 fn encode(w: u32, h: u32, f: ImageFormat) -> Vec<u8> {
     let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
     let mut out = Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(img).write_to(&mut out, f).expect("encodes");
+    DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, f)
+        .expect("encodes");
     out.into_inner()
 }
 
@@ -45,7 +47,12 @@ pub fn post_multipart(
 }
 
 /// Posts a multipart form exactly as given.
-pub fn multipart_raw(app: &TestApp, path: &str, fields: &[(&str, &str)], files: &[Part<'_>]) -> Res {
+pub fn multipart_raw(
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[Part<'_>],
+) -> Res {
     let boundary = "----cornershop-test-7d3f";
     let mut body = Vec::new();
     for (k, v) in fields {
@@ -68,7 +75,10 @@ pub fn multipart_raw(app: &TestApp, path: &str, fields: &[(&str, &str)], files: 
     TestApp::collect(
         app.agent
             .post(&format!("{}{path}", app.base))
-            .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+            .set(
+                "Content-Type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            )
             .send_bytes(&body),
     )
 }
@@ -77,13 +87,25 @@ pub fn multipart_raw(app: &TestApp, path: &str, fields: &[(&str, &str)], files: 
 pub fn api_token(app: &TestApp, role: &str) -> String {
     let email = format!("api-{}@shop.test", role.to_lowercase());
     cornershop::staff::cli::create(&app.db, &email, None, STAFF_PW, role).expect("staff");
-    let res = api(app, "POST", "/api/v1/admin/auth/login", Some(serde_json::json!({ "email": email, "password": STAFF_PW })), None);
+    let res = api(
+        app,
+        "POST",
+        "/api/v1/admin/auth/login",
+        Some(serde_json::json!({ "email": email, "password": STAFF_PW })),
+        None,
+    );
     assert_eq!(res.status, 200, "{}", res.body);
     res.json()["token"].as_str().unwrap().to_string()
 }
 
 /// A JSON request with an optional bearer token (no cookies).
-pub fn api(app: &TestApp, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Res {
+pub fn api(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    token: Option<&str>,
+) -> Res {
     let agent = app.new_client();
     let mut req = agent.request(method, &format!("{}{path}", app.base));
     if let Some(t) = token {

@@ -142,7 +142,12 @@ fn body(c: &rusqlite::Connection, p: Product) -> AppResult<ProductBody> {
 }
 
 /// An optional number field: absent keeps `old`, null clears, a number sets.
-fn nullable(v: &Option<Value>, old: String, field: &'static str, errors: &mut Errors) -> Option<String> {
+fn nullable(
+    v: &Option<Value>,
+    old: String,
+    field: &'static str,
+    errors: &mut Errors,
+) -> Option<String> {
     match v {
         None => Some(old),
         Some(Value::Null) => Some(String::new()),
@@ -162,13 +167,29 @@ fn overlay(
     cur: &crate::money::Currency,
 ) -> Result<ProductInput, Errors> {
     let mut errors = Errors::new();
-    let money = |m: i64| if m < 0 { m.to_string() } else { cur.to_major(m) };
-    let compare = nullable(&req.compare_at_price, base.compare_at_price.clone(), "compare_at_price", &mut errors)
-        .map(|t| match t.parse::<i64>() {
-            Ok(m) if req.compare_at_price.is_some() => money(m),
-            _ => t,
-        });
-    let category = nullable(&req.category_id, base.category_id.clone(), "category_id", &mut errors);
+    let money = |m: i64| {
+        if m < 0 {
+            m.to_string()
+        } else {
+            cur.to_major(m)
+        }
+    };
+    let compare = nullable(
+        &req.compare_at_price,
+        base.compare_at_price.clone(),
+        "compare_at_price",
+        &mut errors,
+    )
+    .map(|t| match t.parse::<i64>() {
+        Ok(m) if req.compare_at_price.is_some() => money(m),
+        _ => t,
+    });
+    let category = nullable(
+        &req.category_id,
+        base.category_id.clone(),
+        "category_id",
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -224,13 +245,18 @@ pub async fn api_list_products(
 ) -> AppResult<Json<ProductPage>> {
     let status = status.unwrap_or_default();
     if !status.is_empty() && !product::STATUSES.contains(&status.as_str()) {
-        return Err(AppError::BadRequest("status must be draft, active or archived".into()));
+        return Err(AppError::BadRequest(
+            "status must be draft, active or archived".into(),
+        ));
     }
     let sort = sort.unwrap_or_default();
     if !sort.is_empty() && !list::SORTS.iter().any(|s| s.0 == sort) {
         return Err(AppError::BadRequest("sort has an unknown value".into()));
     }
-    let (page, per_page) = (page.unwrap_or(1).max(1), per_page.unwrap_or(list::PER_PAGE).clamp(1, 200));
+    let (page, per_page) = (
+        page.unwrap_or(1).max(1),
+        per_page.unwrap_or(list::PER_PAGE).clamp(1, 200),
+    );
     let f = Filter {
         q: q.unwrap_or_default().trim().chars().take(200).collect(),
         status,
@@ -238,8 +264,15 @@ pub async fn api_list_products(
         low_stock: low_stock.unwrap_or(false),
         sort,
     };
-    let (items, total) = db.read(move |c| list::search(c, &f, page, Some(per_page))).await?;
-    Ok(Json(ProductPage { items, total, page, per_page }))
+    let (items, total) = db
+        .read(move |c| list::search(c, &f, page, Some(per_page)))
+        .await?;
+    Ok(Json(ProductPage {
+        items,
+        total,
+        page,
+        per_page,
+    }))
 }
 
 /// One product, any status, with its images.
@@ -253,8 +286,14 @@ pub async fn api_list_products(
     security(("bearer" = []))
 )]
 #[get("/api/v1/admin/products/<id>")]
-pub async fn api_get_product(id: i64, _me: ApiCan<ReadProducts>, db: &State<Db>) -> AppResult<Json<ProductBody>> {
-    Ok(Json(db.read(move |c| body(c, product::must_get(c, id)?)).await?))
+pub async fn api_get_product(
+    id: i64,
+    _me: ApiCan<ReadProducts>,
+    db: &State<Db>,
+) -> AppResult<Json<ProductBody>> {
+    Ok(Json(
+        db.read(move |c| body(c, product::must_get(c, id)?)).await?,
+    ))
 }
 
 async fn write(
@@ -265,11 +304,13 @@ async fn write(
 ) -> AppResult<Result<ProductBody, Errors>> {
     let base = match id {
         Some(id) => {
-            let (p, cur) = db.read(move |c| Ok((product::must_get(c, id)?, crate::settings::currency(c)?))).await?;
+            let (p, cur) = db
+                .read(move |c| Ok((product::must_get(c, id)?, crate::settings::currency(c)?)))
+                .await?;
             (p.as_input(cur), cur)
         }
         None => {
-            let cur = db.read(|c| crate::settings::currency(c)).await?;
+            let cur = db.read(crate::settings::currency).await?;
             let base = ProductInput {
                 status: "draft".into(),
                 stock: "0".into(),
@@ -283,7 +324,9 @@ async fn write(
         Err(e) => return Ok(Err(e)),
     };
     match super::form::create_or_update(db, id, input, by).await? {
-        Ok(id) => Ok(Ok(db.read(move |c| body(c, product::must_get(c, id)?)).await?)),
+        Ok(id) => Ok(Ok(db
+            .read(move |c| body(c, product::must_get(c, id)?))
+            .await?)),
         Err(e) => Ok(Err(e)),
     }
 }
@@ -336,7 +379,10 @@ pub async fn api_update_product(
     clock: &State<Clock>,
 ) -> Result<Json<ProductBody>, Refusal> {
     let by = super::by(&me.staff, Some(ip), clock);
-    match write(db, Some(id), req.into_inner(), by).await.map_err(Err)? {
+    match write(db, Some(id), req.into_inner(), by)
+        .await
+        .map_err(Err)?
+    {
         Ok(b) => Ok(Json(b)),
         Err(errors) => Err(Ok(field_errors(errors.into_iter().collect()))),
     }

@@ -26,7 +26,9 @@ mod tests {
 
     #[test]
     fn formula_starts_are_neutralised_and_others_kept() {
-        for bad in ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "＝1", "＋1", "－1", "＠x"] {
+        for bad in [
+            "=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "＝1", "＋1", "－1", "＠x",
+        ] {
             assert!(formula_like(bad), "{bad:?}");
             assert_eq!(neutralise(bad), format!("'{bad}"));
         }

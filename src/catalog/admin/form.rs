@@ -70,7 +70,9 @@ fn render(
     let mut ctx = nav::context(page, staff, "products");
     ctx.insert("values", input);
     ctx.insert("errors", errors);
-    let mut opts = vec![json!({ "value": "", "label": "No category", "selected": input.category_id.is_empty() })];
+    let mut opts = vec![
+        json!({ "value": "", "label": "No category", "selected": input.category_id.is_empty() }),
+    ];
     for (id, _, label) in cats {
         opts.push(json!({ "value": id.to_string(), "label": label, "selected": input.category_id == id.to_string() }));
     }
@@ -107,7 +109,10 @@ fn render(
                 }),
             );
             ctx.insert("images", &x.images);
-            ctx.insert("image_count", &x.images.iter().filter(|i| i["status"] != "failed").count());
+            ctx.insert(
+                "image_count",
+                &x.images.iter().filter(|i| i["status"] != "failed").count(),
+            );
             ctx.insert("max_images", &super::images::MAX_IMAGES);
             ctx.insert("movements", &x.movements);
         }
@@ -129,7 +134,16 @@ async fn new_form(
         low_stock_threshold: "5".into(),
         ..Default::default()
     };
-    render(&page, &me.staff, tpl, &cats, &input, &Errors::new(), None, "")
+    render(
+        &page,
+        &me.staff,
+        tpl,
+        &cats,
+        &input,
+        &Errors::new(),
+        None,
+        "",
+    )
 }
 
 #[get("/admin/products/<id>")]
@@ -143,8 +157,17 @@ pub async fn edit_form(
     let (x, cats) = db
         .read(move |c| Ok((extras(c, id)?, super::categories(c)?)))
         .await?;
-    let input = x.product.as_input(&page.shop.currency);
-    render(&page, &me.staff, tpl, &cats, &input, &Errors::new(), Some(&x), "")
+    let input = x.product.as_input(page.shop.currency);
+    render(
+        &page,
+        &me.staff,
+        tpl,
+        &cats,
+        &input,
+        &Errors::new(),
+        Some(&x),
+        "",
+    )
 }
 
 /// Re-shows the form with the messages (422).
@@ -158,7 +181,12 @@ async fn refused(
     errors: &Errors,
 ) -> AppResult<Answer> {
     let (x, cats) = db
-        .read(move |c| Ok((id.map(|id| extras(c, id)).transpose()?, super::categories(c)?)))
+        .read(move |c| {
+            Ok((
+                id.map(|id| extras(c, id)).transpose()?,
+                super::categories(c)?,
+            ))
+        })
         .await?;
     let html = render(page, staff, tpl, &cats, input, errors, x.as_ref(), "")?;
     Ok(Err(status::Custom(Status::UnprocessableEntity, html)))

@@ -39,7 +39,15 @@ pub fn for_page(c: &Connection, product_id: i64) -> AppResult<Vec<Value>> {
     )?;
     let rows: Vec<(i64, String, String, String, String, i64, i64)> = stmt
         .query_map([product_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })?
         .collect::<Result<_, _>>()?;
     let live = rows.iter().filter(|r| r.3 != "failed").count();
@@ -209,7 +217,11 @@ async fn upload(
         }
     }
     if added == 0 && refused.is_empty() {
-        return Ok(flash_redirect(back, "error", "Choose one or more images to upload."));
+        return Ok(flash_redirect(
+            back,
+            "error",
+            "Choose one or more images to upload.",
+        ));
     }
     let mut msg = match added {
         0 => String::new(),
@@ -219,7 +231,11 @@ async fn upload(
     if !refused.is_empty() {
         msg.push_str(&format!("Refused: {}", refused.join(" ")));
     }
-    let kind = if refused.is_empty() { "success" } else { "error" };
+    let kind = if refused.is_empty() {
+        "success"
+    } else {
+        "error"
+    };
     Ok(flash_redirect(back, kind, msg.trim().to_string()))
 }
 
@@ -256,10 +272,18 @@ fn order(tx: &Connection, product_id: i64) -> AppResult<Vec<i64>> {
 }
 
 /// Moves an image: "up", "down" or "main" (to the front). Audited with old → new order.
-pub fn reorder(tx: &Connection, product_id: i64, image: i64, how: &str, by: &product::By) -> AppResult<()> {
+pub fn reorder(
+    tx: &Connection,
+    product_id: i64,
+    image: i64,
+    how: &str,
+    by: &product::By,
+) -> AppResult<()> {
     let old = order(tx, product_id)?;
     let Some(at) = old.iter().position(|&i| i == image) else {
-        return Err(AppError::NotFound("There is no such image on this product.".into()));
+        return Err(AppError::NotFound(
+            "There is no such image on this product.".into(),
+        ));
     };
     let mut new = old.clone();
     match how {
@@ -287,14 +311,22 @@ pub fn reorder(tx: &Connection, product_id: i64, image: i64, how: &str, by: &pro
 }
 
 /// Deletes an image row (audited); returns its files to remove after commit.
-pub fn delete(tx: &Connection, product_id: i64, image: i64, by: &product::By) -> AppResult<Vec<String>> {
-    let found: Option<(String, String, String)> = rusqlite::OptionalExtension::optional(tx.query_row(
-        "SELECT path, thumb, status FROM product_images WHERE id = ?1 AND product_id = ?2",
-        params![image, product_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    ))?;
+pub fn delete(
+    tx: &Connection,
+    product_id: i64,
+    image: i64,
+    by: &product::By,
+) -> AppResult<Vec<String>> {
+    let found: Option<(String, String, String)> =
+        rusqlite::OptionalExtension::optional(tx.query_row(
+            "SELECT path, thumb, status FROM product_images WHERE id = ?1 AND product_id = ?2",
+            params![image, product_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        ))?;
     let Some((path, thumb, status)) = found else {
-        return Err(AppError::NotFound("There is no such image on this product.".into()));
+        return Err(AppError::NotFound(
+            "There is no such image on this product.".into(),
+        ));
     };
     tx.execute("DELETE FROM product_images WHERE id = ?1", [image])?;
     renumber(tx, &order(tx, product_id)?)?;
@@ -306,7 +338,11 @@ pub fn delete(tx: &Connection, product_id: i64, image: i64, by: &product::By) ->
             .entity("product", product_id)
             .details(json!({ "old": { "image": image, "path": path, "status": status } })),
     )?;
-    Ok(if status == "ready" { vec![path, thumb] } else { Vec::new() })
+    Ok(if status == "ready" {
+        vec![path, thumb]
+    } else {
+        Vec::new()
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -333,7 +369,11 @@ async fn change(
     }
     let h = how.clone();
     db.write(move |tx| reorder(tx, id, image, &h, &by)).await?;
-    let msg = if how == "main" { "That image is now the main image." } else { "Image order saved." };
+    let msg = if how == "main" {
+        "That image is now the main image."
+    } else {
+        "Image order saved."
+    };
     Ok(flash_redirect(back, "success", msg))
 }
 

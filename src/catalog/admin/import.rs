@@ -121,7 +121,11 @@ pub fn run(c: &Connection, bytes: &[u8], apply: Option<&By>) -> AppResult<Report
         .from_reader(text.as_bytes());
     let headers: Vec<String> = match rd.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
-        Err(e) => return Ok(file_refused(format!("The file cannot be read as CSV: {e}."))),
+        Err(e) => {
+            return Ok(file_refused(format!(
+                "The file cannot be read as CSV: {e}."
+            )))
+        }
     };
     let mut index = [usize::MAX; 10];
     let mut wrong = headers.len() != HEADERS.len();
@@ -135,7 +139,11 @@ pub fn run(c: &Connection, bytes: &[u8], apply: Option<&By>) -> AppResult<Report
         return Ok(file_refused(format!(
             "The first line must name exactly these columns (in any order): {}. This file has: {}.",
             HEADERS.join(", "),
-            if headers.iter().all(|h| h.is_empty()) { "nothing".to_string() } else { headers.join(", ") }
+            if headers.iter().all(|h| h.is_empty()) {
+                "nothing".to_string()
+            } else {
+                headers.join(", ")
+            }
         )));
     }
     let cur = crate::settings::currency(c)?;
@@ -149,7 +157,13 @@ pub fn run(c: &Connection, bytes: &[u8], apply: Option<&By>) -> AppResult<Report
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 report.refused += 1;
-                report.lines.push(Line { line, sku: String::new(), name: String::new(), outcome: "refused", reasons: vec![format!("cannot be read: {e}")] });
+                report.lines.push(Line {
+                    line,
+                    sku: String::new(),
+                    name: String::new(),
+                    outcome: "refused",
+                    reasons: vec![format!("cannot be read: {e}")],
+                });
                 continue;
             }
         };
@@ -161,7 +175,11 @@ pub fn run(c: &Connection, bytes: &[u8], apply: Option<&By>) -> AppResult<Report
         let (sku, name) = (cell(0).trim().to_string(), cell(1).trim().to_string());
         let mut reasons = Vec::new();
         if rec.len() != HEADERS.len() {
-            reasons.push(format!("has {} cells; every line needs {}", rec.len(), HEADERS.len()));
+            reasons.push(format!(
+                "has {} cells; every line needs {}",
+                rec.len(),
+                HEADERS.len()
+            ));
         }
         for &i in &TEXT_COLUMNS {
             if formula_like(&cell(i)) {
@@ -174,7 +192,9 @@ pub fn run(c: &Connection, bytes: &[u8], apply: Option<&By>) -> AppResult<Report
         }
         let key = sku.to_lowercase();
         if let Some((_, first)) = seen_sku.iter().find(|(s, _)| !key.is_empty() && *s == key) {
-            reasons.push(format!("sku: “{sku}” is also on line {first}; each SKU may appear once"));
+            reasons.push(format!(
+                "sku: “{sku}” is also on line {first}; each SKU may appear once"
+            ));
         } else {
             seen_sku.push((key, line));
         }
@@ -193,12 +213,18 @@ pub fn run(c: &Connection, bytes: &[u8], apply: Option<&By>) -> AppResult<Report
             match cats.iter().find(|c| c.1 == cat_slug) {
                 Some(c) => c.0.to_string(),
                 None => {
-                    reasons.push(format!("category: there is no category with the slug “{cat_slug}”"));
+                    reasons.push(format!(
+                        "category: there is no category with the slug “{cat_slug}”"
+                    ));
                     String::new()
                 }
             }
         };
-        let existing = if sku.is_empty() { None } else { product::get_by_sku(c, &sku)? };
+        let existing = if sku.is_empty() {
+            None
+        } else {
+            product::get_by_sku(c, &sku)?
+        };
         let mut input = ProductInput {
             name: name.clone(),
             slug: slug.clone(),
@@ -226,7 +252,11 @@ pub fn run(c: &Connection, bytes: &[u8], apply: Option<&By>) -> AppResult<Report
             Ok(p) => Some(p),
             Err(errors) => {
                 for (field, msg) in errors {
-                    let field = if field == "category_id" { "category" } else { field };
+                    let field = if field == "category_id" {
+                        "category"
+                    } else {
+                        field
+                    };
                     reasons.push(format!("{field}: {msg}"));
                 }
                 None
@@ -248,11 +278,19 @@ pub fn run(c: &Connection, bytes: &[u8], apply: Option<&By>) -> AppResult<Report
             product::save(c, existing.as_ref(), p, by, "import")?;
         }
         if outcome == "refused" || report.lines.len() < SHOWN_OK {
-            report.lines.push(Line { line, sku, name, outcome, reasons });
+            report.lines.push(Line {
+                line,
+                sku,
+                name,
+                outcome,
+                reasons,
+            });
         }
     }
     if report.created + report.updated + report.unchanged + report.refused == 0 {
-        return Ok(file_refused("The file has its header line but no products.".into()));
+        return Ok(file_refused(
+            "The file has its header line but no products.".into(),
+        ));
     }
     Ok(report)
 }
@@ -271,8 +309,11 @@ fn imports_dir(data_dir: &Path) -> PathBuf {
 
 /// A waiting file's path, for an id of 32 hex digits only (never a path from outside).
 fn waiting(data_dir: &Path, id: &str) -> Option<PathBuf> {
-    (id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
-        .then(|| imports_dir(data_dir).join(format!("{id}.csv")))
+    (id.len() == 32
+        && id
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
+    .then(|| imports_dir(data_dir).join(format!("{id}.csv")))
 }
 
 fn render(
@@ -321,7 +362,10 @@ async fn template(_me: Can<CreateProducts>) -> CsvFile {
     );
     CsvFile(
         body.into_bytes(),
-        Header::new("Content-Disposition", "attachment; filename=\"products-template.csv\""),
+        Header::new(
+            "Content-Disposition",
+            "attachment; filename=\"products-template.csv\"",
+        ),
     )
 }
 
@@ -365,7 +409,14 @@ async fn check(
     };
     let name: String = file
         .raw_name()
-        .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().chars().filter(|c| !c.is_control()).take(100).collect())
+        .map(|n| {
+            n.dangerous_unsafe_unsanitized_raw()
+                .as_str()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(100)
+                .collect()
+        })
         .unwrap_or_default();
     if file.len() > MAX_BYTES {
         let r = file_refused(format!(
@@ -422,8 +473,18 @@ async fn confirm(
         return Err(AppError::BadRequest("That import is unknown.".into()));
     };
     let Ok(bytes) = rocket::tokio::fs::read(&path).await else {
-        let r = file_refused("This import was already written or has expired; upload the file again.".into());
-        let html = render(&page, &me.staff, tpl, Some(&r), "", &form.0.file_name, false)?;
+        let r = file_refused(
+            "This import was already written or has expired; upload the file again.".into(),
+        );
+        let html = render(
+            &page,
+            &me.staff,
+            tpl,
+            Some(&r),
+            "",
+            &form.0.file_name,
+            false,
+        )?;
         return Ok(status::Custom(Status::Gone, html));
     };
     let by = super::by(&me.staff, Some(ip), clock);
@@ -458,10 +519,22 @@ async fn confirm(
     let done = report.acceptable();
     let mut shown = report;
     if !done && shown.file_error.is_none() && shown.refused == 0 {
-        shown.file_error = Some("Nothing to write any more: every line matches the catalogue.".into());
+        shown.file_error =
+            Some("Nothing to write any more: every line matches the catalogue.".into());
     }
-    let html = render(&page, &me.staff, tpl, Some(&shown), "", &form.0.file_name, done)?;
-    Ok(status::Custom(if done { Status::Ok } else { Status::Conflict }, html))
+    let html = render(
+        &page,
+        &me.staff,
+        tpl,
+        Some(&shown),
+        "",
+        &form.0.file_name,
+        done,
+    )?;
+    Ok(status::Custom(
+        if done { Status::Ok } else { Status::Conflict },
+        html,
+    ))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

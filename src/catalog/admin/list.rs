@@ -23,7 +23,11 @@ use crate::web::templates::Templates;
 pub const PER_PAGE: u32 = 50;
 /// (value, label, ORDER BY). The SQL comes from this table, never from the request.
 pub const SORTS: [(&str, &str, &str); 7] = [
-    ("updated", "Recently changed", "p.updated_at DESC, p.id DESC"),
+    (
+        "updated",
+        "Recently changed",
+        "p.updated_at DESC, p.id DESC",
+    ),
     ("newest", "Newest", "p.created_at DESC, p.id DESC"),
     ("name", "Name A–Z", "p.name COLLATE NOCASE, p.id"),
     ("sku", "SKU", "p.sku, p.id"),
@@ -81,7 +85,14 @@ impl Filter {
                 "category",
                 self.category.map(|c| c.to_string()).unwrap_or_default(),
             ),
-            ("low_stock", if self.low_stock { "1".into() } else { String::new() }),
+            (
+                "low_stock",
+                if self.low_stock {
+                    "1".into()
+                } else {
+                    String::new()
+                },
+            ),
             ("sort", self.sort.clone()),
         ]
     }
@@ -153,7 +164,15 @@ pub fn search(
     };
     let rows = stmt
         .query_map(
-            params![f.q, like, f.status, f.category, f.low_stock as i64, lim, off],
+            params![
+                f.q,
+                like,
+                f.status,
+                f.category,
+                f.low_stock as i64,
+                lim,
+                off
+            ],
             |r| {
                 Ok(Row {
                     id: r.get(0)?,
@@ -187,7 +206,12 @@ async fn list(
     let (filter, page_no) = Filter::parse(uri)?;
     let f2 = filter.clone();
     let ((rows, total), cats) = db
-        .read(move |c| Ok((search(c, &f2, page_no, Some(PER_PAGE))?, super::categories(c)?)))
+        .read(move |c| {
+            Ok((
+                search(c, &f2, page_no, Some(PER_PAGE))?,
+                super::categories(c)?,
+            ))
+        })
         .await?;
     let mut ctx = nav::context(&page, &me.staff, "products");
     let products: Vec<Value> = rows
@@ -221,7 +245,13 @@ async fn list(
     ctx.insert("category_options", &cat_opts);
     let sorts: Vec<Value> = SORTS
         .iter()
-        .map(|(v, l, _)| opt(v, l, filter.sort == *v || (filter.sort.is_empty() && *v == "updated")))
+        .map(|(v, l, _)| {
+            opt(
+                v,
+                l,
+                filter.sort == *v || (filter.sort.is_empty() && *v == "updated"),
+            )
+        })
         .collect();
     ctx.insert("sort_options", &sorts);
     let first = (page_no as u64 - 1) * PER_PAGE as u64;
@@ -231,10 +261,19 @@ async fn list(
         _ => format!("{}–{} of {total}", first + 1, first + rows.len() as u64),
     };
     ctx.insert("range_label", &range);
-    ctx.insert("export_url", &url("/admin/products/export.csv", &filter.params()));
+    ctx.insert(
+        "export_url",
+        &url("/admin/products/export.csv", &filter.params()),
+    );
     ctx.insert(
         "pagination",
-        &pagination::for_list("/admin/products", &filter.params(), page_no, PER_PAGE, total),
+        &pagination::for_list(
+            "/admin/products",
+            &filter.params(),
+            page_no,
+            PER_PAGE,
+            total,
+        ),
     );
     tpl.page("backoffice/products.html.tera", &ctx)
 }
@@ -263,7 +302,8 @@ async fn export(uri: &Origin<'_>, _me: Can<ReadProducts>, db: &State<Db>) -> App
             let cats = super::categories(c)?;
             let (rows, _) = search(c, &filter, 1, None)?;
             let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(super::import::HEADERS).map_err(AppError::internal)?;
+            w.write_record(super::import::HEADERS)
+                .map_err(AppError::internal)?;
             for r in rows {
                 let desc: String = c.query_row(
                     "SELECT description FROM products WHERE id = ?1",
@@ -281,7 +321,9 @@ async fn export(uri: &Origin<'_>, _me: Can<ReadProducts>, db: &State<Db>) -> App
                     neutralise(&r.slug),
                     neutralise(&desc),
                     cur.to_major(r.price),
-                    r.compare_at_price.map(|p| cur.to_major(p)).unwrap_or_default(),
+                    r.compare_at_price
+                        .map(|p| cur.to_major(p))
+                        .unwrap_or_default(),
                     r.stock.to_string(),
                     r.low_stock_threshold.to_string(),
                     neutralise(&cat),

@@ -85,9 +85,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Product> {
 }
 
 pub fn get(c: &Connection, id: i64) -> AppResult<Option<Product>> {
-    Ok(c.prepare_cached(&format!("SELECT {COLUMNS} FROM products WHERE id = ?1"))?
-        .query_row([id], from_row)
-        .optional()?)
+    Ok(
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM products WHERE id = ?1"))?
+            .query_row([id], from_row)
+            .optional()?,
+    )
 }
 
 /// The product or a 404.
@@ -97,9 +99,11 @@ pub fn must_get(c: &Connection, id: i64) -> AppResult<Product> {
 
 /// By SKU, ignoring case (as the unique index does).
 pub fn get_by_sku(c: &Connection, sku: &str) -> AppResult<Option<Product>> {
-    Ok(c.prepare_cached(&format!("SELECT {COLUMNS} FROM products WHERE sku = ?1"))?
-        .query_row([sku], from_row)
-        .optional()?)
+    Ok(
+        c.prepare_cached(&format!("SELECT {COLUMNS} FROM products WHERE sku = ?1"))?
+            .query_row([sku], from_row)
+            .optional()?,
+    )
 }
 
 impl Product {
@@ -126,7 +130,11 @@ impl Product {
 /// Lower-case ASCII letters, digits and single hyphens, from any name.
 pub fn slugify(name: &str) -> String {
     let flat = crate::demo::words::slugify(name);
-    flat.chars().take(100).collect::<String>().trim_matches('-').to_string()
+    flat.chars()
+        .take(100)
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string()
 }
 
 fn slug_ok(s: &str) -> bool {
@@ -241,8 +249,7 @@ pub fn validate(
             Ok(_) => {
                 errors.insert(
                     "compare_at_price",
-                    "The compare-at price must be higher than the price (or left empty)."
-                        .into(),
+                    "The compare-at price must be higher than the price (or left empty).".into(),
                 );
                 None
             }
@@ -434,8 +441,10 @@ pub const IN_ORDERS: &str = "This product appears in orders, so it cannot be del
 
 /// How many order lines name the product.
 pub fn order_lines(c: &Connection, id: i64) -> AppResult<i64> {
-    Ok(c.prepare_cached("SELECT count(*) FROM order_lines WHERE product_id = ?1")?
-        .query_row([id], |r| r.get(0))?)
+    Ok(
+        c.prepare_cached("SELECT count(*) FROM order_lines WHERE product_id = ?1")?
+            .query_row([id], |r| r.get(0))?,
+    )
 }
 
 /// Deletes a product that no order names (Conflict with IN_ORDERS otherwise), with its
@@ -445,9 +454,12 @@ pub fn delete(tx: &Connection, id: i64, by: &By) -> AppResult<Vec<String>> {
     if order_lines(tx, id)? > 0 {
         return Err(AppError::Conflict(IN_ORDERS.into()));
     }
-    let mut stmt = tx.prepare_cached("SELECT path, thumb FROM product_images WHERE product_id = ?1")?;
+    let mut stmt =
+        tx.prepare_cached("SELECT path, thumb FROM product_images WHERE product_id = ?1")?;
     let files: Vec<String> = stmt
-        .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .query_map([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .flat_map(|(a, b)| [a, b])

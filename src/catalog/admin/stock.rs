@@ -67,7 +67,11 @@ async fn adjust(
         Ok(v) => v,
         Err(errors) => {
             let msg: Vec<String> = errors.into_values().collect();
-            return Ok(flash_redirect(back, "error", format!("Stock not changed. {}", msg.join(" "))));
+            return Ok(flash_redirect(
+                back,
+                "error",
+                format!("Stock not changed. {}", msg.join(" ")),
+            ));
         }
     };
     let by = super::by(&me.staff, Some(ip), clock);
@@ -80,9 +84,11 @@ async fn adjust(
             "success",
             format!("Stock changed by {delta:+}; now {now}."),
         )),
-        Err(AppError::Conflict(why) | AppError::Invalid(why)) => {
-            Ok(flash_redirect(back, "error", format!("Stock not changed. {why}")))
-        }
+        Err(AppError::Conflict(why) | AppError::Invalid(why)) => Ok(flash_redirect(
+            back,
+            "error",
+            format!("Stock not changed. {why}"),
+        )),
         Err(e) => Err(e),
     }
 }
