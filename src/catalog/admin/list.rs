@@ -67,8 +67,17 @@ impl Filter {
                 }
                 "low_stock" => f.low_stock = matches!(v.as_str(), "1" | "true" | "on"),
                 "sort" if v.is_empty() || SORTS.iter().any(|s| s.0 == v) => f.sort = v,
-                "status" | "sort" => {
-                    return Err(AppError::BadRequest(format!("{k} has an unknown value")))
+                "status" => {
+                    return Err(AppError::BadRequest(
+                        "status must be one of active, draft, archived".into(),
+                    ))
+                }
+                "sort" => {
+                    let all: Vec<&str> = SORTS.iter().map(|s| s.0).collect();
+                    return Err(AppError::BadRequest(format!(
+                        "sort must be one of {}",
+                        all.join(", ")
+                    )));
                 }
                 _ => {}
             }
