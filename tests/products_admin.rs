@@ -369,3 +369,75 @@ fn a_viewer_reads_products_but_cannot_change_them() {
     app.flush_audit();
     assert!(app.count("SELECT count(*) FROM audit_log WHERE action = 'permission.refused'") >= 2);
 }
+
+#[test]
+fn saving_a_form_opened_before_a_sale_never_undoes_the_sale() {
+    let app = TestApp::ready();
+    common::accounts::no_captcha(&app);
+    let id = add_product(&app, "Green tea", 490, 10, None, "active");
+    common::products::login_owner(&app);
+    let page = app.get(&format!("/admin/products/{id}"));
+    assert_eq!(page.input_value("stock_was").as_deref(), Some("10"));
+    let token = page.input_value("_csrf").unwrap();
+    shop::guest_order(&app, id, "2", shop::GUEST_PICKUP);
+    assert_eq!(shop::stock(&app, id), 8);
+
+    // The form as it was shown, with only the price changed: the sale stays.
+    let mut fields: Vec<(&str, String)> = [
+        "name",
+        "slug",
+        "sku",
+        "compare_at_price",
+        "stock",
+        "low_stock_threshold",
+        "stock_was",
+    ]
+    .iter()
+    .map(|f| (*f, page.input_value(f).unwrap_or_default()))
+    .collect();
+    fields.push(("price", "5.20".into()));
+    fields.push(("status", "active".into()));
+    fields.push(("_csrf", token.clone()));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = app.post_raw(&format!("/admin/products/{id}"), &borrowed);
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(shop::stock(&app, id), 8);
+    assert_eq!(
+        app.count(&format!("SELECT price FROM products WHERE id = {id}")),
+        520
+    );
+
+    // A typed stock on a stale form is refused with the new number; shown again, it saves.
+    let mut stale = with(&[
+        ("name", "Green tea"),
+        ("sku", "SKU-GREEN-TEA"),
+        ("stock", "30"),
+    ]);
+    stale.push(("stock_was", "10"));
+    let res = app.post_form(
+        &format!("/admin/products/{id}"),
+        &format!("/admin/products/{id}"),
+        &stale,
+    );
+    assert_eq!(res.status, 422);
+    assert!(
+        res.body.contains("The stock changed from 10 to 8"),
+        "{}",
+        res.body
+    );
+    assert_eq!(res.input_value("stock_was").as_deref(), Some("8"));
+    assert_eq!(shop::stock(&app, id), 8);
+    let mut fresh = with(&[
+        ("name", "Green tea"),
+        ("sku", "SKU-GREEN-TEA"),
+        ("stock", "30"),
+    ]);
+    fresh.push(("stock_was", "8"));
+    let res = app.post_form(
+        &format!("/admin/products/{id}"),
+        &format!("/admin/products/{id}"),
+        &fresh,
+    );
+    assert_eq!(res.status, 303);
+    assert_eq!(shop::stock(&app, id), 30);
+}

@@ -207,6 +207,7 @@ fn overlay(
             .unwrap_or(base.low_stock_threshold),
         category_id: category.unwrap_or_default(),
         status: req.status.clone().unwrap_or(base.status),
+        stock_was: base.stock_was,
     })
 }
 
@@ -327,7 +328,7 @@ async fn write(
         Ok(id) => Ok(Ok(db
             .read(move |c| body(c, product::must_get(c, id)?))
             .await?)),
-        Err(e) => Ok(Err(e)),
+        Err((e, _)) => Ok(Err(e)),
     }
 }
 

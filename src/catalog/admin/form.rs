@@ -193,18 +193,25 @@ async fn refused(
 }
 
 /// Validates and saves in one write transaction (so a slug or SKU taken a moment ago is
-/// still caught), for the form and the API alike.
+/// still caught), for the form and the API alike. Refused: the messages and the input to
+/// show again (its `stock_was` brought up to date).
 pub async fn create_or_update(
     db: &Db,
     id: Option<i64>,
     input: ProductInput,
     by: product::By,
-) -> AppResult<Result<i64, Errors>> {
+) -> AppResult<Result<i64, (Errors, ProductInput)>> {
     db.write(move |tx| {
+        let mut input = input;
         let cur = crate::settings::currency(tx)?;
         let before = id.map(|id| product::must_get(tx, id)).transpose()?;
+        if let Some(b) = &before {
+            if let Err(errors) = product::reconcile_stock(&mut input, b) {
+                return Ok(Err((errors, input)));
+            }
+        }
         match product::validate(tx, &input, id, cur)? {
-            Err(errors) => Ok(Err(errors)),
+            Err(errors) => Ok(Err((errors, input))),
             Ok(p) => Ok(Ok(product::save(tx, before.as_ref(), &p, &by, "edit")?)),
         }
     })
@@ -230,7 +237,7 @@ async fn create(
             "success",
             format!("“{}” was created. Add images below.", input.name.trim()),
         ))),
-        Err(errors) => refused(&page, &me.staff, db, tpl, None, &input, &errors).await,
+        Err((errors, input)) => refused(&page, &me.staff, db, tpl, None, &input, &errors).await,
     }
 }
 
@@ -254,7 +261,7 @@ async fn update(
             "success",
             "The product was saved.",
         ))),
-        Err(errors) => refused(&page, &me.staff, db, tpl, Some(id), &input, &errors).await,
+        Err((errors, input)) => refused(&page, &me.staff, db, tpl, Some(id), &input, &errors).await,
     }
 }
 

@@ -236,6 +236,7 @@ pub fn run(c: &Connection, bytes: &[u8], apply: Option<&By>) -> AppResult<Report
             low_stock_threshold: cell(7),
             category_id,
             status: cell(9).trim().to_lowercase(),
+            stock_was: String::new(),
         };
         if let Some(e) = &existing {
             if input.slug.is_empty() {

@@ -47,6 +47,11 @@ pub struct ProductInput {
     pub category_id: String,
     #[field(default = String::new())]
     pub status: String,
+    /// The stock the form (or API request) started from; when the stored stock moved
+    /// since (an order), an untouched stock field keeps the new value and a changed one is
+    /// refused, so a save never undoes a sale.
+    #[field(default = String::new())]
+    pub stock_was: String,
 }
 
 /// A product as stored; money in minor units.
@@ -123,8 +128,31 @@ impl Product {
             low_stock_threshold: self.low_stock_threshold.to_string(),
             category_id: self.category_id.map(|c| c.to_string()).unwrap_or_default(),
             status: self.status.clone(),
+            stock_was: self.stock.to_string(),
         }
     }
+}
+
+/// Applies `stock_was` (see `ProductInput`) against the stored product.
+pub fn reconcile_stock(input: &mut ProductInput, stored: &Product) -> Result<(), Errors> {
+    let Ok(was) = input.stock_was.trim().parse::<i64>() else {
+        return Ok(());
+    };
+    if was == stored.stock {
+        return Ok(());
+    }
+    if input.stock.trim() == input.stock_was.trim() {
+        input.stock = stored.stock.to_string();
+        input.stock_was = input.stock.clone();
+        return Ok(());
+    }
+    let msg = format!(
+        "The stock changed from {was} to {} while you were editing (an order or another \
+         change); check the number and save again.",
+        stored.stock
+    );
+    input.stock_was = stored.stock.to_string();
+    Err(Errors::from([("stock", msg)]))
 }
 
 /// Lower-case ASCII letters, digits and single hyphens, from any name.
