@@ -230,6 +230,13 @@ fn a_product_takes_at_most_twenty_images_and_a_forged_upload_is_refused() {
     );
     assert!(media_files(&app).is_empty());
 
+    let res = upload(&app, id, &[]);
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert!(app
+        .get(res.header("location").unwrap())
+        .body
+        .contains("Choose one or more images"));
+
     // Without this browser's CSRF token the upload is refused and nothing is stored.
     let res = multipart_raw(
         &app,
