@@ -370,9 +370,21 @@ CREATE TABLE product_images (
     height      INTEGER NOT NULL DEFAULT 0,
     alt         TEXT NOT NULL DEFAULT '',
     error       TEXT NOT NULL DEFAULT '',
-    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    -- The thumbnail's path under media/ ('' when there is none, as for demo pictures:
+    -- pages then show the full image).
+    thumb       TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX product_images_product ON product_images (product_id, status, position);
+
+-- POLICY "Uploads": at most 20 images per product (failed uploads do not count; the
+-- clean-up job deletes them).
+CREATE TRIGGER product_images_max BEFORE INSERT ON product_images FOR EACH ROW
+WHEN NEW.status <> 'failed' AND (SELECT count(*) FROM product_images
+    WHERE product_id = NEW.product_id AND status <> 'failed') >= 20
+BEGIN
+    SELECT RAISE(ABORT, 'A product can have at most 20 images; delete one first');
+END;
 
 -- A counter bumped by every change to the catalogue, so caches (the category tree with its
 -- product counts, rendered pages with prices and stock) can tell in one cheap read whether
@@ -395,6 +407,14 @@ BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
 CREATE TRIGGER catalog_rev_categories_upd AFTER UPDATE ON categories
 BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
 CREATE TRIGGER catalog_rev_categories_del AFTER DELETE ON categories
+BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
+-- Images show on cards and product pages: an upload becoming ready, a new order or main
+-- image, a deletion all change what the shop shows.
+CREATE TRIGGER catalog_rev_images_ins AFTER INSERT ON product_images
+BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
+CREATE TRIGGER catalog_rev_images_upd AFTER UPDATE ON product_images
+BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
+CREATE TRIGGER catalog_rev_images_del AFTER DELETE ON product_images
 BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
 
 -- ---------------------------------------------------------------------------------------

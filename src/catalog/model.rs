@@ -12,6 +12,8 @@ pub struct ProductCard {
     pub low_stock_threshold: i64,
     pub category_id: Option<i64>,
     pub image: Option<String>,
+    /// The main image's thumbnail, or the image when it has none.
+    pub thumb: Option<String>,
 }
 
 #[derive(Debug, Clone)]

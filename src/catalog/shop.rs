@@ -44,7 +44,7 @@ pub fn card_json(page: &Page, tree: &Tree, p: &ProductCard) -> Value {
     json!({
         "name": p.name,
         "url": format!("/products/{}", p.slug),
-        "image_url": p.image.as_deref().map(media_url).unwrap_or_default(),
+        "image_url": p.thumb.as_deref().map(media_url).unwrap_or_default(),
         "price_label": page.money(p.price),
         "compare_label": p.compare_at_price.filter(|&c| c > p.price).map(|c| page.money(c)).unwrap_or_default(),
         "stock_label": stock_label,

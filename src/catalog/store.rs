@@ -10,7 +10,7 @@ use crate::error::AppResult;
 
 const CARD_COLUMNS: &str = "p.id, p.slug, p.name, p.sku, p.price, p.compare_at_price, p.stock,
     p.low_stock_threshold, p.category_id,
-    (SELECT i.path FROM product_images i
+    (SELECT i.path || '|' || i.thumb FROM product_images i
       WHERE i.product_id = p.id AND i.status = 'ready' ORDER BY i.position, i.id LIMIT 1)";
 
 fn card(r: &Row<'_>) -> rusqlite::Result<ProductCard> {
@@ -24,7 +24,18 @@ fn card(r: &Row<'_>) -> rusqlite::Result<ProductCard> {
         stock: r.get(6)?,
         low_stock_threshold: r.get(7)?,
         category_id: r.get(8)?,
-        image: r.get(9)?,
+        // "path|thumb" in one lookup (generated names never hold '|'); no thumbnail (the
+        // demo's pictures) means cards show the image itself.
+        image: r
+            .get::<_, Option<String>>(9)?
+            .map(|both| both.split('|').next().unwrap_or_default().to_string()),
+        thumb: r
+            .get::<_, Option<String>>(9)?
+            .map(|both| match both.split_once('|') {
+                Some((path, "")) => path.to_string(),
+                Some((_, thumb)) => thumb.to_string(),
+                None => both,
+            }),
     })
 }
 

@@ -3,7 +3,7 @@
 
 mod images;
 pub mod shop;
-mod words;
+pub(crate) mod words;
 
 pub use shop::{demo_shop, fill_db};
 

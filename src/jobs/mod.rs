@@ -52,7 +52,19 @@ pub const JOBS: &[Job] = &[
         every: Duration::from_secs(3600),
         run: cart_cleanup,
     },
+    Job {
+        name: "media_cleanup",
+        every: Duration::from_secs(3600),
+        run: media_cleanup,
+    },
 ];
+
+/// Failed uploads deleted, media/products/ and product_images reconciled both ways
+/// (see media::cleanup).
+fn media_cleanup(ctx: &JobCtx) -> AppResult<Option<String>> {
+    let s = crate::media::cleanup::run_once(&ctx.db, &ctx.data_dir, ctx.clock.now())?;
+    Ok(s.words())
+}
 
 /// Paid orders older than the delay move to processing.
 fn orders_auto_advance(ctx: &JobCtx) -> AppResult<Option<String>> {

@@ -2,6 +2,7 @@
 //! and generated ones (demo pictures), kept under the data dir's `media/` and served from
 //! `/media/...`. Every upload goes through `pipeline`, which trusts content, not names.
 
+pub mod cleanup;
 pub mod pipeline;
 pub mod serve;
 

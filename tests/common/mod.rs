@@ -21,6 +21,7 @@ use cornershop::Options;
 pub mod accounts;
 pub mod backoffice;
 pub mod bo_staff;
+pub mod products;
 pub mod shop;
 pub mod webdriver;
 

@@ -1,0 +1,326 @@
+//! The product page: create and edit form (per-field messages, typed values kept, nothing
+//! saved unless every field is valid), delete (refused for a product in orders, which is
+//! archived instead) and archive. The edit page also carries images and stock.
+
+use rocket::http::Status;
+use rocket::response::content::RawHtml;
+use rocket::response::{status, Flash, Redirect};
+use rocket::{get, post, routes, State};
+use serde_json::{json, Value};
+
+use super::product::{self, Errors, Product, ProductInput};
+use crate::clock::{shown_time, Clock};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::staff::guard::StaffUser;
+use crate::staff::perm::{CreateProducts, DeleteProducts, ReadProducts, UpdateProducts};
+use crate::staff::{nav, Can};
+use crate::web::client::ClientIp;
+use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::page::{flash_redirect, Page};
+use crate::web::templates::Templates;
+
+type Answer = Result<Flash<Redirect>, status::Custom<RawHtml<String>>>;
+
+/// What the edit page shows besides the form.
+struct Extras {
+    product: Product,
+    images: Vec<Value>,
+    movements: Vec<Value>,
+    in_orders: i64,
+}
+
+fn extras(c: &rusqlite::Connection, id: i64) -> AppResult<Extras> {
+    let product = product::must_get(c, id)?;
+    let mut stmt = c.prepare_cached(
+        "SELECT delta, reason, note, actor, at FROM stock_movements
+         WHERE product_id = ?1 ORDER BY id DESC LIMIT 20",
+    )?;
+    let movements = stmt
+        .query_map([id], |r| {
+            let delta: i64 = r.get(0)?;
+            Ok(json!({
+                "change": if delta > 0 { format!("+{delta}") } else { delta.to_string() },
+                "positive": delta > 0,
+                "reason": r.get::<_, String>(1)?, "note": r.get::<_, String>(2)?,
+                "actor": r.get::<_, String>(3)?, "at": shown_time(&r.get::<_, String>(4)?),
+            }))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Extras {
+        images: super::images::for_page(c, id)?,
+        in_orders: product::order_lines(c, id)?,
+        product,
+        movements,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render(
+    page: &Page,
+    staff: &StaffUser,
+    tpl: &Templates,
+    cats: &[(i64, String, String)],
+    input: &ProductInput,
+    errors: &Errors,
+    extras: Option<&Extras>,
+    stock_error: &str,
+) -> AppResult<RawHtml<String>> {
+    let mut ctx = nav::context(page, staff, "products");
+    ctx.insert("values", input);
+    ctx.insert("errors", errors);
+    let mut opts = vec![
+        json!({ "value": "", "label": "No category", "selected": input.category_id.is_empty() }),
+    ];
+    for (id, _, label) in cats {
+        opts.push(json!({ "value": id.to_string(), "label": label, "selected": input.category_id == id.to_string() }));
+    }
+    ctx.insert("category_options", &opts);
+    let statuses: Vec<Value> = [
+        ("draft", "Draft — not in the shop yet"),
+        ("active", "Active — on sale in the shop"),
+        ("archived", "Archived — kept for old orders, not sold"),
+    ]
+    .iter()
+    .map(|(v, l)| json!({ "value": v, "label": l, "selected": input.status == *v }))
+    .collect();
+    ctx.insert("status_options", &statuses);
+    ctx.insert("currency", &page.shop.currency.code);
+    ctx.insert("stock_error", stock_error);
+    match extras {
+        None => {
+            ctx.insert("is_new", &true);
+            ctx.insert("page_title", "New product");
+            ctx.insert("action", "/admin/products");
+        }
+        Some(x) => {
+            let p = &x.product;
+            ctx.insert("is_new", &false);
+            ctx.insert("page_title", &p.name);
+            ctx.insert("action", &format!("/admin/products/{}", p.id));
+            ctx.insert(
+                "product",
+                &json!({
+                    "id": p.id, "name": p.name, "status": p.status, "stock": p.stock,
+                    "low": p.stock <= p.low_stock_threshold,
+                    "shop_url": if p.status == "active" { format!("/products/{}", p.slug) } else { String::new() },
+                    "in_orders": x.in_orders,
+                }),
+            );
+            ctx.insert("images", &x.images);
+            ctx.insert(
+                "image_count",
+                &x.images.iter().filter(|i| i["status"] != "failed").count(),
+            );
+            ctx.insert("max_images", &super::images::MAX_IMAGES);
+            ctx.insert("movements", &x.movements);
+        }
+    }
+    tpl.page("backoffice/product.html.tera", &ctx)
+}
+
+#[get("/admin/products/new")]
+async fn new_form(
+    me: Can<CreateProducts>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
+    let cats = db.read(super::categories).await?;
+    let input = ProductInput {
+        status: "draft".into(),
+        stock: "0".into(),
+        low_stock_threshold: "5".into(),
+        ..Default::default()
+    };
+    render(
+        &page,
+        &me.staff,
+        tpl,
+        &cats,
+        &input,
+        &Errors::new(),
+        None,
+        "",
+    )
+}
+
+#[get("/admin/products/<id>")]
+pub async fn edit_form(
+    id: i64,
+    me: Can<ReadProducts>,
+    page: Page,
+    db: &State<Db>,
+    tpl: &State<Templates>,
+) -> AppResult<RawHtml<String>> {
+    let (x, cats) = db
+        .read(move |c| Ok((extras(c, id)?, super::categories(c)?)))
+        .await?;
+    let input = x.product.as_input(page.shop.currency);
+    render(
+        &page,
+        &me.staff,
+        tpl,
+        &cats,
+        &input,
+        &Errors::new(),
+        Some(&x),
+        "",
+    )
+}
+
+/// Re-shows the form with the messages (422).
+async fn refused(
+    page: &Page,
+    staff: &StaffUser,
+    db: &Db,
+    tpl: &Templates,
+    id: Option<i64>,
+    input: &ProductInput,
+    errors: &Errors,
+) -> AppResult<Answer> {
+    let (x, cats) = db
+        .read(move |c| {
+            Ok((
+                id.map(|id| extras(c, id)).transpose()?,
+                super::categories(c)?,
+            ))
+        })
+        .await?;
+    let html = render(page, staff, tpl, &cats, input, errors, x.as_ref(), "")?;
+    Ok(Err(status::Custom(Status::UnprocessableEntity, html)))
+}
+
+/// Validates and saves in one write transaction (so a slug or SKU taken a moment ago is
+/// still caught), for the form and the API alike. Refused: the messages and the input to
+/// show again (its `stock_was` brought up to date).
+pub async fn create_or_update(
+    db: &Db,
+    id: Option<i64>,
+    input: ProductInput,
+    by: product::By,
+) -> AppResult<Result<i64, (Errors, ProductInput)>> {
+    db.write(move |tx| {
+        let mut input = input;
+        let cur = crate::settings::currency(tx)?;
+        let before = id.map(|id| product::must_get(tx, id)).transpose()?;
+        if let Some(b) = &before {
+            if let Err(errors) = product::reconcile_stock(&mut input, b) {
+                return Ok(Err((errors, input)));
+            }
+        }
+        match product::validate(tx, &input, id, cur)? {
+            Err(errors) => Ok(Err((errors, input))),
+            Ok(p) => Ok(Ok(product::save(tx, before.as_ref(), &p, &by, "edit")?)),
+        }
+    })
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+#[post("/admin/products", data = "<form>")]
+async fn create(
+    form: CsrfForm<ProductInput>,
+    me: Can<CreateProducts>,
+    ip: ClientIp,
+    page: Page,
+    db: &State<Db>,
+    clock: &State<Clock>,
+    tpl: &State<Templates>,
+) -> AppResult<Answer> {
+    let input = form.0;
+    let by = super::by(&me.staff, Some(ip), clock);
+    match create_or_update(db, None, input.clone(), by).await? {
+        Ok(id) => Ok(Ok(flash_redirect(
+            format!("/admin/products/{id}"),
+            "success",
+            format!("“{}” was created. Add images below.", input.name.trim()),
+        ))),
+        Err((errors, input)) => refused(&page, &me.staff, db, tpl, None, &input, &errors).await,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[post("/admin/products/<id>", data = "<form>")]
+async fn update(
+    id: i64,
+    form: CsrfForm<ProductInput>,
+    me: Can<UpdateProducts>,
+    ip: ClientIp,
+    page: Page,
+    db: &State<Db>,
+    clock: &State<Clock>,
+    tpl: &State<Templates>,
+) -> AppResult<Answer> {
+    let input = form.0;
+    let by = super::by(&me.staff, Some(ip), clock);
+    match create_or_update(db, Some(id), input.clone(), by).await? {
+        Ok(id) => Ok(Ok(flash_redirect(
+            format!("/admin/products/{id}"),
+            "success",
+            "The product was saved.",
+        ))),
+        Err((errors, input)) => refused(&page, &me.staff, db, tpl, Some(id), &input, &errors).await,
+    }
+}
+
+/// Deletes the product and then its image files; a product in orders is refused with
+/// the advice to archive it (the page offers the button).
+#[post("/admin/products/<id>/delete", data = "<_form>")]
+async fn delete(
+    id: i64,
+    _form: CsrfForm<Csrf>,
+    me: Can<DeleteProducts>,
+    ip: ClientIp,
+    db: &State<Db>,
+    clock: &State<Clock>,
+    config: &State<Config>,
+) -> AppResult<Flash<Redirect>> {
+    let by = super::by(&me.staff, Some(ip), clock);
+    match db.write(move |tx| product::delete(tx, id, &by)).await {
+        Ok(files) => {
+            remove_files(&config.data_dir, &files);
+            Ok(flash_redirect(
+                "/admin/products".into(),
+                "success",
+                "The product was deleted.",
+            ))
+        }
+        Err(AppError::Conflict(why)) => Ok(flash_redirect(
+            format!("/admin/products/{id}#danger"),
+            "error",
+            why,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn remove_files(data_dir: &std::path::Path, files: &[String]) {
+    let media = data_dir.join("media");
+    for f in files {
+        let _ = std::fs::remove_file(media.join(f));
+    }
+}
+
+#[post("/admin/products/<id>/archive", data = "<_form>")]
+async fn archive(
+    id: i64,
+    _form: CsrfForm<Csrf>,
+    me: Can<UpdateProducts>,
+    ip: ClientIp,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Flash<Redirect>> {
+    let by = super::by(&me.staff, Some(ip), clock);
+    db.write(move |tx| product::archive(tx, id, &by)).await?;
+    Ok(flash_redirect(
+        format!("/admin/products/{id}"),
+        "success",
+        "The product is archived: it is no longer in the shop, and old orders still show it.",
+    ))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![new_form, edit_form, create, update, delete, archive]
+}

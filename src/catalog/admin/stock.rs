@@ -1,0 +1,98 @@
+//! Stock adjustments with a reason ("+10 delivery from supplier", "-2 broken"): each one
+//! a `stock_movements` row (`adjust`) and an audit entry; never below zero (refused with
+//! the stock there is). The low-stock list is the product list's `low_stock=1` filter.
+
+use rocket::response::{Flash, Redirect};
+use rocket::{post, routes, FromForm, State};
+
+use super::product::{self, Errors};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::staff::perm::UpdateProducts;
+use crate::staff::Can;
+use crate::web::client::ClientIp;
+use crate::web::csrf::CsrfForm;
+use crate::web::page::flash_redirect;
+
+#[derive(FromForm)]
+pub struct Adjust {
+    #[field(default = String::new())]
+    change: String,
+    #[field(default = String::new())]
+    reason: String,
+}
+
+/// Checks a typed adjustment: a whole number other than 0 (a leading + is fine) and a
+/// reason of 1 to 200 characters.
+pub fn check(change: &str, reason: &str) -> Result<(i64, String), Errors> {
+    let mut errors = Errors::new();
+    let t = change.trim();
+    let n = t.strip_prefix('+').unwrap_or(t).parse::<i64>().ok();
+    let delta = match n {
+        Some(d) if d != 0 && d.abs() <= product::MAX_COUNT => d,
+        _ => {
+            errors.insert(
+                "change",
+                "Enter how many to add (like 10) or take away (like -2); not 0.".into(),
+            );
+            0
+        }
+    };
+    let reason = reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 200 || reason.chars().any(char::is_control) {
+        errors.insert(
+            "reason",
+            "Say why, in up to 200 characters (like “delivery from supplier”).".into(),
+        );
+    }
+    if errors.is_empty() {
+        Ok((delta, reason))
+    } else {
+        Err(errors)
+    }
+}
+
+#[post("/admin/products/<id>/stock", data = "<form>")]
+async fn adjust(
+    id: i64,
+    form: CsrfForm<Adjust>,
+    me: Can<UpdateProducts>,
+    ip: ClientIp,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Flash<Redirect>> {
+    let back = format!("/admin/products/{id}#stock");
+    let (delta, reason) = match check(&form.0.change, &form.0.reason) {
+        Ok(v) => v,
+        Err(errors) => {
+            let msg: Vec<String> = errors.into_values().collect();
+            return Ok(flash_redirect(
+                back,
+                "error",
+                format!("Stock not changed. {}", msg.join(" ")),
+            ));
+        }
+    };
+    let by = super::by(&me.staff, Some(ip), clock);
+    match db
+        .write(move |tx| product::adjust_stock(tx, id, delta, &reason, &by))
+        .await
+    {
+        Ok(now) => Ok(flash_redirect(
+            back,
+            "success",
+            format!("Stock changed by {delta:+}; now {now}."),
+        )),
+        Err(AppError::Conflict(why) | AppError::Invalid(why)) => Ok(flash_redirect(
+            back,
+            "error",
+            format!("Stock not changed. {why}"),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![adjust]
+}
