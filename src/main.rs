@@ -89,6 +89,10 @@ enum AdminCommand {
         email: String,
         #[arg(long)]
         password: Option<String>,
+        /// Also turn off two-factor login (for someone who lost their phone and recovery
+        /// codes); they can set it up again after logging in.
+        #[arg(long)]
+        disable_two_factor: bool,
     },
 }
 
@@ -183,8 +187,20 @@ fn run(cli: Cli) -> Result<(), String> {
                         staff::cli::create(&data.db, &email, name.as_deref(), &password, &role)?;
                     println!("Created staff account {id} ({email}, role {role}).");
                 }
-                AdminCommand::ResetPassword { email, password } => {
-                    let pw = staff::cli::reset_password(&data.db, &email, password.as_deref())?;
+                AdminCommand::ResetPassword {
+                    email,
+                    password,
+                    disable_two_factor,
+                } => {
+                    let pw = staff::cli::reset_password(
+                        &data.db,
+                        &email,
+                        password.as_deref(),
+                        disable_two_factor,
+                    )?;
+                    if disable_two_factor {
+                        println!("Two-factor login turned off for {email}.");
+                    }
                     if password.is_some() {
                         println!("Password changed for {email}; all of their sessions were ended.");
                     } else {

@@ -380,7 +380,7 @@ fn every_command_explains_itself_with_help_and_touches_no_data() {
         ),
         (
             &["admin", "reset-password", "--help"],
-            &["--email", "--password"],
+            &["--email", "--password", "--disable-two-factor"],
         ),
         (&["settings", "--help"], &["list", "get", "set"]),
         (
@@ -821,6 +821,53 @@ fn admin_reset_password_prints_a_new_password_and_ends_only_that_persons_session
             "SELECT count(*) FROM audit_log WHERE actor_kind = 'cli' AND action = 'password.reset'"
         ),
         1
+    );
+}
+
+#[test]
+fn admin_reset_password_can_turn_off_two_factor_login() {
+    let shop = Shop::new();
+    let id = shop.create_staff("a@b.test", "Owner");
+    {
+        let db = shop.db();
+        db.execute(
+            "UPDATE staff SET totp_secret = 'sealed', totp_enabled_at = '2026-01-01T00:00:00Z',
+             totp_last_step = 7 WHERE id = ?1",
+            [id],
+        )
+        .expect("enrolled");
+        db.execute(
+            "INSERT INTO staff_recovery_codes (staff_id, code_hash) VALUES (?1, 'h')",
+            [id],
+        )
+        .expect("recovery code");
+    }
+    let enrolled = |shop: &Shop| {
+        shop.count(&format!(
+            "SELECT count(*) FROM staff WHERE id = {id} AND totp_enabled_at IS NOT NULL"
+        ))
+    };
+    shop.run(&["admin", "reset-password", "--email", "a@b.test"])
+        .succeeded();
+    assert_eq!(enrolled(&shop), 1, "a plain reset keeps two-factor login");
+    let out = shop
+        .run(&[
+            "admin",
+            "reset-password",
+            "--email",
+            "a@b.test",
+            "--disable-two-factor",
+        ])
+        .succeeded();
+    assert!(
+        out.stdout.contains("Two-factor login turned off"),
+        "{out:?}"
+    );
+    assert_eq!(enrolled(&shop), 0);
+    assert_eq!(
+        shop.count("SELECT count(*) FROM staff_recovery_codes"),
+        0,
+        "recovery codes are gone"
     );
 }
 

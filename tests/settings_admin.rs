@@ -408,6 +408,7 @@ fn security_media_and_jobs_sections_save_and_the_job_loop_reads_the_new_interval
             ("mail_queue", "0"),
             ("orders_auto_advance", "30"),
             ("cart_cleanup", "3600"),
+            ("media_cleanup", "3600"),
         ],
     );
     assert_eq!(res.status, 422, "below the minimum");
@@ -418,6 +419,7 @@ fn security_media_and_jobs_sections_save_and_the_job_loop_reads_the_new_interval
             ("mail_queue", "20"),
             ("orders_auto_advance", "30"),
             ("cart_cleanup", "7200"),
+            ("media_cleanup", "3600"),
         ],
     );
     assert_eq!(res.status, 303, "{}", res.body);

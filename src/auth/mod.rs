@@ -3,5 +3,6 @@
 
 pub mod api_token;
 pub mod password;
+pub mod purge;
 pub mod ratelimit;
 pub mod session;

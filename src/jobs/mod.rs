@@ -74,8 +74,16 @@ fn orders_auto_advance(ctx: &JobCtx) -> AppResult<Option<String>> {
 
 /// Guest carts idle for 7 days are deleted.
 fn cart_cleanup(ctx: &JobCtx) -> AppResult<Option<String>> {
-    let n = crate::orders::jobs::purge_carts(&ctx.db, ctx.clock.now())?;
-    Ok((n > 0).then(|| format!("{n} idle guest cart(s) deleted")))
+    let now = ctx.clock.now();
+    let carts = crate::orders::jobs::purge_carts(&ctx.db, now)?;
+    let expired = ctx
+        .db
+        .write_blocking(|tx| crate::auth::purge::expired(tx, now))?;
+    Ok((carts + expired > 0).then(|| {
+        format!(
+            "{carts} idle guest cart(s), {expired} expired session(s), token(s) or link(s) deleted"
+        )
+    }))
 }
 
 /// Sends what is due through the transport the settings choose now (outbox or SMTP).

@@ -386,7 +386,16 @@ pub const KEYS: &[Key] = &[
             max: 86_400,
         },
         "3600",
-        "Seconds between two clean-ups of idle guest carts.",
+        "Seconds between two clean-ups of idle guest carts and expired sessions and links.",
+    ),
+    key(
+        "jobs.media_cleanup.interval_seconds",
+        Kind::Int {
+            min: 60,
+            max: 86_400,
+        },
+        "3600",
+        "Seconds between two clean-ups of failed uploads and checks of media files against the database.",
     ),
     key(
         "audit.retention_days",

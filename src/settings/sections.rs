@@ -373,7 +373,8 @@ pub static PAGES: &[Page] = &[
             fields: &[
                 f("mail_queue", "jobs.mail_queue.interval_seconds", "Send queued mail every", Input::Number("seconds"), "Intervals"),
                 f("orders_auto_advance", "jobs.orders_auto_advance.interval_seconds", "Move paid orders on every", Input::Number("seconds"), "Intervals"),
-                f("cart_cleanup", "jobs.cart_cleanup.interval_seconds", "Delete idle guest carts every", Input::Number("seconds"), "Intervals"),
+                f("cart_cleanup", "jobs.cart_cleanup.interval_seconds", "Delete idle guest carts and expired sessions every", Input::Number("seconds"), "Intervals"),
+                f("media_cleanup", "jobs.media_cleanup.interval_seconds", "Clean up failed uploads and check media files every", Input::Number("seconds"), "Intervals"),
             ],
             across: None,
         },

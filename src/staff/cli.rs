@@ -37,8 +37,15 @@ pub fn create(
     .map_err(|e| e.public_message())
 }
 
-/// Sets a new password (given, or generated and returned) and ends the account's sessions.
-pub fn reset_password(db: &Db, email: &str, given: Option<&str>) -> Result<String, String> {
+/// Sets a new password (given, or generated and returned) and ends the account's sessions;
+/// with `disable_two_factor`, also turns off two-factor login (the way back in for a sole
+/// owner who lost both phone and recovery codes).
+pub fn reset_password(
+    db: &Db,
+    email: &str,
+    given: Option<&str>,
+    disable_two_factor: bool,
+) -> Result<String, String> {
     let row = db
         .read_blocking(|c| store::find_for_login(c, email))
         .map_err(|e| e.public_message())?
@@ -55,12 +62,18 @@ pub fn reset_password(db: &Db, email: &str, given: Option<&str>) -> Result<Strin
         let ended = session::delete_all(tx, Kind::Staff, row.id)?;
         // POLICY: a password reset revokes every session and token of the account.
         crate::auth::api_token::revoke_all(tx, Kind::Staff, row.id)?;
+        if disable_two_factor {
+            super::two_factor::disable(tx, row.id)?;
+        }
         audit::record(
             tx,
             &audit::Entry::event("staff", "password.reset")
                 .actor(Actor::Cli)
                 .entity("staff", row.id)
-                .details(serde_json::json!({ "sessions_ended": ended })),
+                .details(serde_json::json!({
+                    "sessions_ended": ended,
+                    "two_factor_disabled": disable_two_factor,
+                })),
         )?;
         Ok::<_, AppError>(())
     })
