@@ -264,3 +264,101 @@ fn shot_plain(wd: &WebDriver, name: &str) {
     }
     wd.emulate_viewport(1280, 900, false);
 }
+
+#[test]
+#[ignore = "needs chromium and chromedriver; .ci/run installs them and runs it"]
+fn a_role_without_product_update_sees_no_edit_button_and_is_refused_a_direct_post() {
+    let app = TestApp::ready();
+    let mug = common::add_product(&app, "Blue Mug", 1250, 5, None, "active");
+    let wd = WebDriver::start();
+    wd.emulate_viewport(1280, 900, false);
+    let login = |email: &str, password: &str| {
+        wd.goto(&format!("{}/admin/login", app.base));
+        wd.type_into("#login-email", email);
+        wd.type_into("#login-password", password);
+        wd.click(&wd.find("form[action='/admin/login'] button[type=submit]"));
+        wd.wait_for_path("/admin");
+    };
+
+    // The owner creates a role that may read products but not change them.
+    login("owner@shop.test", common::OWNER_PW);
+    wd.goto(&format!("{}/admin/roles/new", app.base));
+    wd.type_into("form.role-form [name='name']", "Stock checker");
+    for right in ["dashboard-read", "products-read"] {
+        wd.click(&wd.find(&format!("#r-{right}")));
+    }
+    shot_plain(&wd, "role-new");
+    wd.click(&wd.find("form.role-form button[type=submit]"));
+    wd.wait_for_text("Role created.");
+    let rights: (i64, i64) = app.sql(|c| {
+        c.query_row(
+            "SELECT p.can_read, p.can_update FROM role_permissions p JOIN roles r ON r.id = p.role_id
+             WHERE r.name = 'Stock checker' AND p.area = 'products'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    });
+    assert_eq!(rights, (1, 0), "the grid saved read without update");
+    cornershop::staff::cli::create(
+        &app.db,
+        "sam@shop.test",
+        Some("Sam"),
+        common::STAFF_PW,
+        "Stock checker",
+    )
+    .expect("staff member with the new role");
+    wd.click(&wd.find("form[action='/admin/logout'] button"));
+    wd.wait_for_path("/admin/login");
+
+    // Sam sees the products, but no Edit link, no New button, and a form with no Save.
+    login("sam@shop.test", common::STAFF_PW);
+    wd.goto(&format!("{}/admin/products", app.base));
+    let row_link = wd.wait_for("td.cell-link a");
+    assert!(
+        wd.text(&row_link).starts_with("Open"),
+        "{}",
+        wd.text(&row_link)
+    );
+    let page = wd.page_text();
+    assert!(!page.contains("Edit"), "no Edit anywhere: {page}");
+    assert!(wd.try_find("a[href='/admin/products/new']").is_none());
+    shot_plain(&wd, "products-read-only");
+    wd.click(&row_link);
+    wd.wait_for_path(&format!("/admin/products/{mug}"));
+    wd.wait_for_text("changing it needs the right to update products");
+    assert!(wd
+        .try_find("form button[type=submit].btn-primary")
+        .is_none());
+    let disabled = wd.property(&wd.find("fieldset.form-section"), "disabled");
+    assert_eq!(disabled, serde_json::Value::Bool(true));
+
+    // A hand-made POST from this browser (its own cookies and CSRF token) is refused too.
+    wd.execute(
+        "const csrf = document.querySelector('input[name=_csrf]').value;
+         const f = document.createElement('form');
+         f.method = 'post';
+         f.action = arguments[0];
+         for (const [k, v] of [['_csrf', csrf], ['name', 'Renamed by Sam'], ['sku', 'X'], ['price', '1.00'], ['stock', '5'], ['status', 'active']]) {
+             const i = document.createElement('input');
+             i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i);
+         }
+         document.body.appendChild(f);
+         f.submit();",
+        vec![serde_json::json!(format!("/admin/products/{mug}"))],
+    );
+    wd.wait_for_text("may not change products");
+    shot_plain(&wd, "refused");
+    let name: String = app.sql(|c| {
+        c.query_row("SELECT name FROM products WHERE id = ?1", [mug], |r| {
+            r.get(0)
+        })
+    });
+    assert_eq!(name, "Blue Mug", "nothing changed");
+    app.flush_audit();
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_log WHERE action = 'permission.refused' AND details LIKE '%products%'"
+        ),
+        1
+    );
+}

@@ -90,12 +90,13 @@ fn html_page(req: &Request<'_>, status: Status, message: &str) -> String {
     ctx.insert("status", &status.code);
     ctx.insert("title", title(status));
     ctx.insert("message", message);
-    let back = if req.uri().path().starts_with("/admin") {
-        "/admin"
+    let (back, back_label) = if req.uri().path().starts_with("/admin") {
+        ("/admin", "Back to the back office")
     } else {
-        "/"
+        ("/", "Back to the shop")
     };
     ctx.insert("back_url", back);
+    ctx.insert("back_label", back_label);
     let rendered = req
         .rocket()
         .state::<Templates>()
