@@ -196,6 +196,7 @@ async fn render_detail(
             .map(|o| {
                 let oc = Currency::find(&o.currency).unwrap_or_else(Currency::fallback);
                 json!({ "url": format!("/admin/orders/{}", o.id), "number": o.number, "status": o.status,
+                        "status_label": crate::orders::status::label(&o.status),
                         "placed_at": shown_time(&o.placed_at), "total": oc.format(o.total) })
             })
             .collect::<Vec<_>>(),
