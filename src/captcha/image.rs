@@ -352,27 +352,25 @@ mod tests {
         assert_ne!(a, render("AB3XY", 8));
     }
 
-    /// Writes sample pictures (the whole alphabet, then random words) to look at by eye:
-    /// `cargo test --lib captcha_samples -- --ignored`.
+    /// Every letter of the alphabet draws into a picture of the right size, and writes the
+    /// samples to look at by eye (`cornershop-captcha-samples` in the temp folder).
     #[test]
-    #[ignore]
-    fn captcha_samples() {
+    fn every_letter_draws_and_samples_are_written() {
         let dir = std::env::temp_dir().join("cornershop-captcha-samples");
         std::fs::create_dir_all(&dir).unwrap();
         let mut rng = StdRng::seed_from_u64(1);
+        let mut seen = std::collections::HashSet::new();
         for (i, chunk) in ALPHABET.chunks(LENGTH).enumerate() {
             let text = std::str::from_utf8(chunk).unwrap();
-            std::fs::write(dir.join(format!("a{i}-{text}.png")), render(text, i as u64)).unwrap();
+            let png = render(text, i as u64);
+            let img = image::load_from_memory(&png).unwrap();
+            assert_eq!((img.width(), img.height()), (WIDTH, HEIGHT), "{text}");
+            assert!(seen.insert(png.clone()), "{text} draws like another word");
+            std::fs::write(dir.join(format!("a{i}-{text}.png")), png).unwrap();
         }
-        let started = std::time::Instant::now();
         for i in 0..12 {
             let text = random_text(&mut rng);
             std::fs::write(dir.join(format!("r{i}-{text}.png")), render(&text, i)).unwrap();
         }
-        println!(
-            "{} ({:?} per picture)",
-            dir.display(),
-            started.elapsed() / 12
-        );
     }
 }
