@@ -172,11 +172,12 @@ pub fn check_code(
     let key = open_key(secret, staff_id, &st.secret)?;
     match totp::verify(&key, code, now.unix_timestamp(), st.last_step) {
         Some(step) => {
-            conn.execute(
+            // Claimed with a guarded update: of two logins racing with one code, one wins.
+            let claimed = conn.execute(
                 "UPDATE staff SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2",
                 params![staff_id, step],
             )?;
-            Ok(Some(Proof::App))
+            Ok((claimed == 1).then_some(Proof::App))
         }
         None => Ok(None),
     }
