@@ -7,7 +7,7 @@
 use rocket::http::uri::Origin;
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, State};
 use serde_json::{json, Value};
 
 use crate::accounts::guard::BaseUrl;
@@ -22,7 +22,7 @@ use crate::secret::Secret;
 use crate::staff::perm::{Action, ReadDeliveries, UpdateDeliveries};
 use crate::staff::{nav, Can, StaffUser};
 use crate::web::client::ClientIp;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{Csrf, CsrfForm};
 use crate::web::page::{flash_redirect, Page};
 use crate::web::pagination;
 use crate::web::templates::Templates;
@@ -107,12 +107,6 @@ async fn list(
     tpl.page("backoffice/deliveries.html.tera", &ctx)
 }
 
-#[derive(FromForm)]
-pub struct DeliveredForm {
-    #[field(default = String::new())]
-    note: String,
-}
-
 /// Marks a shipped order delivered, for its courier (or staff who may change orders), in
 /// one transaction: the move (history row), the buyer's mail when a template for it
 /// exists, cash collected for COD, and the audit entry.
@@ -184,10 +178,10 @@ pub fn cash_collected(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[post("/admin/deliveries/<id>/delivered", data = "<form>")]
+#[post("/admin/deliveries/<id>/delivered", data = "<_form>")]
 async fn delivered(
     id: i64,
-    form: CsrfForm<DeliveredForm>,
+    _form: CsrfForm<Csrf>,
     me: Can<UpdateDeliveries>,
     ip: ClientIp,
     base: BaseUrl,
@@ -195,7 +189,6 @@ async fn delivered(
     secret: &State<Secret>,
     clock: &State<Clock>,
 ) -> AppResult<Flash<Redirect>> {
-    let _ = form.0.note;
     let staff = me.staff.clone();
     let (s, now) = (Secret::clone(secret), clock.now());
     let done = db
