@@ -3,7 +3,7 @@
 //! and the staff API's list.
 
 use rocket::http::uri::Origin;
-use rocket::http::{ContentType, Header};
+use rocket::http::Header;
 use rocket::response::content::RawHtml;
 use rocket::{get, routes, Responder, State};
 use rusqlite::{params, Connection};
@@ -343,7 +343,6 @@ async fn export(uri: &Origin<'_>, _me: Can<ReadProducts>, db: &State<Db>) -> App
             w.into_inner().map_err(AppError::internal)
         })
         .await?;
-    let _ = ContentType::CSV;
     Ok(CsvFile(
         bytes,
         Header::new(

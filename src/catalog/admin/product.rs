@@ -260,8 +260,7 @@ pub fn validate(
     }
     let price = match cur.parse_major(&input.price) {
         Ok(p) => p,
-        Err(e) if input.price.trim().is_empty() => {
-            let _ = e;
+        Err(_) if input.price.trim().is_empty() => {
             errors.insert("price", "Enter the price.".into());
             0
         }
