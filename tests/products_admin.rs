@@ -284,15 +284,30 @@ fn stock_adjustments_are_movements_with_reasons_and_never_go_below_zero() {
     assert!(mv.3.starts_with("staff:"));
     assert_eq!(audit_count(&app, "product.stock_adjusted", id), 1);
 
+    // Refusals come back on the product page, next to the field, with what was typed.
     let res = app.post_form(&page, &path, &[("change", "-20"), ("reason", "broken")]);
-    assert_eq!(res.status, 303);
-    let shown = app.get(res.header("location").unwrap());
-    assert!(shown.body.contains("Only 13 in stock"), "{}", shown.body);
+    assert_eq!(res.status, 422);
+    let error = |res: &common::Res, field: &str| -> String {
+        let at = res
+            .body
+            .find(&format!("id=\"f-{field}-error\""))
+            .unwrap_or_else(|| panic!("no message at {field}: {}", res.body));
+        let rest = &res.body[at..];
+        common::html_unescape(&rest[..rest.find("</p>").unwrap()])
+    };
+    assert!(
+        error(&res, "change").contains("Only 13 in stock"),
+        "{}",
+        error(&res, "change")
+    );
+    assert_eq!(res.input_value("reason").as_deref(), Some("broken"));
+    assert_eq!(res.input_value("change").as_deref(), Some("-20"));
     assert_eq!(shop::stock(&app, id), 13);
 
     let res = app.post_form(&page, &path, &[("change", "0"), ("reason", "")]);
-    let shown = app.get(res.header("location").unwrap());
-    assert!(shown.body.contains("Stock not changed"));
+    assert_eq!(res.status, 422);
+    assert!(error(&res, "change").contains("not 0"));
+    assert!(error(&res, "reason").contains("Say why"));
     assert_eq!(
         app.count(&format!(
             "SELECT count(*) FROM stock_movements WHERE product_id = {id}"

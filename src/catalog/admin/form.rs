@@ -65,7 +65,7 @@ fn render(
     input: &ProductInput,
     errors: &Errors,
     extras: Option<&Extras>,
-    stock_error: &str,
+    stock_form: &Value,
 ) -> AppResult<RawHtml<String>> {
     let mut ctx = nav::context(page, staff, "products");
     ctx.insert("values", input);
@@ -87,7 +87,7 @@ fn render(
     .collect();
     ctx.insert("status_options", &statuses);
     ctx.insert("currency", &page.shop.currency.code);
-    ctx.insert("stock_error", stock_error);
+    ctx.insert("stock_form", stock_form);
     match extras {
         None => {
             ctx.insert("is_new", &true);
@@ -142,7 +142,7 @@ async fn new_form(
         &input,
         &Errors::new(),
         None,
-        "",
+        &stock_form("", "", &Errors::new()),
     )
 }
 
@@ -166,7 +166,7 @@ pub async fn edit_form(
         &input,
         &Errors::new(),
         Some(&x),
-        "",
+        &stock_form("", "", &Errors::new()),
     )
 }
 
@@ -188,8 +188,43 @@ async fn refused(
             ))
         })
         .await?;
-    let html = render(page, staff, tpl, &cats, input, errors, x.as_ref(), "")?;
+    let blank = stock_form("", "", &Errors::new());
+    let html = render(page, staff, tpl, &cats, input, errors, x.as_ref(), &blank)?;
     Ok(Err(status::Custom(Status::UnprocessableEntity, html)))
+}
+
+/// What the stock form shows: the typed change and reason, and a message per field.
+fn stock_form(change: &str, reason: &str, errors: &Errors) -> Value {
+    json!({ "change": change, "reason": reason, "errors": errors })
+}
+
+/// The product page again (422) with the stock form's typed values and its messages.
+pub async fn stock_refused(
+    page: &Page,
+    staff: &StaffUser,
+    db: &Db,
+    tpl: &Templates,
+    id: i64,
+    change: &str,
+    reason: &str,
+    errors: &Errors,
+) -> AppResult<status::Custom<RawHtml<String>>> {
+    let (x, cats) = db
+        .read(move |c| Ok((extras(c, id)?, super::categories(c)?)))
+        .await?;
+    let input = x.product.as_input(page.shop.currency);
+    let form = stock_form(change, reason, errors);
+    let html = render(
+        page,
+        staff,
+        tpl,
+        &cats,
+        &input,
+        &Errors::new(),
+        Some(&x),
+        &form,
+    )?;
+    Ok(status::Custom(Status::UnprocessableEntity, html))
 }
 
 /// Validates and saves in one write transaction (so a slug or SKU taken a moment ago is

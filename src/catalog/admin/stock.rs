@@ -2,7 +2,8 @@
 //! a `stock_movements` row (`adjust`) and an audit entry; never below zero (refused with
 //! the stock there is). The low-stock list is the product list's `low_stock=1` filter.
 
-use rocket::response::{Flash, Redirect};
+use rocket::response::content::RawHtml;
+use rocket::response::{status, Flash, Redirect};
 use rocket::{post, routes, FromForm, State};
 
 use super::product::{self, Errors};
@@ -13,7 +14,8 @@ use crate::staff::perm::UpdateProducts;
 use crate::staff::Can;
 use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
-use crate::web::page::flash_redirect;
+use crate::web::page::{flash_redirect, Page};
+use crate::web::templates::Templates;
 
 #[derive(FromForm)]
 pub struct Adjust {
@@ -53,42 +55,46 @@ pub fn check(change: &str, reason: &str) -> Result<(i64, String), Errors> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[post("/admin/products/<id>/stock", data = "<form>")]
 async fn adjust(
     id: i64,
     form: CsrfForm<Adjust>,
     me: Can<UpdateProducts>,
+    page: Page,
     ip: ClientIp,
     db: &State<Db>,
+    tpl: &State<Templates>,
     clock: &State<Clock>,
-) -> AppResult<Flash<Redirect>> {
-    let back = format!("/admin/products/{id}#stock");
-    let (delta, reason) = match check(&form.0.change, &form.0.reason) {
-        Ok(v) => v,
-        Err(errors) => {
-            let msg: Vec<String> = errors.into_values().collect();
-            return Ok(flash_redirect(
-                back,
-                "error",
-                format!("Stock not changed. {}", msg.join(" ")),
-            ));
+) -> AppResult<Result<Flash<Redirect>, status::Custom<RawHtml<String>>>> {
+    let Adjust { change, reason } = form.0;
+    let refused = |errors: Errors| {
+        let staff = me.staff.clone();
+        let (page, change, reason) = (&page, change.clone(), reason.clone());
+        async move {
+            super::form::stock_refused(page, &staff, db, tpl, id, &change, &reason, &errors)
+                .await
+                .map(Err)
         }
+    };
+    let (delta, why) = match check(&change, &reason) {
+        Ok(v) => v,
+        Err(errors) => return refused(errors).await,
     };
     let by = super::by(&me.staff, Some(ip), clock);
     match db
-        .write(move |tx| product::adjust_stock(tx, id, delta, &reason, &by))
+        .write(move |tx| product::adjust_stock(tx, id, delta, &why, &by))
         .await
     {
-        Ok(now) => Ok(flash_redirect(
-            back,
+        Ok(now) => Ok(Ok(flash_redirect(
+            format!("/admin/products/{id}#stock"),
             "success",
             format!("Stock changed by {delta:+}; now {now}."),
-        )),
-        Err(AppError::Conflict(why) | AppError::Invalid(why)) => Ok(flash_redirect(
-            back,
-            "error",
-            format!("Stock not changed. {why}"),
-        )),
+        ))),
+        // Not enough in stock (or a change too big): said at the change field.
+        Err(AppError::Conflict(m) | AppError::Invalid(m)) => {
+            refused(Errors::from([("change", m)])).await
+        }
         Err(e) => Err(e),
     }
 }
