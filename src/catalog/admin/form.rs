@@ -194,7 +194,7 @@ async fn refused(
 }
 
 /// What the stock form shows: the typed change and reason, and a message per field.
-fn stock_form(change: &str, reason: &str, errors: &Errors) -> Value {
+pub fn stock_form(change: &str, reason: &str, errors: &Errors) -> Value {
     json!({ "change": change, "reason": reason, "errors": errors })
 }
 
@@ -205,15 +205,12 @@ pub async fn stock_refused(
     db: &Db,
     tpl: &Templates,
     id: i64,
-    change: &str,
-    reason: &str,
-    errors: &Errors,
+    form: Value,
 ) -> AppResult<status::Custom<RawHtml<String>>> {
     let (x, cats) = db
         .read(move |c| Ok((extras(c, id)?, super::categories(c)?)))
         .await?;
     let input = x.product.as_input(page.shop.currency);
-    let form = stock_form(change, reason, errors);
     let html = render(
         page,
         staff,

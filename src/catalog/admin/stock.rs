@@ -70,9 +70,10 @@ async fn adjust(
     let Adjust { change, reason } = form.0;
     let refused = |errors: Errors| {
         let staff = me.staff.clone();
-        let (page, change, reason) = (&page, change.clone(), reason.clone());
+        let shown = super::form::stock_form(&change, &reason, &errors);
+        let page = &page;
         async move {
-            super::form::stock_refused(page, &staff, db, tpl, id, &change, &reason, &errors)
+            super::form::stock_refused(page, &staff, db, tpl, id, shown)
                 .await
                 .map(Err)
         }
