@@ -112,6 +112,22 @@ fn refused_fields_answer_422_with_a_message_per_field() {
         .contains("already used by “Green tea”"));
     assert_eq!(res.json()["error"]["code"], "invalid");
     assert_eq!(app.count("SELECT count(*) FROM products"), 1);
+
+    // A value of the wrong JSON type is named with its field too.
+    let res = api(
+        &app,
+        "POST",
+        "/api/v1/admin/products",
+        Some(json!({ "name": "Tea", "sku": "T-1", "price": 490, "stock": "many" })),
+        t,
+    );
+    assert_eq!(res.status, 422, "{}", res.body);
+    let message = res.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.starts_with("stock: invalid type: string \"many\""),
+        "{message}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM products"), 1);
 }
 
 #[test]

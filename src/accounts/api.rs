@@ -15,6 +15,7 @@ use super::register::{self, Deps, Refused};
 use super::reset;
 use super::store::{self, StoredAddress};
 use super::validate::{AddressInput, Errors, ProfileInput, RegisterInput};
+use crate::api::body::Body;
 use crate::audit::{self, AuditSink};
 use crate::auth::api_token;
 use crate::auth::ratelimit::RateLimiter;
@@ -118,7 +119,7 @@ type Answer<T> = Result<T, Result<status::Custom<Json<FieldErrorBody>>, AppError
 #[allow(clippy::too_many_arguments)]
 #[post("/api/v1/auth/register", data = "<body>")]
 pub async fn api_register(
-    body: Json<RegisterRequest>,
+    body: Body<RegisterRequest>,
     ip: ClientIp,
     base: BaseUrl,
     db: &State<Db>,
@@ -194,7 +195,7 @@ pub struct TokenResponse {
 )]
 #[post("/api/v1/auth/login", data = "<body>")]
 pub async fn api_login(
-    body: Json<LoginRequest>,
+    body: Body<LoginRequest>,
     ip: ClientIp,
     db: &State<Db>,
     limiter: &State<RateLimiter>,
@@ -269,7 +270,7 @@ pub struct MessageResponse {
 #[allow(clippy::too_many_arguments)]
 #[post("/api/v1/auth/password-reset", data = "<body>")]
 pub async fn api_password_reset(
-    body: Json<ResetRequest>,
+    body: Body<ResetRequest>,
     ip: ClientIp,
     base: BaseUrl,
     db: &State<Db>,

@@ -1,6 +1,8 @@
 //! The JSON API: its OpenAPI document (generated from the handlers' annotations) at
 //! /api/openapi.json and a reference page at /api/docs that needs nothing from elsewhere.
 
+pub mod body;
+
 use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
 use rocket::{get, routes, State};

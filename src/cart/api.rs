@@ -11,6 +11,7 @@ use super::pricing::{quote, Quote};
 use super::shipping::ShippingMethod;
 use super::store::{self, Owner};
 use crate::accounts::guard::ApiCustomer;
+use crate::api::body::Body;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
@@ -115,7 +116,7 @@ pub struct SetQuantity {
 #[post("/api/v1/cart/items", data = "<body>")]
 pub async fn add_item(
     me: ApiCustomer,
-    body: Json<AddItem>,
+    body: Body<AddItem>,
     db: &State<Db>,
     clock: &State<Clock>,
 ) -> AppResult<Json<ApiCart>> {
@@ -138,7 +139,7 @@ pub async fn add_item(
 pub async fn set_item(
     me: ApiCustomer,
     product_id: i64,
-    body: Json<SetQuantity>,
+    body: Body<SetQuantity>,
     db: &State<Db>,
     clock: &State<Clock>,
 ) -> AppResult<Json<ApiCart>> {

@@ -16,6 +16,7 @@ use super::{cancel, status as order_status};
 use crate::accounts::guard::{ApiCustomer, BaseUrl};
 use crate::accounts::store as customers;
 use crate::accounts::validate::{self, AddressInput, Errors};
+use crate::api::body::Body;
 use crate::cart::store::Owner;
 use crate::clock::Clock;
 use crate::db::Db;
@@ -161,7 +162,7 @@ type FieldRefusal = status::Custom<Json<crate::accounts::api::FieldErrorBody>>;
 pub async fn checkout(
     me: ApiCustomer,
     key: IdempotencyKey,
-    body: Json<CheckoutRequest>,
+    body: Body<CheckoutRequest>,
     ip: ClientIp,
     base: BaseUrl,
     db: &State<Db>,

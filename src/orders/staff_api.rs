@@ -11,6 +11,7 @@ use super::admin::{staff_move, MoveRequest};
 use super::query::{self, OrderDetail, OrderFilter, OrderSummary};
 use super::stats::{self, Stats};
 use crate::accounts::guard::BaseUrl;
+use crate::api::body::Body;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
@@ -131,7 +132,7 @@ pub struct StatusChange {
 #[post("/api/v1/admin/orders/<id>/status", data = "<body>")]
 pub async fn api_admin_order_status(
     id: i64,
-    body: Json<StatusChange>,
+    body: Body<StatusChange>,
     me: ApiCan<UpdateOrders>,
     ip: ClientIp,
     base: BaseUrl,

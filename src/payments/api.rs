@@ -12,6 +12,7 @@ use super::pay::{Amount, Outcome, PayRequest};
 use super::store::Who;
 use super::{offered, MethodInfo};
 use crate::accounts::guard::{ApiCustomer, BaseUrl};
+use crate::api::body::Body;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
@@ -92,7 +93,7 @@ pub struct PayAnswer {
 #[post("/api/v1/orders/<id>/pay", data = "<body>")]
 pub async fn api_pay(
     id: i64,
-    body: Json<PayBody>,
+    body: Body<PayBody>,
     me: ApiCustomer,
     ip: ClientIp,
     base: BaseUrl,

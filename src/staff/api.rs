@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::auth::check_credentials;
 use super::guard::ApiStaff;
 use crate::accounts::api::TokenResponse;
+use crate::api::body::Body;
 use crate::audit::{self, Actor, AuditSink};
 use crate::auth::api_token;
 use crate::auth::ratelimit::RateLimiter;
@@ -44,7 +45,7 @@ pub struct StaffLoginRequest {
 #[allow(clippy::too_many_arguments)]
 #[post("/api/v1/admin/auth/login", data = "<body>")]
 pub async fn api_staff_login(
-    body: Json<StaffLoginRequest>,
+    body: Body<StaffLoginRequest>,
     ip: ClientIp,
     db: &State<Db>,
     limiter: &State<RateLimiter>,

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::list::{self, Filter, Row};
 use super::product::{self, Errors, Product, ProductInput};
 use crate::accounts::api::{field_errors, FieldErrorBody};
+use crate::api::body::Body;
 use crate::catalog::model::media_url;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -345,7 +346,7 @@ async fn write(
 )]
 #[post("/api/v1/admin/products", data = "<req>")]
 pub async fn api_create_product(
-    req: Json<ProductRequest>,
+    req: Body<ProductRequest>,
     me: ApiCan<CreateProducts>,
     ip: ClientIp,
     db: &State<Db>,
@@ -373,7 +374,7 @@ pub async fn api_create_product(
 #[put("/api/v1/admin/products/<id>", data = "<req>")]
 pub async fn api_update_product(
     id: i64,
-    req: Json<ProductRequest>,
+    req: Body<ProductRequest>,
     me: ApiCan<UpdateProducts>,
     ip: ClientIp,
     db: &State<Db>,
@@ -431,7 +432,7 @@ pub async fn api_delete_product(
 #[post("/api/v1/admin/products/<id>/stock", data = "<req>")]
 pub async fn api_adjust_stock(
     id: i64,
-    req: Json<StockRequest>,
+    req: Body<StockRequest>,
     me: ApiCan<UpdateProducts>,
     ip: ClientIp,
     db: &State<Db>,
