@@ -43,9 +43,14 @@ fn row_json(o: &query::OrderSummary) -> Value {
             "courier": o.courier_name })
 }
 
-fn options(all: &[&str], selected: &str, label: impl Fn(&str) -> String) -> Vec<Value> {
+/// `{value, label, selected}` for a drop-down of codes (statuses, methods).
+pub(super) fn options<L: Into<String>>(
+    all: &[&str],
+    selected: &str,
+    label: impl Fn(&str) -> L,
+) -> Vec<Value> {
     all.iter()
-        .map(|s| json!({ "value": s, "label": label(s), "selected": *s == selected }))
+        .map(|s| json!({ "value": s, "label": label(s).into(), "selected": *s == selected }))
         .collect()
 }
 
@@ -66,15 +71,10 @@ async fn list(
     let mut ctx = nav::context(&page, &me.staff, "orders");
     ctx.insert("orders", &shown);
     ctx.insert("total_count", &total);
-    ctx.insert(
-        "statuses",
-        &options(status::ALL, &f.status, |s| status::label(s).into()),
-    );
+    ctx.insert("statuses", &options(status::ALL, &f.status, status::label));
     ctx.insert(
         "payments",
-        &options(query::PAYMENT_METHODS, &f.payment, |s| {
-            crate::payments::label(s).to_string()
-        }),
+        &options(query::PAYMENT_METHODS, &f.payment, crate::payments::label),
     );
     ctx.insert(
         "sorts",

@@ -62,17 +62,6 @@ pub struct CheckoutRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ApiOrderLine {
-    pub product_id: i64,
-    pub name: String,
-    pub sku: String,
-    pub unit_price: i64,
-    pub quantity: i64,
-    pub discount: i64,
-    pub line_total: i64,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct ApiOrder {
     pub id: i64,
     pub number: String,
@@ -88,7 +77,7 @@ pub struct ApiOrder {
     pub tracking_number: String,
     /// UTC, RFC 3339.
     pub placed_at: String,
-    pub lines: Vec<ApiOrderLine>,
+    pub lines: Vec<super::query::Line>,
     /// Each status the order has had, oldest first.
     pub history: Vec<ApiStatusChange>,
 }
@@ -100,22 +89,7 @@ pub struct ApiStatusChange {
 }
 
 pub fn api_order(conn: &rusqlite::Connection, o: OrderHead) -> AppResult<ApiOrder> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT product_id, name, sku, unit_price, quantity, discount, line_total FROM order_lines WHERE order_id = ?1 ORDER BY id",
-    )?;
-    let lines = stmt
-        .query_map([o.id], |r| {
-            Ok(ApiOrderLine {
-                product_id: r.get(0)?,
-                name: r.get(1)?,
-                sku: r.get(2)?,
-                unit_price: r.get(3)?,
-                quantity: r.get(4)?,
-                discount: r.get(5)?,
-                line_total: r.get(6)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    let lines = super::query::lines(conn, o.id)?;
     let mut stmt = conn.prepare_cached(
         "SELECT to_status, at FROM order_status_history WHERE order_id = ?1 ORDER BY id",
     )?;

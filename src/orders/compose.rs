@@ -122,12 +122,6 @@ pub struct NewOrderForm {
     lines: Vec<LineRow>,
 }
 
-fn choices(all: &[&str], selected: &str, label: fn(&str) -> &'static str) -> Vec<Value> {
-    all.iter()
-        .map(|s| json!({ "value": s, "label": label(s), "selected": *s == selected }))
-        .collect()
-}
-
 fn render_new(
     page: &Page,
     me: &crate::staff::StaffUser,
@@ -150,7 +144,7 @@ fn render_new(
     ctx.insert("rows", &rows_json(&f.lines, errors));
     ctx.insert(
         "shipping_methods",
-        &choices(
+        &super::admin::options(
             &["flat", "pickup"],
             &f.shipping_method,
             crate::cart::shipping::label,
@@ -158,7 +152,7 @@ fn render_new(
     );
     ctx.insert(
         "payment_methods",
-        &choices(
+        &super::admin::options(
             query::PAYMENT_METHODS,
             &f.payment_method,
             crate::payments::label,
