@@ -105,28 +105,11 @@ impl<'r> FromRequest<'r> for ApiCustomer {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let Some(token) = api_token::bearer(req) else {
-            return Outcome::Error((Status::Unauthorized, ()));
-        };
-        let (Some(db), Some(clock)) = (req.rocket().state::<Db>(), req.rocket().state::<Clock>())
-        else {
-            return Outcome::Error((Status::InternalServerError, ()));
-        };
-        let now = clock.now();
-        let t = token.clone();
-        let found = db
-            .read(
-                move |c| match api_token::find(c, Kind::Customer, &t, now)? {
-                    Some(id) => Ok(store::get(c, id)?.filter(|u| u.active)),
-                    None => Ok(None),
-                },
-            )
-            .await;
-        match found {
-            Ok(Some(customer)) => Outcome::Success(ApiCustomer { customer, token }),
-            Ok(None) => Outcome::Error((Status::Unauthorized, ())),
-            Err(_) => Outcome::Error((Status::ServiceUnavailable, ())),
-        }
+        api_token::user(req, Kind::Customer, |c, id| {
+            Ok(store::get(c, id)?.filter(|u| u.active))
+        })
+        .await
+        .map(|(customer, token)| ApiCustomer { customer, token })
     }
 }
 

@@ -1,11 +1,14 @@
 //! API bearer tokens for customers and staff. Only the SHA-256 is stored, so a copy of the
 //! database opens nothing; a token lasts 7 days (POLICY) and logout revokes it.
 
+use rocket::http::Status;
+use rocket::request::{Outcome, Request};
 use rusqlite::{params, Connection, OptionalExtension};
 use time::{Duration, OffsetDateTime};
 
 use super::session::Kind;
-use crate::clock::sql_time;
+use crate::clock::{sql_time, Clock};
+use crate::db::Db;
 use crate::error::AppResult;
 use crate::secret::{hash_token, random_token};
 
@@ -69,10 +72,40 @@ pub fn revoke_all(conn: &Connection, kind: Kind, user_id: i64) -> AppResult<()> 
 }
 
 /// The bearer token of a request's `Authorization` header, if any.
-pub fn bearer(req: &rocket::Request<'_>) -> Option<String> {
+pub fn bearer(req: &Request<'_>) -> Option<String> {
     req.headers()
         .get_one("Authorization")
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
+}
+
+/// The user behind a request's live bearer token of `kind`, read by `load` (which answers
+/// `None` for a user who may not log in), with the token. 401 without one, 503 when the
+/// database cannot say: the one lookup the customer and staff API guards share.
+pub async fn user<T, F>(req: &Request<'_>, kind: Kind, load: F) -> Outcome<(T, String), ()>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection, i64) -> AppResult<Option<T>> + Send + 'static,
+{
+    let Some(token) = bearer(req) else {
+        return Outcome::Error((Status::Unauthorized, ()));
+    };
+    let (Some(db), Some(clock)) = (req.rocket().state::<Db>(), req.rocket().state::<Clock>())
+    else {
+        return Outcome::Error((Status::InternalServerError, ()));
+    };
+    let now = clock.now();
+    let t = token.clone();
+    let found = db
+        .read(move |c| match find(c, kind, &t, now)? {
+            Some(id) => load(c, id),
+            None => Ok(None),
+        })
+        .await;
+    match found {
+        Ok(Some(user)) => Outcome::Success((user, token)),
+        Ok(None) => Outcome::Error((Status::Unauthorized, ())),
+        Err(_) => Outcome::Error((Status::ServiceUnavailable, ())),
+    }
 }

@@ -228,32 +228,17 @@ impl<'r> FromRequest<'r> for ApiStaff {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let Some(token) = api_token::bearer(req) else {
-            return Outcome::Error((Status::Unauthorized, ()));
-        };
-        let (Some(db), Some(clock)) = (req.rocket().state::<Db>(), req.rocket().state::<Clock>())
-        else {
-            return Outcome::Error((Status::InternalServerError, ()));
-        };
-        let now = clock.now();
-        let t = token.clone();
-        let found = db
-            .read(move |c| match api_token::find(c, Kind::Staff, &t, now)? {
-                Some(id) => load(c, id),
-                None => Ok(None),
-            })
-            .await;
-        match found {
-            Ok(Some((row, _))) if row.require_totp && !row.totp_enabled => {
+        match api_token::user(req, Kind::Staff, load).await {
+            Outcome::Success(((row, _), _)) if row.require_totp && !row.totp_enabled => {
                 req.local_cache(|| FailMessage(MUST_ENROL_API.into()));
                 Outcome::Error((Status::Unauthorized, ()))
             }
-            Ok(Some((row, perms))) => Outcome::Success(ApiStaff {
+            Outcome::Success(((row, perms), token)) => Outcome::Success(ApiStaff {
                 staff: StaffUser::new(row, perms, None),
                 token,
             }),
-            Ok(None) => Outcome::Error((Status::Unauthorized, ())),
-            Err(_) => Outcome::Error((Status::ServiceUnavailable, ())),
+            Outcome::Error(e) => Outcome::Error(e),
+            Outcome::Forward(f) => Outcome::Forward(f),
         }
     }
 }
