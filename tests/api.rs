@@ -181,11 +181,43 @@ fn the_openapi_document_describes_every_endpoint() {
             "{schema}"
         );
     }
+    // Every reference points at a schema the document holds.
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in &refs {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{r} resolves"
+        );
+    }
+    // The staff API's product body carries the stored product's fields and its images.
+    let body = serde_json::to_string(&doc["components"]["schemas"]["ProductBody"]).unwrap();
+    assert!(body.contains("#/components/schemas/Product\""), "{body}");
+    assert!(body.contains("images"), "{body}");
+    let product = &doc["components"]["schemas"]["Product"]["properties"];
+    for field in ["id", "price", "stock", "status"] {
+        assert!(product.get(field).is_some(), "Product.{field}");
+    }
 
     let docs = app.get("/api/docs");
     assert_eq!(docs.status, 200);
     assert!(docs.body.contains("/api/v1/products/{id_or_slug}"));
     assert!(docs.body.contains("min_price"));
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                out.push(r.to_string());
+            }
+            m.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
 }
 
 #[test]

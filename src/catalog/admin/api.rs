@@ -47,19 +47,8 @@ pub struct ImageBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ProductBody {
-    pub id: i64,
-    pub name: String,
-    pub slug: String,
-    pub sku: String,
-    pub description: String,
-    /// Minor units of the shop currency.
-    pub price: i64,
-    pub compare_at_price: Option<i64>,
-    pub stock: i64,
-    pub low_stock_threshold: i64,
-    pub category_id: Option<i64>,
-    /// draft, active or archived.
-    pub status: String,
+    #[serde(flatten)]
+    pub product: Product,
     /// Ready images first, in order (the first is the main image).
     pub images: Vec<ImageBody>,
 }
@@ -126,20 +115,7 @@ fn body(c: &rusqlite::Connection, p: Product) -> AppResult<ProductBody> {
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(ProductBody {
-        id: p.id,
-        name: p.name,
-        slug: p.slug,
-        sku: p.sku,
-        description: p.description,
-        price: p.price,
-        compare_at_price: p.compare_at_price,
-        stock: p.stock,
-        low_stock_threshold: p.low_stock_threshold,
-        category_id: p.category_id,
-        status: p.status,
-        images,
-    })
+    Ok(ProductBody { product: p, images })
 }
 
 /// An optional number field: absent keeps `old`, null clears, a number sets.
@@ -354,7 +330,9 @@ pub async fn api_create_product(
 ) -> Result<status::Created<Json<ProductBody>>, Refusal> {
     let by = super::by(&me.staff, Some(ip), clock);
     match write(db, None, req.into_inner(), by).await.map_err(Err)? {
-        Ok(b) => Ok(status::Created::new(format!("/api/v1/admin/products/{}", b.id)).body(Json(b))),
+        Ok(b) => Ok(
+            status::Created::new(format!("/api/v1/admin/products/{}", b.product.id)).body(Json(b)),
+        ),
         Err(errors) => Err(Ok(field_errors(errors.into_iter().collect()))),
     }
 }

@@ -54,19 +54,21 @@ pub struct ProductInput {
     pub stock_was: String,
 }
 
-/// A product as stored; money in minor units.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A product as stored; money in minor units. The staff API answers with it (plus images).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Product {
     pub id: i64,
     pub name: String,
     pub slug: String,
     pub sku: String,
     pub description: String,
+    /// Minor units of the shop currency.
     pub price: i64,
     pub compare_at_price: Option<i64>,
     pub stock: i64,
     pub low_stock_threshold: i64,
     pub category_id: Option<i64>,
+    /// draft, active or archived.
     pub status: String,
 }
 
