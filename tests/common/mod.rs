@@ -2,6 +2,8 @@
 //! real loopback port, driven over HTTP with a cookie-keeping client.
 #![allow(dead_code)]
 
+pub mod form;
+pub mod html;
 pub mod paypal;
 pub mod settings_admin;
 pub mod smtp;
@@ -218,8 +220,59 @@ impl TestApp {
         Self::collect(req.send_form(fields))
     }
 
-    /// Posts a form the way a browser would after showing `form_page`: with its CSRF token.
+    /// Submits the form of `form_page` that posts to `path`, read from the page's HTML and
+    /// filled with `fields` (see `form::HtmlForm::fill`), exactly as a browser sends it:
+    /// every field the page has, its CSRF token, checkboxes as they stand. Fails when the
+    /// page has no such form or field, or when the shop cannot read what its own page sent.
     pub fn post_form(&self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Res {
+        let mut form = self.form(form_page, path);
+        form.fill(fields);
+        self.submit(&form)
+    }
+
+    /// The form of `page` that posts to `action`, as the page has it.
+    pub fn form(&self, page: &str, action: &str) -> form::HtmlForm {
+        let res = self.get(page);
+        assert!(
+            res.status < 400,
+            "{page} answered {}: {}",
+            res.status,
+            &res.body[..res.body.len().min(300)]
+        );
+        form::HtmlForm::find(&res.body, page.split('?').next().unwrap_or(page), action)
+    }
+
+    /// Sends `form` as a browser does (urlencoded or multipart as its enctype says; a GET
+    /// form as a query string).
+    pub fn submit(&self, form: &form::HtmlForm) -> Res {
+        let res = if form.method == "get" {
+            let sep = if form.action.contains('?') { '&' } else { '?' };
+            self.get(&format!("{}{sep}{}", form.action, form.query()))
+        } else {
+            let (ct, body) = form.encode();
+            Self::collect(
+                self.agent
+                    .post(&format!("{}{}", self.base, form.action))
+                    .set("Content-Type", &ct)
+                    .send_bytes(&body),
+            )
+        };
+        assert!(
+            !res.body.contains("The form could not be read"),
+            "the shop cannot read its own form posting to {}: {}",
+            form.action,
+            res.body
+                .split("The form could not be read")
+                .nth(1)
+                .map(|t| &t[..t.len().min(300)])
+                .unwrap_or("")
+        );
+        res
+    }
+
+    /// A hand-made POST with `form_page`'s CSRF token: for requests no page sends (replays,
+    /// forged values), never for the forms a page has (use `post_form`).
+    pub fn post_csrf(&self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Res {
         let page = self.get(form_page);
         let token = page.input_value("_csrf").unwrap_or_else(|| {
             panic!(

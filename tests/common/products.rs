@@ -30,8 +30,8 @@ fn encode(w: u32, h: u32, f: ImageFormat) -> Vec<u8> {
 /// A file part: (field, file name, content type, bytes).
 pub type Part<'a> = (&'a str, &'a str, &'a str, Vec<u8>);
 
-/// Posts a multipart form the way a browser would after showing `form_page` (with its
-/// CSRF token), through this app's logged-in client.
+/// Submits the multipart form of `form_page` that posts to `path`, read from its HTML,
+/// filled with `fields` and with `files` chosen, through this app's logged-in client.
 pub fn post_multipart(
     app: &TestApp,
     form_page: &str,
@@ -39,11 +39,13 @@ pub fn post_multipart(
     fields: &[(&str, &str)],
     files: &[Part<'_>],
 ) -> Res {
-    let page = app.get(form_page);
-    let token = page.input_value("_csrf").expect("a CSRF token on the page");
-    let mut all: Vec<(&str, &str)> = fields.to_vec();
-    all.push(("_csrf", &token));
-    multipart_raw(app, path, &all, files)
+    let mut form = app.form(form_page, path);
+    assert!(form.multipart, "the form posting to {path} is not multipart");
+    form.fill(fields);
+    for (field, name, ct, bytes) in files {
+        form.attach(field, name, ct, bytes.clone());
+    }
+    app.submit(&form)
 }
 
 /// Posts a multipart form exactly as given.

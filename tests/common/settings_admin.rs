@@ -5,24 +5,25 @@ use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ImageEncoder, Rgb, RgbImage};
 
+use super::products::{multipart_raw, Part};
 use super::{Res, TestApp};
 
-/// Posts a multipart form the way a browser would after showing `form_page` (its CSRF
-/// token), with `fields` and one file field `(name, file name, bytes)`.
+/// Submits the multipart form of `form_page` that posts to `path`, read from its HTML,
+/// with `fields` filled and one file `(field, file name, bytes)` chosen (none when the
+/// file name is empty).
 pub fn post_multipart(
     app: &TestApp,
     form_page: &str,
     path: &str,
     fields: &[(&str, &str)],
-    file: (&str, &str, &[u8]),
+    (name, filename, bytes): (&str, &str, &[u8]),
 ) -> Res {
-    let page = app.get(form_page);
-    let token = page
-        .input_value("_csrf")
-        .unwrap_or_else(|| panic!("no CSRF token on {form_page} ({})", page.status));
-    let mut all: Vec<(&str, &str)> = fields.to_vec();
-    all.push(("_csrf", &token));
-    post_multipart_raw(app, path, &all, file)
+    let files: Vec<Part<'_>> = if filename.is_empty() {
+        Vec::new()
+    } else {
+        vec![(name, filename, "image/png", bytes.to_vec())]
+    };
+    super::products::post_multipart(app, form_page, path, fields, &files)
 }
 
 /// Posts a multipart form exactly as given (no CSRF token added).
@@ -32,31 +33,7 @@ pub fn post_multipart_raw(
     fields: &[(&str, &str)],
     (name, filename, bytes): (&str, &str, &[u8]),
 ) -> Res {
-    let boundary = "----cornershop-test-7f3a9c";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: image/png\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    TestApp::collect(
-        app.agent
-            .post(&format!("{}{path}", app.base))
-            .set(
-                "Content-Type",
-                &format!("multipart/form-data; boundary={boundary}"),
-            )
-            .send_bytes(&body),
-    )
+    multipart_raw(app, path, fields, &[(name, filename, "image/png", bytes.to_vec())])
 }
 
 /// A GET whose body is kept as bytes (images); the status and the bytes.
