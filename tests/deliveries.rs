@@ -255,29 +255,64 @@ fn staff_who_read_orders_see_every_delivery_and_assign_couriers_when_shipping() 
 }
 
 #[test]
-fn a_delivered_mail_goes_out_when_the_owner_adds_its_template() {
+fn a_delivered_mail_goes_out_with_the_built_in_template_and_follows_the_owners_edit() {
     let app = TestApp::ready();
     let p = add_product(&app, "Thing", 2000, 50, None, "active");
     let (ann_id, ann) = courier(&app, "ann@couriers.test");
-    let id = shipped_to(&app, "2026-000501", "bank_transfer", Some(ann_id), p);
-    app.sql(|c| c.execute(
-        "INSERT INTO mail_templates (name, subject, html, text) VALUES ('order_delivered', 'Order {{ order.number }} delivered', '<p>Enjoy</p>', 'Enjoy')",
-        [],
-    ));
+    let first = shipped_to(&app, "2026-000501", "bank_transfer", Some(ann_id), p);
+    let second = shipped_to(&app, "2026-000502", "bank_transfer", Some(ann_id), p);
+    let subject_of = |id: i64| -> String {
+        app.sql(|c| {
+            c.query_row(
+                "SELECT subject FROM mail_outbox WHERE order_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+        })
+    };
+
+    // A fresh shop has the template: nothing to add before the mail goes out.
     let res = ann.post_form(
         "/admin/deliveries",
-        &format!("/admin/deliveries/{id}/delivered"),
+        &format!("/admin/deliveries/{first}/delivered"),
         &[],
     );
     assert_eq!(res.status, 303, "{}", res.body);
-    let subject: String = app.sql(|c| {
-        c.query_row(
-            "SELECT subject FROM mail_outbox WHERE order_id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-    });
-    assert_eq!(subject, "Order 2026-000501 delivered");
+    assert_eq!(subject_of(first), "Your order 2026-000501 has arrived");
+
+    // The owner edits it in the back office like any other template.
+    common::products::login_owner(&app);
+    let page = "/admin/mail-templates/order_delivered";
+    let form = app.form(page, page);
+    let html = form
+        .controls
+        .iter()
+        .find(|c| c.name == "html")
+        .map(|c| c.value.clone())
+        .expect("the html part is editable");
+    let text = form
+        .controls
+        .iter()
+        .find(|c| c.name == "text")
+        .map(|c| c.value.clone())
+        .expect("the text part is editable");
+    let res = app.post_form(
+        page,
+        page,
+        &[
+            ("subject", "Delivered: {{ order.number }}"),
+            ("html", &html),
+            ("text", &text),
+        ],
+    );
+    assert!(res.status < 400, "{}: {}", res.status, res.body);
+    let res = ann.post_form(
+        "/admin/deliveries",
+        &format!("/admin/deliveries/{second}/delivered"),
+        &[],
+    );
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(subject_of(second), "Delivered: 2026-000502");
 }
 
 #[test]

@@ -34,7 +34,6 @@ pub fn template_for(to_status: &str) -> Option<&'static str> {
         "paid" => Some("order_paid"),
         "shipped" => Some("order_shipped"),
         "cancelled" => Some("order_cancelled"),
-        // No built-in template; sent only when the owner has added one by this name.
         "delivered" => Some("order_delivered"),
         _ => None,
     }

@@ -59,8 +59,11 @@ pub fn areas(conn: &Connection) -> AppResult<Vec<(String, String)>> {
     let mut stmt = conn.prepare_cached("SELECT code, label FROM areas ORDER BY position")?;
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+        .collect::<Result<Vec<(String, String)>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|(code, _)| !super::perm::NOT_LANDED.contains(&code.as_str()))
+        .collect())
 }
 
 /// The grid: every area (missing rows are "no rights").

@@ -33,23 +33,27 @@ impl Browser {
         &self.agent
     }
 
+    /// Submits the form of `form_page` posting to `path`, read from its HTML and filled
+    /// with `fields`, as this browser (see `TestApp::post_form`).
     pub fn post_form(&self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Res {
+        let mut form = super::form::load(&self.agent, &self.base, form_page, path);
+        form.fill(fields);
+        super::form::send(&self.agent, &self.base, &form)
+    }
+
+    /// Submits the form posting to `path` on a page already loaded.
+    pub fn submit(&self, page: &Res, path: &str, fields: &[(&str, &str)]) -> Res {
+        let mut form = super::form::HtmlForm::find(&page.body, path, path);
+        form.fill(fields);
+        super::form::send(&self.agent, &self.base, &form)
+    }
+
+    /// A hand-made POST with `form_page`'s CSRF token, for requests no page sends.
+    pub fn post_csrf(&self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Res {
         let page = self.get(form_page);
         let token = page
             .input_value("_csrf")
             .unwrap_or_else(|| panic!("no CSRF token on {form_page}: {}", page.status));
-        let mut all: Vec<(&str, &str)> = fields.to_vec();
-        all.push(("_csrf", &token));
-        TestApp::collect(
-            self.agent
-                .post(&format!("{}{path}", self.base))
-                .send_form(&all),
-        )
-    }
-
-    /// Submits a form shown on `page` (its CSRF token and whatever else was on it).
-    pub fn submit(&self, page: &Res, path: &str, fields: &[(&str, &str)]) -> Res {
-        let token = page.input_value("_csrf").expect("a CSRF token on the page");
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("_csrf", &token));
         TestApp::collect(

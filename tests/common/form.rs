@@ -10,6 +10,7 @@
 //! panics: the page would not let a person do it.
 
 use super::html::{self, Tag};
+use super::{Res, TestApp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -396,4 +397,46 @@ pub fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+/// Loads `page` with `agent` and returns its form posting to `action`.
+pub fn load(agent: &ureq::Agent, base: &str, page: &str, action: &str) -> HtmlForm {
+    let res = TestApp::collect(agent.get(&format!("{base}{page}")).call());
+    assert!(
+        res.status < 400,
+        "{page} answered {}: {}",
+        res.status,
+        &res.body[..res.body.len().min(300)]
+    );
+    HtmlForm::find(&res.body, page.split('?').next().unwrap_or(page), action)
+}
+
+/// Sends `form` with `agent` as a browser does (urlencoded or multipart as its enctype
+/// says; a GET form as a query string). Fails when the shop cannot read what its own page
+/// sent.
+pub fn send(agent: &ureq::Agent, base: &str, form: &HtmlForm) -> Res {
+    let res = if form.method == "get" {
+        let sep = if form.action.contains('?') { '&' } else { '?' };
+        TestApp::collect(agent.get(&format!("{base}{}{sep}{}", form.action, form.query())).call())
+    } else {
+        let (ct, body) = form.encode();
+        TestApp::collect(
+            agent
+                .post(&format!("{base}{}", form.action))
+                .set("Content-Type", &ct)
+                .send_bytes(&body),
+        )
+    };
+    const UNREAD: &str = "The form could not be read";
+    assert!(
+        !res.body.contains(UNREAD),
+        "the shop cannot read its own form posting to {}: {}",
+        form.action,
+        res.body
+            .split(UNREAD)
+            .nth(1)
+            .map(|t| &t[..t.len().min(300)])
+            .unwrap_or("")
+    );
+    res
 }

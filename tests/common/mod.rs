@@ -232,42 +232,12 @@ impl TestApp {
 
     /// The form of `page` that posts to `action`, as the page has it.
     pub fn form(&self, page: &str, action: &str) -> form::HtmlForm {
-        let res = self.get(page);
-        assert!(
-            res.status < 400,
-            "{page} answered {}: {}",
-            res.status,
-            &res.body[..res.body.len().min(300)]
-        );
-        form::HtmlForm::find(&res.body, page.split('?').next().unwrap_or(page), action)
+        form::load(&self.agent, &self.base, page, action)
     }
 
-    /// Sends `form` as a browser does (urlencoded or multipart as its enctype says; a GET
-    /// form as a query string).
+    /// Sends `form` as a browser does, through this app's client.
     pub fn submit(&self, form: &form::HtmlForm) -> Res {
-        let res = if form.method == "get" {
-            let sep = if form.action.contains('?') { '&' } else { '?' };
-            self.get(&format!("{}{sep}{}", form.action, form.query()))
-        } else {
-            let (ct, body) = form.encode();
-            Self::collect(
-                self.agent
-                    .post(&format!("{}{}", self.base, form.action))
-                    .set("Content-Type", &ct)
-                    .send_bytes(&body),
-            )
-        };
-        assert!(
-            !res.body.contains("The form could not be read"),
-            "the shop cannot read its own form posting to {}: {}",
-            form.action,
-            res.body
-                .split("The form could not be read")
-                .nth(1)
-                .map(|t| &t[..t.len().min(300)])
-                .unwrap_or("")
-        );
-        res
+        form::send(&self.agent, &self.base, form)
     }
 
     /// A hand-made POST with `form_page`'s CSRF token: for requests no page sends (replays,

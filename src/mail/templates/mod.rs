@@ -220,7 +220,7 @@ fn complete(conn: &Connection, name: &str, ctx: &Value) -> AppResult<Value> {
         }
     }
     let optional: &[(&str, &str)] = match name {
-        "order_placed" | "order_paid" | "order_shipped" | "order_cancelled" => {
+        "order_placed" | "order_paid" | "order_shipped" | "order_delivered" | "order_cancelled" => {
             &[("order", "tracking_number"), ("order", "reason")]
         }
         "voucher_issued" => &[("voucher", "expires_at")],

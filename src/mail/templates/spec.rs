@@ -115,6 +115,12 @@ pub const SPECS: &[Spec] = &[
         vars: ORDER,
     },
     Spec {
+        name: "order_delivered",
+        label: "Order delivered",
+        description: "Sent when an order has reached the customer (a courier marked it delivered, or staff did).",
+        vars: ORDER,
+    },
+    Spec {
         name: "order_cancelled",
         label: "Order cancelled",
         description: "Sent when an order is cancelled, by the customer or by the shop.",
@@ -213,6 +219,7 @@ pub fn sample(name: &str, currency: &Currency) -> Option<Value> {
                 "order_placed" => ("placed", "", ""),
                 "order_paid" => ("paid", "", ""),
                 "order_shipped" => ("shipped", "JJD00994410285", ""),
+                "order_delivered" => ("delivered", "JJD00994410285", ""),
                 _ => ("cancelled", "", "You asked us to cancel it."),
             };
             json!({
