@@ -75,7 +75,7 @@ fn create_rename_move_and_a_cycle_refused_with_the_triggers_message() {
     assert!(page.body.contains("depth-2"));
 
     // Wrong fields: a message per field, nothing created.
-    let res = app.post_form(
+    let res = app.post_csrf(
         "/admin/categories",
         "/admin/categories",
         &[("name", ""), ("slug", "Bad Slug"), ("parent", "999")],
@@ -182,7 +182,7 @@ fn delete_is_refused_while_not_empty_and_done_when_empty() {
         .contains(&format!("action=\"/admin/categories/{tea}/delete\"")));
 
     // Posting anyway: refused, with what blocks it.
-    let res = app.post_form(
+    let res = app.post_csrf(
         "/admin/categories",
         &format!("/admin/categories/{tea}/delete"),
         &[],
@@ -195,7 +195,7 @@ fn delete_is_refused_while_not_empty_and_done_when_empty() {
         "{}",
         page.body
     );
-    let res = app.post_form(
+    let res = app.post_csrf(
         "/admin/categories",
         &format!("/admin/categories/{green}/delete"),
         &[],
@@ -218,14 +218,14 @@ fn delete_is_refused_while_not_empty_and_done_when_empty() {
         )
     });
     let res = app.post_form(
-        "/admin/categories",
+        &format!("/admin/categories/{green}"),
         &format!("/admin/categories/{green}/delete"),
         &[],
     );
     assert_eq!(res.status, 303);
     assert_eq!(res.header("location"), Some("/admin/categories"));
     let res = app.post_form(
-        "/admin/categories",
+        &format!("/admin/categories/{tea}"),
         &format!("/admin/categories/{tea}/delete"),
         &[],
     );
@@ -264,15 +264,15 @@ fn the_storefront_follows_a_change_and_a_viewer_cannot_change_anything() {
     assert!(!page.body.contains("Create category"));
     let url = format!("/admin/categories/{cat}");
     assert!(!viewer.get(&url).body.contains("Save category"));
-    let res = viewer.post_form(
+    let res = viewer.post_csrf(
         "/admin/categories",
         "/admin/categories",
         &[("name", "X"), ("slug", "x"), ("parent", "")],
     );
     assert_eq!(res.status, 403);
-    let res = viewer.post_form(&url, &url, &[("name", "X"), ("slug", "x"), ("parent", "")]);
+    let res = viewer.post_csrf(&url, &url, &[("name", "X"), ("slug", "x"), ("parent", "")]);
     assert_eq!(res.status, 403);
-    let res = viewer.post_form(&url, &format!("{url}/delete"), &[]);
+    let res = viewer.post_csrf(&url, &format!("{url}/delete"), &[]);
     assert_eq!(res.status, 403);
     assert_eq!(
         viewer.count("SELECT count(*) FROM categories WHERE name = 'Tea'"),

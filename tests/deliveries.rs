@@ -97,7 +97,7 @@ fn a_courier_sees_and_completes_only_their_own_deliveries() {
 
     // Another courier's delivery, or nobody's: 404, unchanged.
     for other in [bobs, nobodys] {
-        let res = ann.post_form(
+        let res = ann.post_csrf(
             "/admin/deliveries",
             &format!("/admin/deliveries/{other}/delivered"),
             &[],
@@ -127,7 +127,7 @@ fn a_courier_sees_and_completes_only_their_own_deliveries() {
         "done, off the list"
     );
     // Twice is refused, and records nothing more.
-    ann.post_form(
+    ann.post_csrf(
         "/admin/deliveries",
         &format!("/admin/deliveries/{mine}/delivered"),
         &[],
@@ -139,7 +139,7 @@ fn a_courier_sees_and_completes_only_their_own_deliveries() {
         1
     );
     // An assigned order that is not shipped is refused by the workflow.
-    let res = ann.post_form(
+    let res = ann.post_csrf(
         "/admin/deliveries",
         &format!("/admin/deliveries/{processing}/delivered"),
         &[],
@@ -152,12 +152,12 @@ fn a_courier_sees_and_completes_only_their_own_deliveries() {
         app.count(&format!("SELECT count(*) FROM audit_log WHERE action = 'delivery.delivered' AND entity_id = '{mine}' AND actor_id = {ann_id}")),
         1
     );
-    // No delivered template is built in, so no mail; one added by the owner is sent.
+    // The built-in "order delivered" mail goes to the buyer.
     assert_eq!(
         app.count(&format!(
-            "SELECT count(*) FROM mail_outbox WHERE order_id = {mine}"
+            "SELECT count(*) FROM mail_outbox WHERE order_id = {mine} AND template = 'order_delivered'"
         )),
-        0
+        1
     );
 }
 
@@ -198,7 +198,7 @@ fn staff_who_read_orders_see_every_delivery_and_assign_couriers_when_shipping() 
             .unwrap();
         staff_id(&app, "vera@shop.test")
     };
-    let res = app.post_form(
+    let res = app.post_csrf(
         &page,
         &format!("{page}/status"),
         &[

@@ -135,7 +135,7 @@ fn a_viewer_reads_but_saving_and_resetting_answer_403_and_change_nothing() {
         &[("subject", "Hacked"), ("html", ""), ("text", "Hacked")],
     );
     assert_eq!(save.status, 403);
-    let reset = app.post_form(EDIT, &format!("{EDIT}/reset"), &[]);
+    let reset = app.post_csrf(EDIT, &format!("{EDIT}/reset"), &[]);
     assert_eq!(reset.status, 403);
     assert_eq!(stored(&app, "order_shipped"), before);
 

@@ -86,7 +86,7 @@ fn asking_for_more_than_the_stock_names_the_product_and_what_is_left() {
     assert_eq!(app.count("SELECT count(*) FROM cart_items"), 0);
 
     // A price sent with the form is ignored: prices come from the database.
-    let res = b.post_form(
+    let res = b.post_csrf(
         "/account/forgot",
         "/cart/add",
         &[
@@ -220,7 +220,7 @@ fn a_customer_cancels_within_the_window_and_the_stock_returns() {
     app.clock.advance(5 * 60 + 1);
     let page = b.get(&to);
     assert!(!page.body.contains("Cancel order"));
-    let res = b.post_form(&to, &format!("{}/cancel", to.replace("/account", "")), &[]);
+    let res = b.post_csrf(&to, &format!("{}/cancel", to.replace("/account", "")), &[]);
     assert!(b.follow(&res).body.contains("within 5 minutes"));
     assert_eq!(stock(&app, mug), 4);
 }
@@ -244,7 +244,7 @@ fn nobody_reads_another_customers_order() {
     .to_string();
     let b = verified_customer(&app, "b@tea.test");
     assert_eq!(b.get(&to).status, 404);
-    let res = b.post_form(
+    let res = b.post_csrf(
         "/account/orders",
         &format!("{}/cancel", to.replace("/account", "")),
         &[],

@@ -110,7 +110,7 @@ fn a_viewer_sees_orders_but_cannot_change_them() {
         !page.body.contains("Mark cancelled")
             && page.body.contains("may view orders but not change them")
     );
-    let res = app.post_form(&path, &format!("{path}/status"), &[("to", "cancelled")]);
+    let res = app.post_csrf(&path, &format!("{path}/status"), &[("to", "cancelled")]);
     assert_eq!(res.status, 403);
     assert_eq!(
         app.count("SELECT count(*) FROM orders WHERE status = 'pending_payment'"),

@@ -161,11 +161,7 @@ fn paid_orders_move_to_processing_after_the_delay() {
     let app = TestApp::ready();
     let mug = add_product(&app, "Blue Mug", 1250, 3, None, "active");
     let b = Browser::new(&app);
-    b.post_form(
-        "/account/forgot",
-        "/cart/add",
-        &[("product_id", &mug.to_string()), ("quantity", "1")],
-    );
+    common::shop::add(&b, mug, "1");
     let page = b.get("/checkout");
     let key = page.input_value("idempotency_key").unwrap();
     let res = b.submit(
@@ -205,11 +201,7 @@ fn a_guest_order_joins_the_account_made_with_its_address() {
     no_captcha(&app);
     let mug = add_product(&app, "Blue Mug", 1250, 3, None, "active");
     let b = Browser::new(&app);
-    b.post_form(
-        "/account/forgot",
-        "/cart/add",
-        &[("product_id", &mug.to_string()), ("quantity", "1")],
-    );
+    common::shop::add(&b, mug, "1");
     let page = b.get("/checkout");
     let key = page.input_value("idempotency_key").unwrap();
     b.submit(

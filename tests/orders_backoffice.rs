@@ -173,7 +173,7 @@ fn the_buttons_are_exactly_the_moves_the_table_allows_and_only_for_roles_that_ma
         "a read-only role sees no buttons"
     );
     assert!(page.body.contains("may view orders but not change them"));
-    let res = v.post_form(
+    let res = v.post_csrf(
         &format!("/admin/orders/{}", ids[2]),
         &format!("/admin/orders/{}/status", ids[1]),
         &[("to", "cancelled")],
@@ -424,7 +424,7 @@ fn editing_a_placed_orders_lines_moves_stock_in_the_same_step() {
 
     // Once paid, the lines are frozen (the page and the database agree).
     app.sql(|c| c.execute("UPDATE orders SET status = 'paid' WHERE id = ?1", [id]));
-    let res = app.post_form(
+    let res = app.post_csrf(
         &format!("/admin/orders/{id}"),
         &lines,
         &[("lines[0].sku", "SKU-BLUE-MUG"), ("lines[0].quantity", "2")],

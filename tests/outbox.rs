@@ -67,7 +67,7 @@ fn the_owner_sees_every_mail_and_can_retry_a_failed_one() {
     );
 
     // Retrying again (no longer failed) is refused with the reason, and changes nothing.
-    let again = app.post_form(&page, &format!("/admin/outbox/{failed}/retry"), &[]);
+    let again = app.post_csrf(&page, &format!("/admin/outbox/{failed}/retry"), &[]);
     assert_eq!(again.status, 409);
     assert!(again.body.contains("Only a failed mail can be retried"));
     assert_eq!(app.get("/admin/outbox/99999").status, 404);
@@ -91,7 +91,7 @@ fn a_viewer_reads_the_outbox_but_cannot_retry() {
         !detail.body.contains("Retry now"),
         "no button for a role without update"
     );
-    let res = app.post_form(&page, &format!("/admin/outbox/{failed}/retry"), &[]);
+    let res = app.post_csrf(&page, &format!("/admin/outbox/{failed}/retry"), &[]);
     assert_eq!(res.status, 403);
     let status: String = app.sql(|c| {
         c.query_row(

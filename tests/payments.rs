@@ -199,7 +199,7 @@ fn bobi_refuses_a_wrong_amount_and_the_exact_amount_pays_the_order() {
     let path = format!("/orders/{id}/pay");
 
     let res = b.post_form(
-        "/account/password",
+        &format!("/account/orders/{id}"),
         &path,
         &[("method", "bobi"), ("amount", "12.00")],
     );
@@ -222,7 +222,7 @@ fn bobi_refuses_a_wrong_amount_and_the_exact_amount_pays_the_order() {
 
     // Not even an amount: refused the same way, and recorded.
     let res = b.post_form(
-        "/account/password",
+        &format!("/account/orders/{id}"),
         &path,
         &[("method", "bobi"), ("amount", "twelve")],
     );
@@ -231,7 +231,7 @@ fn bobi_refuses_a_wrong_amount_and_the_exact_amount_pays_the_order() {
     assert_eq!(mails(&app, "order_paid", "mira@tea.test"), 0);
 
     let res = b.post_form(
-        "/account/password",
+        &format!("/account/orders/{id}"),
         &path,
         &[("method", "bobi"), ("amount", "12.34")],
     );
@@ -261,8 +261,8 @@ fn bobi_refuses_a_wrong_amount_and_the_exact_amount_pays_the_order() {
     );
 
     // Paying again: refused with the reason, and that attempt is recorded too.
-    let res = b.post_form(
-        "/account/password",
+    let res = b.post_csrf(
+        &format!("/account/orders/{id}"),
         &path,
         &[("method", "bobi"), ("amount", "12.34")],
     );
@@ -382,7 +382,7 @@ fn the_api_pays_with_the_same_rules_and_answers_409_422_and_404() {
     );
     assert_eq!(res.status, 404);
     assert_eq!(res.json()["error"]["code"], "not_found");
-    let res = eve.post_form(
+    let res = eve.post_csrf(
         "/account/password",
         &format!("/orders/{third}/pay"),
         &[("method", "bobi"), ("amount", "12.34")],
@@ -416,14 +416,14 @@ fn a_guest_pays_with_the_key_of_their_order_link_and_nobody_else_can() {
     let path = format!("/orders/{id}/pay");
 
     // No key and not logged in, or a key of another order: 404, nothing recorded.
-    let res = guest.post_form(
+    let res = guest.post_csrf(
         "/account/login",
         &path,
         &[("method", "bobi"), ("amount", "12.34")],
     );
     assert_eq!(res.status, 404);
     let wrong = access::guest_key(&app.secret(), id + 1);
-    let res = guest.post_form(
+    let res = guest.post_csrf(
         "/account/login",
         &path,
         &[("method", "bobi"), ("amount", "12.34"), ("key", &wrong)],
@@ -432,7 +432,7 @@ fn a_guest_pays_with_the_key_of_their_order_link_and_nobody_else_can() {
     assert!(payments(&app, id).is_empty());
 
     let res = guest.post_form(
-        "/account/login",
+        &format!("/orders/{id}?key={key}"),
         &path,
         &[("method", "bobi"), ("amount", "12,34"), ("key", &key)],
     );
@@ -825,7 +825,7 @@ fn staff_mark_a_transfer_paid_only_with_the_orders_update_permission() {
     let path = format!("/admin/orders/{id}/mark-paid");
 
     app.login_as("Viewer");
-    let res = app.post_form("/admin", &path, &[("reference", "BANK-1")]);
+    let res = app.post_csrf("/admin", &path, &[("reference", "BANK-1")]);
     assert_eq!(res.status, 403);
     assert_eq!(status(&app, id), "pending_payment");
     assert!(payments(&app, id).is_empty());
@@ -840,7 +840,7 @@ fn staff_mark_a_transfer_paid_only_with_the_orders_update_permission() {
         app.login_staff("owner@shop.test", common::OWNER_PW).status,
         303
     );
-    let res = app.post_form("/admin", &path, &[("reference", "STMT 2026-11-22 #41")]);
+    let res = app.post_form(&format!("/admin/orders/{id}"), &path, &[("reference", "STMT 2026-11-22 #41")]);
     assert_eq!(res.status, 303);
     assert_eq!(
         res.header("location"),
@@ -873,14 +873,14 @@ fn staff_mark_a_transfer_paid_only_with_the_orders_update_permission() {
     assert_eq!(audited.1, "127.0.0.1");
 
     // Again: refused with the reason (recorded), the order stays paid once.
-    let res = app.post_form("/admin", &path, &[("reference", "again")]);
+    let res = app.post_csrf("/admin", &path, &[("reference", "again")]);
     assert_eq!(flash(&res), "5:errorThis order is already paid.");
     assert_eq!(statuses(&app, id), ["succeeded", "refused"]);
     assert_eq!(mails(&app, "order_paid", "st@tea.test"), 1);
 
     // An unknown order is 404; a reference with a line break is refused at its field.
     assert_eq!(
-        app.post_form("/admin", "/admin/orders/999/mark-paid", &[])
+        app.post_csrf("/admin", "/admin/orders/999/mark-paid", &[])
             .status,
         404
     );
@@ -891,7 +891,7 @@ fn staff_mark_a_transfer_paid_only_with_the_orders_update_permission() {
         "st@tea.test",
         "bank_transfer",
     );
-    let res = app.post_form(
+    let res = app.post_csrf(
         "/admin",
         &format!("/admin/orders/{other}/mark-paid"),
         &[("reference", "a\nb")],
@@ -923,7 +923,7 @@ fn approve_at_paypal(approve_url: &str) -> String {
 /// Starts a PayPal payment from the web form; returns the approve URL.
 fn start_paypal(b: &Browser, id: i64) -> String {
     let res = b.post_form(
-        "/account/password",
+        &format!("/account/orders/{id}"),
         &format!("/orders/{id}/pay"),
         &[("method", "paypal")],
     );
@@ -1123,7 +1123,7 @@ fn paypal_through_the_api_cancel_at_paypal_and_wrong_credentials() {
     assert_eq!(status(&app, other), "pending_payment");
     // …and on the web, a message back on the order page.
     let res = b.post_form(
-        "/account/password",
+        &format!("/account/orders/{other}"),
         &format!("/orders/{other}/pay"),
         &[("method", "paypal")],
     );

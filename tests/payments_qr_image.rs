@@ -5,7 +5,7 @@
 mod common;
 
 use common::settings_admin::{
-    get_bytes, jpeg_with_exif, login_owner, png, post_multipart, post_multipart_raw, raw_setting,
+    get_bytes, jpeg_with_exif, login_owner, png, post_multipart, post_multipart_csrf, post_multipart_raw, raw_setting,
     setting_audits,
 };
 use common::{add_product, shop, TestApp};
@@ -276,9 +276,9 @@ fn a_viewer_sees_the_payments_page_but_cannot_upload_or_remove() {
         !page.body.contains("enctype=\"multipart/form-data\""),
         "no upload form"
     );
-    let res = post_multipart(&app, PAGE, UPLOAD, &[], ("image", "qr.png", &png(8, 8)));
+    let res = post_multipart_csrf(&app, PAGE, UPLOAD, &[], ("image", "qr.png", &png(8, 8)));
     assert_eq!(res.status, 403);
-    let res = app.post_form(PAGE, &format!("{UPLOAD}/remove"), &[]);
+    let res = app.post_csrf(PAGE, &format!("{UPLOAD}/remove"), &[]);
     assert_eq!(res.status, 403);
     assert_eq!(raw_setting(&app, KEY), "");
 }

@@ -172,7 +172,7 @@ fn slugs_are_made_from_names_and_slugs_and_skus_must_be_unique_with_typed_values
         res.body
     );
 
-    let res = app.post_form(
+    let res = app.post_csrf(
         "/admin/products/new",
         "/admin/products",
         &with(&[
@@ -222,7 +222,7 @@ fn a_product_in_orders_is_not_deleted_and_can_be_archived_instead() {
         page.body
     );
     assert!(!page.body.contains("Delete product"));
-    let res = app.post_form(
+    let res = app.post_csrf(
         &format!("/admin/products/{id}"),
         &format!("/admin/products/{id}/delete"),
         &[],
@@ -367,13 +367,13 @@ fn a_viewer_reads_products_but_cannot_change_them() {
     ] {
         assert!(!page.body.contains(hidden), "{hidden} shown to a viewer");
     }
-    let res = app.post_form(
+    let res = app.post_csrf(
         &format!("/admin/products/{id}"),
         &format!("/admin/products/{id}"),
         &with(&[("name", "Changed")]),
     );
     assert_eq!(res.status, 403);
-    let res = app.post_form(
+    let res = app.post_csrf(
         &format!("/admin/products/{id}"),
         &format!("/admin/products/{id}/stock"),
         &[("change", "5"), ("reason", "x")],

@@ -53,11 +53,7 @@ fn a_dry_run_reports_each_line_and_writes_nothing_until_confirmed_then_writes_it
     assert_eq!(imports_waiting(&app), 1);
 
     let upload = res.input_value("upload").expect("a confirm form");
-    let res = app.post_form(
-        "/admin/products/import",
-        "/admin/products/import/confirm",
-        &[("upload", &upload), ("file_name", "products.csv")],
-    );
+    let res = app.post_form_on(&res, "/admin/products/import/confirm", &[]);
     assert_eq!(res.status, 200, "{}", res.body);
     assert!(res.body.contains("data-import-state=\"written\""));
     assert_eq!(app.count("SELECT count(*) FROM products"), 3);
@@ -96,7 +92,7 @@ fn a_dry_run_reports_each_line_and_writes_nothing_until_confirmed_then_writes_it
     );
     assert_eq!(imports_waiting(&app), 0, "the waiting file is gone");
 
-    let again = app.post_form(
+    let again = app.post_csrf(
         "/admin/products/import",
         "/admin/products/import/confirm",
         &[("upload", &upload)],

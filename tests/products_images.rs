@@ -181,8 +181,10 @@ fn images_are_reordered_made_main_and_deleted_with_plain_forms() {
     assert_eq!(rows(&app, id)[0].2, 0, "the main image has position 0");
     assert_eq!(act(ids[2], "down").status, 303);
     assert_eq!(order(), vec![ids[0], ids[2], ids[1]]);
+    // The first has no "up" button; asked by hand, nothing changes.
     assert_eq!(
-        act(ids[0], "up").status,
+        app.post_csrf(&page, &format!("/admin/products/{id}/images/{}/up", ids[0]), &[])
+            .status,
         303,
         "the first cannot go higher: nothing changes"
     );

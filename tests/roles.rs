@@ -151,7 +151,7 @@ fn a_role_cannot_be_deleted_while_staff_hold_it() {
         .get(&page_path)
         .body
         .contains("held by 2 staff members, so it cannot be deleted"));
-    let res = app.post_form(&page_path, &format!("{page_path}/delete"), &[]);
+    let res = app.post_csrf(&page_path, &format!("{page_path}/delete"), &[]);
     assert_eq!(res.status, 303);
     let after = app.get(&page_path);
     assert!(
@@ -194,7 +194,7 @@ fn the_owner_role_keeps_every_right_and_cannot_be_deleted() {
         app.count("SELECT count(*) FROM role_permissions WHERE role_id = 1 AND can_read + can_create + can_update + can_delete = 4"),
         17
     );
-    let res = app.post_form("/admin/roles/1", "/admin/roles/1/delete", &[]);
+    let res = app.post_csrf("/admin/roles/1", "/admin/roles/1/delete", &[]);
     assert_eq!(res.status, 303);
     assert!(app
         .get("/admin/roles/1")
@@ -247,7 +247,7 @@ fn a_read_only_role_sees_no_edit_controls_and_a_direct_post_is_refused() {
     assert!(!order_page
         .body
         .contains(&format!("action=\"/admin/orders/{order}/status\"")));
-    let res = b.post_form(
+    let res = b.post_csrf(
         &format!("/admin/orders/{order}"),
         &format!("/admin/orders/{order}/status"),
         &[("to", "processing")],
@@ -275,7 +275,7 @@ fn a_read_only_role_sees_no_edit_controls_and_a_direct_post_is_refused() {
         .get("/admin/roles")
         .body
         .contains("href=\"/admin/roles/new\""));
-    let res = b.post_form(
+    let res = b.post_csrf(
         &format!("/admin/roles/{role}"),
         &format!("/admin/roles/{role}"),
         &[("name", "Looker"), ("rights", "orders:update")],
@@ -305,7 +305,7 @@ fn a_non_owner_with_roles_update_cannot_raise_their_own_role() {
         !page.body.contains("Save role"),
         "no Save on one's own role"
     );
-    let res = b.post_form(
+    let res = b.post_csrf(
         &path,
         &path,
         &[

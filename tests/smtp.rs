@@ -494,7 +494,7 @@ fn bad_values_change_nothing_and_each_is_explained_next_to_its_field() {
     let mut bad = form("0", "pw");
     bad[2] = ("host", "smtp.tea.test");
     bad[4] = ("security", "ssl2");
-    let res = app.post_form(PAGE, PAGE, &bad);
+    let res = app.post_csrf(PAGE, PAGE, &bad);
     assert_eq!(res.status, 422, "{}", res.body);
     assert!(res.body.contains("Nothing was saved."));
     let port_error = res.body.find("id=\"f-port-error\"").expect("a port error");
@@ -634,9 +634,9 @@ fn a_viewer_sees_the_page_but_cannot_save_or_send() {
     assert!(!page.body.contains("Save mail settings"));
     assert!(!page.body.contains("Send test mail"));
     let before = changes_audited(&app);
-    let res = app.post_form(PAGE, PAGE, &form("2525", "pw"));
+    let res = app.post_csrf(PAGE, PAGE, &form("2525", "pw"));
     assert_eq!(res.status, 403);
-    let res = app.post_form(PAGE, &format!("{PAGE}/test"), &[("to", "mira@tea.test")]);
+    let res = app.post_csrf(PAGE, &format!("{PAGE}/test"), &[("to", "mira@tea.test")]);
     assert_eq!(res.status, 403);
     assert_eq!(changes_audited(&app), before);
     assert_eq!(setting(&app, "mail.smtp.port"), server.port.to_string());

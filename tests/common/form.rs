@@ -30,6 +30,8 @@ pub struct Control {
     pub kind: Kind,
     pub value: String,
     pub disabled: bool,
+    /// A submit button's `formaction`: pressing it sends the form there instead.
+    pub formaction: Option<String>,
 }
 
 /// One uploaded file: (file name, content type, bytes).
@@ -61,8 +63,14 @@ impl HtmlForm {
         let mut forms = Vec::new();
         let mut current: Option<HtmlForm> = None;
         let mut select: Option<Control> = None;
+        // Controls inside a disabled fieldset are disabled: a browser sends none of them.
+        let mut fieldsets: Vec<bool> = Vec::new();
         for tag in html::tags(body) {
             match (tag.name.as_str(), tag.closing) {
+                ("fieldset", false) => fieldsets.push(tag.has("disabled")),
+                ("fieldset", true) => {
+                    fieldsets.pop();
+                }
                 ("form", false) => {
                     let action = tag.attr("action").unwrap_or(page).to_string();
                     current = Some(HtmlForm {
@@ -79,17 +87,40 @@ impl HtmlForm {
                     let Some(form) = current.as_mut() else {
                         continue;
                     };
+                    let before = form.controls.len();
                     read_control(form, &tag, &mut select);
+                    if fieldsets.contains(&true) {
+                        form.controls[before..].iter_mut().for_each(|c| c.disabled = true);
+                        if let Some(c) = select.as_mut() {
+                            c.disabled = true;
+                        }
+                    }
                 }
             }
         }
         forms
     }
 
-    /// The one form on `body` that posts to `action`.
+    /// This form as sent to `action`: by its own action, or by pressing a button whose
+    /// `formaction` is `action`.
+    fn posting_to(&self, action: &str) -> Option<HtmlForm> {
+        if self.action == action {
+            return Some(self.clone());
+        }
+        let at = self
+            .controls
+            .iter()
+            .position(|c| c.kind == Kind::Submit && c.formaction.as_deref() == Some(action))?;
+        let mut f = self.clone();
+        f.action = action.to_string();
+        f.submitter = Some(at);
+        Some(f)
+    }
+
+    /// The form on `body` that posts to `action`.
     pub fn find(body: &str, page: &str, action: &str) -> HtmlForm {
         let all = HtmlForm::all(body, page);
-        let mut matching: Vec<HtmlForm> = all.iter().filter(|f| f.action == action).cloned().collect();
+        let mut matching: Vec<HtmlForm> = all.iter().filter_map(|f| f.posting_to(action)).collect();
         match matching.len() {
             1 => matching.remove(0),
             0 => panic!(
@@ -105,8 +136,8 @@ impl HtmlForm {
     /// Every form on `body` that posts to `action`.
     pub fn find_all(body: &str, page: &str, action: &str) -> Vec<HtmlForm> {
         HtmlForm::all(body, page)
-            .into_iter()
-            .filter(|f| f.action == action)
+            .iter()
+            .filter_map(|f| f.posting_to(action))
             .collect()
     }
 
@@ -149,6 +180,12 @@ impl HtmlForm {
             "the form posting to {} has no field {name:?} (it has {:?})",
             self.action,
             self.names()
+        );
+        assert!(
+            idx.iter().any(|&i| !self.controls[i].disabled),
+            "{name:?} of the form posting to {} is disabled on the page: nobody can fill it \
+             (a request the page cannot send is a hand-made one: post_csrf)",
+            self.action
         );
         match self.controls[idx[0]].kind.clone() {
             Kind::Checkbox { .. } => {
@@ -349,12 +386,14 @@ fn read_control(form: &mut HtmlForm, tag: &Tag, select: &mut Option<Control>) {
                 Kind::Checkbox { .. } | Kind::Radio { .. } if tag.attr("value").is_none() => "on".into(),
                 _ => value,
             };
-            form.controls.push(Control { name, kind, value, disabled });
+            let formaction = tag.attr("formaction").map(str::to_string);
+            form.controls.push(Control { name, kind, value, disabled, formaction });
         }
         ("button", false) => {
             if matches!(tag.attr("type").map(str::to_ascii_lowercase).as_deref(), None | Some("submit")) {
                 let value = tag.attr("value").unwrap_or("").to_string();
-                form.controls.push(Control { name, kind: Kind::Submit, value, disabled });
+                let formaction = tag.attr("formaction").map(str::to_string);
+                form.controls.push(Control { name, kind: Kind::Submit, value, disabled, formaction });
             }
         }
         ("textarea", false) => form.controls.push(Control {
@@ -362,6 +401,7 @@ fn read_control(form: &mut HtmlForm, tag: &Tag, select: &mut Option<Control>) {
             kind: Kind::Textarea,
             value: tag.text.clone().unwrap_or_default(),
             disabled,
+            formaction: None,
         }),
         ("select", false) => {
             *select = Some(Control {
@@ -369,6 +409,7 @@ fn read_control(form: &mut HtmlForm, tag: &Tag, select: &mut Option<Control>) {
                 kind: Kind::Select { options: Vec::new(), multiple: tag.has("multiple") },
                 value: String::new(),
                 disabled,
+                formaction: None,
             })
         }
         ("option", false) => {

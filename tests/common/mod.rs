@@ -230,6 +230,14 @@ impl TestApp {
         self.submit(&form)
     }
 
+    /// Submits the form posting to `action` on a page already loaded (the answer to a
+    /// previous submission), filled with `fields`.
+    pub fn post_form_on(&self, page: &Res, action: &str, fields: &[(&str, &str)]) -> Res {
+        let mut form = form::HtmlForm::find(&page.body, action, action);
+        form.fill(fields);
+        self.submit(&form)
+    }
+
     /// The form of `page` that posts to `action`, as the page has it.
     pub fn form(&self, page: &str, action: &str) -> form::HtmlForm {
         form::load(&self.agent, &self.base, page, action)

@@ -26,6 +26,24 @@ pub fn post_multipart(
     super::products::post_multipart(app, form_page, path, fields, &files)
 }
 
+/// A hand-made multipart POST with `form_page`'s CSRF token, for an upload the page does
+/// not offer (a role without the right).
+pub fn post_multipart_csrf(
+    app: &TestApp,
+    form_page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: (&str, &str, &[u8]),
+) -> Res {
+    let token = app
+        .get(form_page)
+        .input_value("_csrf")
+        .unwrap_or_else(|| panic!("no CSRF token on {form_page}"));
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    all.push(("_csrf", &token));
+    post_multipart_raw(app, path, &all, file)
+}
+
 /// Posts a multipart form exactly as given (no CSRF token added).
 pub fn post_multipart_raw(
     app: &TestApp,
