@@ -840,7 +840,11 @@ fn staff_mark_a_transfer_paid_only_with_the_orders_update_permission() {
         app.login_staff("owner@shop.test", common::OWNER_PW).status,
         303
     );
-    let res = app.post_form(&format!("/admin/orders/{id}"), &path, &[("reference", "STMT 2026-11-22 #41")]);
+    let res = app.post_form(
+        &format!("/admin/orders/{id}"),
+        &path,
+        &[("reference", "STMT 2026-11-22 #41")],
+    );
     assert_eq!(res.status, 303);
     assert_eq!(
         res.header("location"),

@@ -5,8 +5,8 @@
 mod common;
 
 use common::settings_admin::{
-    get_bytes, jpeg_with_exif, login_owner, png, post_multipart, post_multipart_csrf, post_multipart_raw, raw_setting,
-    setting_audits,
+    get_bytes, jpeg_with_exif, login_owner, png, post_multipart, post_multipart_csrf,
+    post_multipart_raw, raw_setting, setting_audits,
 };
 use common::{add_product, shop, TestApp};
 

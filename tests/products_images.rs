@@ -183,8 +183,12 @@ fn images_are_reordered_made_main_and_deleted_with_plain_forms() {
     assert_eq!(order(), vec![ids[0], ids[2], ids[1]]);
     // The first has no "up" button; asked by hand, nothing changes.
     assert_eq!(
-        app.post_csrf(&page, &format!("/admin/products/{id}/images/{}/up", ids[0]), &[])
-            .status,
+        app.post_csrf(
+            &page,
+            &format!("/admin/products/{id}/images/{}/up", ids[0]),
+            &[]
+        )
+        .status,
         303,
         "the first cannot go higher: nothing changes"
     );

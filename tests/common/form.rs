@@ -16,9 +16,16 @@ use super::{Res, TestApp};
 pub enum Kind {
     /// text, email, password, number, date, search, tel, url, … and hidden.
     Text,
-    Checkbox { checked: bool },
-    Radio { checked: bool },
-    Select { options: Vec<(String, bool)>, multiple: bool },
+    Checkbox {
+        checked: bool,
+    },
+    Radio {
+        checked: bool,
+    },
+    Select {
+        options: Vec<(String, bool)>,
+        multiple: bool,
+    },
     Textarea,
     File,
     Submit,
@@ -74,7 +81,11 @@ impl HtmlForm {
                 ("form", false) => {
                     let action = tag.attr("action").unwrap_or(page).to_string();
                     current = Some(HtmlForm {
-                        action: if action.is_empty() { page.into() } else { action },
+                        action: if action.is_empty() {
+                            page.into()
+                        } else {
+                            action
+                        },
                         method: tag.attr("method").unwrap_or("get").to_ascii_lowercase(),
                         multipart: tag.attr("enctype") == Some("multipart/form-data"),
                         controls: Vec::new(),
@@ -90,7 +101,9 @@ impl HtmlForm {
                     let before = form.controls.len();
                     read_control(form, &tag, &mut select);
                     if fieldsets.contains(&true) {
-                        form.controls[before..].iter_mut().for_each(|c| c.disabled = true);
+                        form.controls[before..]
+                            .iter_mut()
+                            .for_each(|c| c.disabled = true);
                         if let Some(c) = select.as_mut() {
                             c.disabled = true;
                         }
@@ -167,7 +180,11 @@ impl HtmlForm {
                 continue;
             }
             done.push(name);
-            let values: Vec<&str> = fields.iter().filter(|(n, _)| n == name).map(|(_, v)| *v).collect();
+            let values: Vec<&str> = fields
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| *v)
+                .collect();
             self.fill_one(name, &values);
         }
         self
@@ -195,7 +212,9 @@ impl HtmlForm {
                         idx.iter().any(|&i| self.controls[i].value == *w),
                         "checkbox {name:?} of {} has no value {w:?} (its values are {:?})",
                         self.action,
-                        idx.iter().map(|&i| self.controls[i].value.as_str()).collect::<Vec<_>>()
+                        idx.iter()
+                            .map(|&i| self.controls[i].value.as_str())
+                            .collect::<Vec<_>>()
                     );
                 }
                 for &i in &idx {
@@ -248,7 +267,9 @@ impl HtmlForm {
                     .iter()
                     .copied()
                     .find(|&i| self.controls[i].value == *v)
-                    .unwrap_or_else(|| panic!("no button {name:?} with value {v:?} on {}", self.action));
+                    .unwrap_or_else(|| {
+                        panic!("no button {name:?} with value {v:?} on {}", self.action)
+                    });
                 self.submitter = Some(at);
             }
             Kind::File => panic!("file field {name:?}: choose a file with attach()"),
@@ -268,12 +289,22 @@ impl HtmlForm {
     }
 
     /// Chooses a file for the file field `name` (each call adds one, as a multiple field).
-    pub fn attach(&mut self, name: &str, file: &str, content_type: &str, bytes: Vec<u8>) -> &mut Self {
+    pub fn attach(
+        &mut self,
+        name: &str,
+        file: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> &mut Self {
         let idx = self.indexes(name);
         let Some(&i) = idx.iter().find(|&&i| self.controls[i].kind == Kind::File) else {
-            panic!("the form posting to {} has no file field {name:?}", self.action)
+            panic!(
+                "the form posting to {} has no file field {name:?}",
+                self.action
+            )
         };
-        self.files.push((i, (file.into(), content_type.into(), bytes)));
+        self.files
+            .push((i, (file.into(), content_type.into(), bytes)));
         self
     }
 
@@ -291,8 +322,12 @@ impl HtmlForm {
             match &c.kind {
                 Kind::Text => out.push(value(&c.value)),
                 // Browsers send a textarea's line breaks as CRLF.
-                Kind::Textarea => out.push(value(&c.value.replace("\r\n", "\n").replace('\n', "\r\n"))),
-                Kind::Checkbox { checked: true } | Kind::Radio { checked: true } => out.push(value(&c.value)),
+                Kind::Textarea => {
+                    out.push(value(&c.value.replace("\r\n", "\n").replace('\n', "\r\n")))
+                }
+                Kind::Checkbox { checked: true } | Kind::Radio { checked: true } => {
+                    out.push(value(&c.value))
+                }
                 Kind::Checkbox { .. } | Kind::Radio { .. } => {}
                 Kind::Select { options, multiple } => {
                     let chosen: Vec<&(String, bool)> = options.iter().filter(|(_, s)| *s).collect();
@@ -304,8 +339,12 @@ impl HtmlForm {
                     }
                 }
                 Kind::File => {
-                    let chosen: Vec<&Upload> =
-                        self.files.iter().filter(|(at, _)| *at == i).map(|(_, f)| f).collect();
+                    let chosen: Vec<&Upload> = self
+                        .files
+                        .iter()
+                        .filter(|(at, _)| *at == i)
+                        .map(|(_, f)| f)
+                        .collect();
                     if chosen.is_empty() {
                         out.push(Entry::File(
                             c.name.clone(),
@@ -335,7 +374,10 @@ impl HtmlForm {
                     Entry::File(k, (name, _, _)) => format!("{}={}", urlencode(k), urlencode(name)),
                 })
                 .collect();
-            return ("application/x-www-form-urlencoded".into(), pairs.join("&").into_bytes());
+            return (
+                "application/x-www-form-urlencoded".into(),
+                pairs.join("&").into_bytes(),
+            );
         }
         let boundary = "----CornershopFormBoundary7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
@@ -362,7 +404,11 @@ impl HtmlForm {
 
     /// The query string a GET form makes.
     pub fn query(&self) -> String {
-        let (_, body) = HtmlForm { multipart: false, ..self.clone() }.encode();
+        let (_, body) = HtmlForm {
+            multipart: false,
+            ..self.clone()
+        }
+        .encode();
         String::from_utf8(body).expect("urlencoded is ASCII")
     }
 }
@@ -375,25 +421,46 @@ fn read_control(form: &mut HtmlForm, tag: &Tag, select: &mut Option<Control>) {
             let ty = tag.attr("type").unwrap_or("text").to_ascii_lowercase();
             let value = tag.attr("value").unwrap_or("").to_string();
             let kind = match ty.as_str() {
-                "checkbox" => Kind::Checkbox { checked: tag.has("checked") },
-                "radio" => Kind::Radio { checked: tag.has("checked") },
+                "checkbox" => Kind::Checkbox {
+                    checked: tag.has("checked"),
+                },
+                "radio" => Kind::Radio {
+                    checked: tag.has("checked"),
+                },
                 "file" => Kind::File,
                 "submit" => Kind::Submit,
                 "image" | "reset" | "button" => return,
                 _ => Kind::Text,
             };
             let value = match kind {
-                Kind::Checkbox { .. } | Kind::Radio { .. } if tag.attr("value").is_none() => "on".into(),
+                Kind::Checkbox { .. } | Kind::Radio { .. } if tag.attr("value").is_none() => {
+                    "on".into()
+                }
                 _ => value,
             };
             let formaction = tag.attr("formaction").map(str::to_string);
-            form.controls.push(Control { name, kind, value, disabled, formaction });
+            form.controls.push(Control {
+                name,
+                kind,
+                value,
+                disabled,
+                formaction,
+            });
         }
         ("button", false) => {
-            if matches!(tag.attr("type").map(str::to_ascii_lowercase).as_deref(), None | Some("submit")) {
+            if matches!(
+                tag.attr("type").map(str::to_ascii_lowercase).as_deref(),
+                None | Some("submit")
+            ) {
                 let value = tag.attr("value").unwrap_or("").to_string();
                 let formaction = tag.attr("formaction").map(str::to_string);
-                form.controls.push(Control { name, kind: Kind::Submit, value, disabled, formaction });
+                form.controls.push(Control {
+                    name,
+                    kind: Kind::Submit,
+                    value,
+                    disabled,
+                    formaction,
+                });
             }
         }
         ("textarea", false) => form.controls.push(Control {
@@ -406,14 +473,21 @@ fn read_control(form: &mut HtmlForm, tag: &Tag, select: &mut Option<Control>) {
         ("select", false) => {
             *select = Some(Control {
                 name,
-                kind: Kind::Select { options: Vec::new(), multiple: tag.has("multiple") },
+                kind: Kind::Select {
+                    options: Vec::new(),
+                    multiple: tag.has("multiple"),
+                },
                 value: String::new(),
                 disabled,
                 formaction: None,
             })
         }
         ("option", false) => {
-            if let Some(Control { kind: Kind::Select { options, .. }, .. }) = select.as_mut() {
+            if let Some(Control {
+                kind: Kind::Select { options, .. },
+                ..
+            }) = select.as_mut()
+            {
                 if !tag.has("disabled") {
                     let v = tag
                         .attr("value")
@@ -432,7 +506,9 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -458,7 +534,11 @@ pub fn load(agent: &ureq::Agent, base: &str, page: &str, action: &str) -> HtmlFo
 pub fn send(agent: &ureq::Agent, base: &str, form: &HtmlForm) -> Res {
     let res = if form.method == "get" {
         let sep = if form.action.contains('?') { '&' } else { '?' };
-        TestApp::collect(agent.get(&format!("{base}{}{sep}{}", form.action, form.query())).call())
+        TestApp::collect(
+            agent
+                .get(&format!("{base}{}{sep}{}", form.action, form.query()))
+                .call(),
+        )
     } else {
         let (ct, body) = form.encode();
         TestApp::collect(

@@ -43,7 +43,12 @@ pub fn tags(body: &str) -> Vec<Tag> {
             continue;
         };
         rest = &rest[len..];
-        if !tag.closing && matches!(tag.name.as_str(), "script" | "style" | "textarea" | "option") {
+        if !tag.closing
+            && matches!(
+                tag.name.as_str(),
+                "script" | "style" | "textarea" | "option"
+            )
+        {
             let close = format!("</{}", tag.name);
             // An option ends at the next tag (its closing tag may be left out).
             let end = if tag.name == "option" {
@@ -132,7 +137,15 @@ fn parse_tag(s: &str) -> Option<(Tag, usize)> {
             attrs.push((key, value));
         }
     }
-    Some((Tag { name, closing, attrs, text: None }, i))
+    Some((
+        Tag {
+            name,
+            closing,
+            attrs,
+            text: None,
+        },
+        i,
+    ))
 }
 
 /// Decodes the character references Tera's escaping and our templates produce.
@@ -159,7 +172,9 @@ pub fn unescape(s: &str) -> String {
             "apos" => Some('\''),
             "nbsp" => Some('\u{a0}'),
             _ if ent.starts_with("#x") || ent.starts_with("#X") => {
-                u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32)
+                u32::from_str_radix(&ent[2..], 16)
+                    .ok()
+                    .and_then(char::from_u32)
             }
             _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
             _ => None,

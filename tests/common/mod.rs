@@ -152,6 +152,11 @@ impl TestApp {
         })
     }
 
+    /// This app's own HTTP client (its cookies).
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
+    }
+
     /// Another browser on the same shop (own cookies).
     pub fn new_client(&self) -> ureq::Agent {
         ureq::AgentBuilder::new()

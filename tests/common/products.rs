@@ -40,7 +40,10 @@ pub fn post_multipart(
     files: &[Part<'_>],
 ) -> Res {
     let mut form = app.form(form_page, path);
-    assert!(form.multipart, "the form posting to {path} is not multipart");
+    assert!(
+        form.multipart,
+        "the form posting to {path} is not multipart"
+    );
     form.fill(fields);
     for (field, name, ct, bytes) in files {
         form.attach(field, name, ct, bytes.clone());

@@ -51,7 +51,12 @@ pub fn post_multipart_raw(
     fields: &[(&str, &str)],
     (name, filename, bytes): (&str, &str, &[u8]),
 ) -> Res {
-    multipart_raw(app, path, fields, &[(name, filename, "image/png", bytes.to_vec())])
+    multipart_raw(
+        app,
+        path,
+        fields,
+        &[(name, filename, "image/png", bytes.to_vec())],
+    )
 }
 
 /// A GET whose body is kept as bytes (images); the status and the bytes.

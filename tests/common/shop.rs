@@ -8,7 +8,8 @@ use super::{Res, TestApp};
 /// then the same request is made by hand, to test that the shop refuses it.
 pub fn add(b: &Browser, product: i64, qty: &str) -> Res {
     let p = b.json("GET", &format!("/api/v1/products/{product}"), None, None);
-    let page = (p.status == 200).then(|| format!("/products/{}", p.json()["slug"].as_str().unwrap_or("")));
+    let page =
+        (p.status == 200).then(|| format!("/products/{}", p.json()["slug"].as_str().unwrap_or("")));
     match page {
         Some(page) if b.get(&page).body.contains("action=\"/cart/add\"") => {
             b.post_form(&page, "/cart/add", &[("quantity", qty)])
@@ -16,7 +17,11 @@ pub fn add(b: &Browser, product: i64, qty: &str) -> Res {
         _ => b.post_csrf(
             "/account/forgot",
             "/cart/add",
-            &[("product_id", &product.to_string()), ("quantity", qty), ("back", "/cart")],
+            &[
+                ("product_id", &product.to_string()),
+                ("quantity", qty),
+                ("back", "/cart"),
+            ],
         ),
     }
 }
