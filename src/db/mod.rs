@@ -113,9 +113,7 @@ impl Db {
         F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
     {
         let db = self.clone();
-        rocket::tokio::task::spawn_blocking(move || db.read_blocking(f))
-            .await
-            .map_err(AppError::internal)?
+        off_thread(move || db.read_blocking(f)).await?
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the single writer, off the async
@@ -126,9 +124,7 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
     {
         let db = self.clone();
-        rocket::tokio::task::spawn_blocking(move || db.write_blocking(f))
-            .await
-            .map_err(AppError::internal)?
+        off_thread(move || db.write_blocking(f)).await?
     }
 
     /// `read` for code that is already on a blocking thread (CLI, jobs).
@@ -155,6 +151,28 @@ impl Db {
         self.inner.commits.fetch_add(1, Ordering::AcqRel);
         Ok(out)
     }
+}
+
+/// Runs `job` on the blocking threads and hands back its result (a panic in it is an
+/// internal error). The job goes to tokio boxed, as one task type: a `spawn_blocking` per
+/// closure type compiled tokio's task machinery once for every query in the shop (about
+/// 200 copies, over a megabyte of the release binary).
+pub async fn off_thread<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> AppResult<T> {
+    let (tx, rx) = rocket::tokio::sync::oneshot::channel();
+    run_boxed(Box::new(move || {
+        // The receiver is gone only if the request was dropped; nobody wants the answer.
+        let _ = tx.send(job());
+    }))
+    .await?;
+    rx.await.map_err(AppError::internal)
+}
+
+async fn run_boxed(task: Box<dyn FnOnce() + Send>) -> AppResult<()> {
+    rocket::tokio::task::spawn_blocking(task)
+        .await
+        .map_err(AppError::internal)
 }
 
 #[cfg(test)]
