@@ -18,6 +18,7 @@ pub mod db;
 pub mod deliveries;
 pub mod demo;
 pub mod error;
+pub mod exports;
 pub mod jobs;
 pub mod mail;
 pub mod media;

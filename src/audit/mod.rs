@@ -3,6 +3,7 @@
 //! refused logins, CSRF failures) go through the `AuditSink`, which batches them.
 
 pub mod admin;
+pub mod retention;
 pub mod sink;
 
 pub use sink::AuditSink;

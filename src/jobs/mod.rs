@@ -57,7 +57,33 @@ pub const JOBS: &[Job] = &[
         every: Duration::from_secs(3600),
         run: media_cleanup,
     },
+    Job {
+        name: "audit_retention",
+        every: Duration::from_secs(86_400),
+        run: audit_retention,
+    },
 ];
+
+/// Audit entries older than `audit.retention_days` written to `exports/` and deleted.
+fn audit_retention(ctx: &JobCtx) -> AppResult<Option<String>> {
+    let days = ctx
+        .db
+        .read_blocking(|c| crate::settings::get_i64(c, "audit.retention_days"))?;
+    let pruned = crate::audit::retention::run_once(
+        &ctx.db,
+        &ctx.data_dir.join("exports"),
+        ctx.clock.now(),
+        days,
+    )?;
+    Ok(pruned.map(|p| {
+        format!(
+            "{} audit entr{} older than {days} days moved to exports/{}",
+            p.rows,
+            if p.rows == 1 { "y" } else { "ies" },
+            p.file.file_name().unwrap_or_default().to_string_lossy()
+        )
+    }))
+}
 
 /// Failed uploads deleted, media/products/ and product_images reconciled both ways
 /// (see media::cleanup).

@@ -398,13 +398,22 @@ pub const KEYS: &[Key] = &[
         "Seconds between two clean-ups of failed uploads and checks of media files against the database.",
     ),
     key(
+        "jobs.audit_retention.interval_seconds",
+        Kind::Int {
+            min: 3600,
+            max: 604_800,
+        },
+        "86400",
+        "Seconds between two passes that move audit entries older than the retention to exports/.",
+    ),
+    key(
         "audit.retention_days",
         Kind::Int {
             min: 1,
             max: 36_500,
         },
         "365",
-        "Audit log entries older than this are deleted.",
+        "Audit log entries older than this many days are moved to a compressed file under exports/ once a day and deleted from the database.",
     ),
 ];
 

@@ -375,6 +375,8 @@ pub static PAGES: &[Page] = &[
                 f("orders_auto_advance", "jobs.orders_auto_advance.interval_seconds", "Move paid orders on every", Input::Number("seconds"), "Intervals"),
                 f("cart_cleanup", "jobs.cart_cleanup.interval_seconds", "Delete idle guest carts and expired sessions every", Input::Number("seconds"), "Intervals"),
                 f("media_cleanup", "jobs.media_cleanup.interval_seconds", "Clean up failed uploads and check media files every", Input::Number("seconds"), "Intervals"),
+                f("audit_retention", "jobs.audit_retention.interval_seconds", "Move old audit entries to exports/ every", Input::Number("seconds"), "Intervals"),
+                f("retention_days", "audit.retention_days", "Keep audit entries in the database for", Input::Number("days"), "Audit log"),
             ],
             across: None,
         },

@@ -89,7 +89,11 @@ impl TestApp {
 
     /// A fresh shop; `seed` runs on its database before the server starts.
     pub fn start(seed: impl FnOnce(&Db)) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
+        TestApp::start_in(tempfile::tempdir().expect("temp dir"), seed)
+    }
+
+    /// The shop on a data dir prepared by the test (a copied database, say).
+    pub fn start_in(dir: tempfile::TempDir, seed: impl FnOnce(&Db)) -> TestApp {
         let config = Config::for_dir(dir.path(), 0);
         let data = cornershop::open_data_dir(dir.path()).expect("data dir opens");
         seed(&data.db);

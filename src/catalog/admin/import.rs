@@ -23,7 +23,6 @@ use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 
-use super::cells::formula_like;
 use super::list::CsvFile;
 use super::product::{self, By, ProductInput};
 use crate::audit::{self, AuditSink};
@@ -31,6 +30,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::exports::cells::formula_like;
 use crate::staff::guard::StaffUser;
 use crate::staff::perm::{CreateProducts, UpdateProducts};
 use crate::staff::{nav, Can};

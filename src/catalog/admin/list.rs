@@ -9,10 +9,10 @@ use rocket::{get, routes, Responder, State};
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 
-use super::cells::neutralise;
 use crate::catalog::model::media_url;
 use crate::db::{like_contains, Db};
 use crate::error::{AppError, AppResult};
+use crate::exports::cells::neutralise;
 use crate::staff::perm::ReadProducts;
 use crate::staff::{nav, Can};
 use crate::web::page::Page;

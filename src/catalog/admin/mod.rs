@@ -4,7 +4,6 @@
 //! goes through `product` (one validation, one save), audited in its transaction.
 
 pub mod api;
-pub mod cells;
 pub mod form;
 pub mod images;
 pub mod import;

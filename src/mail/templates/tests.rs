@@ -25,7 +25,7 @@ fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
 
 #[test]
 fn every_template_has_files_and_renders_its_sample_on_one_subject_line() {
-    assert_eq!(SPECS.len(), 10);
+    assert_eq!(SPECS.len(), 11);
     for s in SPECS {
         let d = defaults(s.name).unwrap_or_else(|| panic!("{}: no files", s.name));
         let r = check(s.name, &d).unwrap_or_else(|e| panic!("{}: {e:?}", s.name));

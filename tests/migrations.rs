@@ -1,0 +1,357 @@
+//! Upgrades never lose a shop. `tests/fixtures/shop-v1.db` is a shop made by the first
+//! release's code (schema version 1) through its real pages: demo products with images,
+//! customers, orders in every status, payments, mails, stock movements, settings and audit
+//! rows. Opening a copy migrates it: every row stays exactly as it was, the schema equals a
+//! fresh shop's, a copy of the old database is left in `backups/`, and the shop runs on it.
+//!
+//! The generator below made the fixture; each release writes its own with
+//! `CORNERSHOP_FIXTURE_OUT=tests/fixtures/shop-vN.db cargo test --test migrations generator`
+//! (tests/fixtures/README.md).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::accounts::{no_captcha, register, registration, verified_customer, Browser};
+use common::form::HtmlForm;
+use common::products::login_owner;
+use common::shop::{add, checkout, guest_order, GUEST_PICKUP};
+use common::TestApp;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags};
+
+const FIXTURE: &str = "tests/fixtures/shop-v1.db";
+
+/// Moves order `id` along a status button of its back-office page.
+fn move_to(app: &TestApp, id: i64, to: &str, extra: &[(&str, &str)]) {
+    let page = format!("/admin/orders/{id}");
+    let body = app.get(&page).body;
+    let mut form = HtmlForm::find_all(&body, &page, &format!("{page}/status"))
+        .into_iter()
+        .find(|f| f.controls.iter().any(|c| c.name == "to" && c.value == to))
+        .unwrap_or_else(|| panic!("order {id} offers no move to {to}"));
+    form.fill(extra);
+    let res = app.submit(&form);
+    assert_eq!(res.status, 303, "order {id} to {to}: {}", res.body);
+}
+
+fn mark_paid(app: &TestApp, id: i64) {
+    let page = format!("/admin/orders/{id}");
+    let res = app.post_form(
+        &page,
+        &format!("{page}/mark-paid"),
+        &[("reference", "BANK-7731")],
+    );
+    assert_eq!(res.status, 303, "order {id} paid: {}", res.body);
+}
+
+/// Fills a fresh shop the way its users would, through its pages.
+fn fill(app: &TestApp) {
+    no_captcha(app);
+    cornershop::demo::shop::fill_db(&app.db, &app.data_dir().join("media"), 24, 7).expect("demo");
+    login_owner(app);
+    let res = app.post_form(
+        "/admin/settings/shop",
+        "/admin/settings/shop",
+        &[
+            ("name", "Fixture Tea Shop"),
+            ("contact_email", "hello@fixture.test"),
+        ],
+    );
+    assert_eq!(res.status, 303, "{}", res.body);
+    let products: Vec<(i64, String)> = app.sql(|c| {
+        let mut s = c.prepare(
+            "SELECT id, sku FROM products WHERE status = 'active' AND stock >= 20 ORDER BY id LIMIT 2",
+        )?;
+        let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    });
+    let (tea, tea_sku) = products[0].clone();
+    let page = format!("/admin/products/{tea}");
+    let res = app.post_form(
+        &page,
+        &format!("{page}/stock"),
+        &[("change", "12"), ("reason", "Delivery from the farm")],
+    );
+    assert_eq!(res.status, 303, "{}", res.body);
+
+    let mira = verified_customer(app, "mira@fixture.test");
+    assert_eq!(
+        register(&Browser::new(app), &registration("unverified@fixture.test")).status,
+        303
+    );
+    let mut orders = Vec::new();
+    for _ in 0..7 {
+        add(&mira, products[1].0, "1");
+        let res = checkout(
+            &mira,
+            &[
+                ("shipping_method", "flat"),
+                ("payment_method", "bank_transfer"),
+            ],
+        );
+        assert_eq!(res.status, 303, "{}", res.body);
+        let to = res.header("location").unwrap().to_string();
+        orders.push(
+            to.trim_start_matches("/account/orders/")
+                .parse::<i64>()
+                .unwrap(),
+        );
+    }
+    guest_order(app, tea, "2", GUEST_PICKUP);
+    let cancelled = orders[1];
+    let res = mira.post_form(
+        &format!("/account/orders/{cancelled}"),
+        &format!("/orders/{cancelled}/cancel"),
+        &[],
+    );
+    assert_eq!(res.status, 303, "{}", res.body);
+    for &id in &orders[2..] {
+        mark_paid(app, id);
+    }
+    for &id in &orders[3..6] {
+        move_to(app, id, "processing", &[]);
+    }
+    for &id in &orders[4..6] {
+        move_to(app, id, "shipped", &[("tracking_number", "JJD000390007")]);
+    }
+    move_to(app, orders[5], "delivered", &[]);
+    move_to(app, orders[6], "refunded", &[]);
+    let res = app.post_form(
+        "/admin/orders/new",
+        "/admin/orders/new",
+        &[
+            ("email", "phone-order@fixture.test"),
+            ("lines[0].sku", &tea_sku),
+            ("lines[0].quantity", "3"),
+            ("shipping_method", "pickup"),
+        ],
+    );
+    assert_eq!(res.status, 303, "draft: {}", res.body);
+    // Some mail sent (to the outbox folder), the rest still queued, one that failed.
+    app.run_mail_job();
+    add(&mira, tea, "1");
+    for who in ["late1@fixture.test", "late2@fixture.test"] {
+        assert_eq!(register(&Browser::new(app), &registration(who)).status, 303);
+    }
+    app.sql(|c| {
+        c.execute(
+            "UPDATE mail_outbox SET status = 'failed', attempts = 8, last_error = '550 mailbox unavailable'
+             WHERE id = (SELECT min(id) FROM mail_outbox WHERE status = 'queued')",
+            [],
+        )
+    });
+    common::bo_staff::member(app, "manager@fixture.test", "Manager");
+    app.flush_audit();
+}
+
+/// Every row of every table, sorted: the content of a database.
+fn dump(path: &Path) -> BTreeMap<String, Vec<Vec<Value>>> {
+    let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let tables: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables
+        .into_iter()
+        .map(|t| {
+            let mut stmt = c.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+            let n = stmt.column_count();
+            let mut rows: Vec<Vec<Value>> = stmt
+                .query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect())
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            rows.sort_by_key(|r| format!("{r:?}"));
+            (t, rows)
+        })
+        .collect()
+}
+
+/// The schema as SQLite keeps it: (type, name, table, SQL with whitespace collapsed).
+fn schema(path: &Path) -> Vec<(String, String, String, String)> {
+    let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut s = c
+        .prepare(
+            "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema ORDER BY type, name",
+        )
+        .unwrap();
+    let rows = s
+        .query_map([], |r| {
+            let sql: String = r.get(3)?;
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                sql.split_whitespace().collect::<Vec<_>>().join(" "),
+            ))
+        })
+        .unwrap();
+    rows.collect::<Result<_, _>>().unwrap()
+}
+
+fn user_version(path: &Path) -> i64 {
+    let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    c.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn the_v1_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
+    assert_eq!(user_version(&fixture), 1, "the fixture is a version 1 shop");
+    let before = dump(&fixture);
+    let statuses: Vec<String> = before["orders"]
+        .iter()
+        .filter_map(|r| {
+            r.iter().find_map(|v| match v {
+                Value::Text(t)
+                    if [
+                        "draft",
+                        "pending_payment",
+                        "paid",
+                        "processing",
+                        "shipped",
+                        "delivered",
+                        "cancelled",
+                        "refunded",
+                    ]
+                    .contains(&t.as_str()) =>
+                {
+                    Some(t.clone())
+                }
+                _ => None,
+            })
+        })
+        .collect();
+    for s in [
+        "draft",
+        "pending_payment",
+        "paid",
+        "processing",
+        "shipped",
+        "delivered",
+        "cancelled",
+        "refunded",
+    ] {
+        assert!(
+            statuses.iter().any(|x| x == s),
+            "the fixture has a {s} order: {statuses:?}"
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&fixture, dir.path().join("shop.db")).unwrap();
+    let data = cornershop::open_data_dir(dir.path()).expect("the fixture opens");
+    drop(data);
+    let db = dir.path().join("shop.db");
+    assert_eq!(user_version(&db), cornershop::db::migrate::SCHEMA_VERSION);
+
+    // Every row of every table is there, exactly as it was.
+    let after = dump(&db);
+    for (table, rows) in &before {
+        let now = after
+            .get(table)
+            .unwrap_or_else(|| panic!("table {table} is gone"));
+        assert_eq!(now.len(), rows.len(), "{table}: row count");
+        assert_eq!(now, rows, "{table}: rows changed");
+    }
+
+    // The migrated schema is a fresh shop's, both ways.
+    let fresh = tempfile::tempdir().unwrap();
+    drop(cornershop::open_data_dir(fresh.path()).unwrap());
+    let (migrated, new) = (schema(&db), schema(&fresh.path().join("shop.db")));
+    for item in &new {
+        assert!(
+            migrated.contains(item),
+            "a fresh shop has {item:?}, the migrated one does not"
+        );
+    }
+    for item in &migrated {
+        assert!(
+            new.contains(item),
+            "the migrated shop has {item:?}, a fresh one does not"
+        );
+    }
+
+    // The database as it was is in backups/, whole.
+    let copies: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    let name = copies[0].file_name().unwrap().to_string_lossy().to_string();
+    assert!(
+        name.starts_with("shop-v1-before-migration-") && name.ends_with(".db"),
+        "{name}"
+    );
+    assert_eq!(user_version(&copies[0]), 1);
+    assert_eq!(
+        dump(&copies[0]),
+        before,
+        "the copy holds every row of the old database"
+    );
+
+    // And the shop runs on it: the owner logs in and finds the orders.
+    let app = TestApp::start_in(dir, |_| {});
+    login_owner(&app);
+    let list = app.get("/admin/orders");
+    assert_eq!(list.status, 200);
+    assert!(
+        list.body.contains("mira@fixture.test"),
+        "{}",
+        &list.body[..list.body.len().min(500)]
+    );
+}
+
+#[test]
+fn the_fixture_generator_makes_a_shop_with_orders_in_every_status() {
+    let app = TestApp::ready();
+    fill(&app);
+    for s in [
+        "draft",
+        "pending_payment",
+        "paid",
+        "processing",
+        "shipped",
+        "delivered",
+        "cancelled",
+        "refunded",
+    ] {
+        assert!(
+            app.count(&format!("SELECT count(*) FROM orders WHERE status = '{s}'")) > 0,
+            "an order in {s}"
+        );
+    }
+    for (table, least) in [
+        ("payments", 5),
+        ("stock_movements", 8),
+        ("product_images", 24),
+        ("customers", 2),
+        ("staff", 2),
+        ("audit_log", 20),
+    ] {
+        assert!(
+            app.count(&format!("SELECT count(*) FROM {table}")) >= least,
+            "{table}"
+        );
+    }
+    for status in ["queued", "sent", "failed"] {
+        assert!(
+            app.count(&format!(
+                "SELECT count(*) FROM mail_outbox WHERE status = '{status}'"
+            )) > 0,
+            "a {status} mail"
+        );
+    }
+    // Writing a release's fixture: a compact copy of this shop.
+    if let Ok(out) = std::env::var("CORNERSHOP_FIXTURE_OUT") {
+        let _ = std::fs::remove_file(&out);
+        app.sql(|c| c.execute("VACUUM INTO ?1", [&out]));
+        println!("wrote {out}");
+    }
+}
