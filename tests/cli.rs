@@ -495,6 +495,43 @@ fn a_fresh_shop_lays_out_its_data_folder_with_a_private_key() {
 // Refusing to start
 
 #[test]
+fn a_migration_that_fails_stops_the_start_names_its_step_and_changes_nothing() {
+    let shop = Shop::new();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop-v1.db"),
+        shop.file("shop.db"),
+    )
+    .expect("fixture copied");
+    // Something made by hand stands in the migration's way.
+    shop.db()
+        .execute_batch(
+            "CREATE TRIGGER audit_log_kept AFTER INSERT ON settings BEGIN SELECT 1; END;",
+        )
+        .expect("trigger");
+    let orders = shop.count("SELECT count(*) FROM orders");
+
+    let out = shop
+        .run(&["serve", "--no-browser", "--port", "0"])
+        .failed()
+        .stderr_says("migration 001_audit_retention.sql failed");
+    assert!(
+        out.stderr.contains("already exists"),
+        "SQLite's reason: {out:?}"
+    );
+    assert!(out.stdout.is_empty(), "never listened: {out:?}");
+    let version: i64 = shop
+        .db()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("user_version");
+    assert_eq!(version, 1, "still the old version");
+    assert_eq!(shop.count("SELECT count(*) FROM orders"), orders);
+    let copies = std::fs::read_dir(shop.file("backups"))
+        .expect("backups")
+        .count();
+    assert_eq!(copies, 1, "the copy made before trying");
+}
+
+#[test]
 fn a_database_from_a_newer_version_is_refused_with_one_clear_line_and_left_untouched() {
     let shop = Shop::new();
     shop.run(&["settings", "list"]).succeeded();
