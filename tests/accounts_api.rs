@@ -223,3 +223,34 @@ fn the_openapi_document_lists_the_account_endpoints() {
     let docs = app.get("/api/docs");
     assert!(docs.body.contains("/api/v1/auth/register"));
 }
+
+#[test]
+fn a_body_that_does_not_fit_answers_422_naming_the_field_in_fields() {
+    let app = TestApp::new();
+    let b = Browser::new(&app);
+    let res = b.json(
+        "POST",
+        "/api/v1/auth/register",
+        Some(serde_json::json!({ "email": 5 })),
+        None,
+    );
+    assert_eq!(res.status, 422, "{}", res.body);
+    let err = &res.json()["error"];
+    assert_eq!(err["code"], "invalid");
+    assert!(
+        err["fields"]["email"]
+            .as_str()
+            .unwrap()
+            .contains("invalid type: integer"),
+        "{err}"
+    );
+    // Not JSON at all: still the one 422 shape, with no field to blame.
+    let res = TestApp::collect(
+        b.agent()
+            .post(&format!("{}/api/v1/auth/register", app.base))
+            .set("Content-Type", "application/json")
+            .send_string("{not json"),
+    );
+    assert_eq!(res.status, 422);
+    assert_eq!(res.json()["error"]["fields"], serde_json::json!({}));
+}

@@ -7,7 +7,7 @@ use rocket::http::Status;
 use rocket::Request;
 use serde::de::DeserializeOwned;
 
-use crate::web::errors::FailMessage;
+use crate::web::errors::{FailField, FailMessage};
 
 pub struct Body<T>(pub T);
 
@@ -26,16 +26,29 @@ impl<T> std::ops::Deref for Body<T> {
 
 /// What a client reads when its JSON does not fit: the field's path and serde's words.
 pub fn explain<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    explain_field(bytes).map_err(|(m, _)| m)
+}
+
+/// `explain`, with the field to blame (its path and serde's words) when there is one.
+fn explain_field<T: DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, (String, Option<(String, String)>)> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            format!("The body is not valid JSON: {inner}.")
+            (format!("The body is not valid JSON: {inner}."), None)
         } else if path == "." {
-            format!("The body does not fit this request: {inner}.")
+            (
+                format!("The body does not fit this request: {inner}."),
+                None,
+            )
         } else {
-            format!("{path}: {inner}.")
+            (
+                format!("{path}: {inner}."),
+                Some((path, format!("{inner}."))),
+            )
         }
     })
 }
@@ -55,10 +68,11 @@ impl<'r, T: DeserializeOwned + Send + 'static> FromData<'r> for Body<T> {
             }
             Err(e) => return Outcome::Error((Status::BadRequest, e.to_string())),
         };
-        match explain(&bytes) {
+        match explain_field(&bytes) {
             Ok(v) => Outcome::Success(Body(v)),
-            Err(m) => {
+            Err((m, field)) => {
                 req.local_cache(|| FailMessage(m.clone()));
+                req.local_cache(|| FailField(field));
                 Outcome::Error((Status::UnprocessableEntity, m))
             }
         }

@@ -178,23 +178,22 @@ pub async fn list_products(
         (status = 200, description = "The product", body = ApiProductDetail),
         (status = 404, description = "No such product in the shop", body = crate::api::ErrorBody),
     ))]
-#[get("/api/v1/products/<key>")]
+#[get("/api/v1/products/<id_or_slug>")]
 pub async fn get_product(
-    key: &str,
+    id_or_slug: &str,
     db: &State<Db>,
     catalog: &State<CatalogCache>,
     cache: &State<settings::Cache>,
 ) -> AppResult<Json<ApiProductDetail>> {
     let shop = cache.shop(db).await?;
     let tree = catalog.tree(db).await?;
-    let lookup = match key.parse::<i64>() {
+    let lookup = match id_or_slug.parse::<i64>() {
         Ok(id) => ProductKey::Id(id),
-        Err(_) => ProductKey::Slug(key.to_string()),
+        Err(_) => ProductKey::Slug(id_or_slug.to_string()),
     };
-    let view = catalog
-        .product(db, lookup)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("There is no product '{key}' in the shop.")))?;
+    let view = catalog.product(db, lookup).await?.ok_or_else(|| {
+        AppError::NotFound(format!("There is no product '{id_or_slug}' in the shop."))
+    })?;
     let (d, images) = (&view.detail, &view.images);
     let path = d
         .card

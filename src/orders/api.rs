@@ -128,8 +128,9 @@ type FieldRefusal = status::Custom<Json<crate::accounts::api::FieldErrorBody>>;
     responses((status = 201, description = "The order", body = ApiOrder),
               (status = 200, description = "The order this key already placed", body = ApiOrder),
               (status = 400, description = "No Idempotency-Key", body = crate::api::ErrorBody),
+              (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
               (status = 409, description = "Out of stock, or a product no longer sold", body = crate::api::ErrorBody),
-              (status = 422, description = "A field refused", body = crate::accounts::api::FieldErrorBody)),
+              (status = 422, description = "A field refused (named in `fields`), or a body that does not fit", body = crate::accounts::api::FieldErrorBody)),
     security(("bearer" = [])))]
 #[allow(clippy::too_many_arguments)]
 #[post("/api/v1/checkout", data = "<body>")]
@@ -206,7 +207,8 @@ pub async fn checkout(
 
 /// Your orders, newest first.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
-    responses((status = 200, body = [ApiOrder])), security(("bearer" = [])))]
+    responses((status = 200, description = "Up to 200 orders, newest first; drafts are not listed", body = [ApiOrder]), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody)),
+    security(("bearer" = [])))]
 #[get("/api/v1/orders")]
 pub async fn list(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Vec<ApiOrder>>> {
     let id = me.customer.id;
@@ -230,7 +232,8 @@ pub async fn list(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Vec<ApiOrde
 
 /// One of your orders; 404 for any other.
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)),
-    responses((status = 200, body = ApiOrder), (status = 404, body = crate::api::ErrorBody)),
+    responses((status = 200, description = "The order", body = ApiOrder), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
+              (status = 404, description = "No such order of yours", body = crate::api::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/orders/<id>")]
 pub async fn get_order(
@@ -249,7 +252,9 @@ pub async fn get_order(
 /// Cancels your order while the cancel window is open and it is unpaid or paid; stock
 /// returns. 409 with the reason otherwise.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path)),
-    responses((status = 200, body = ApiOrder), (status = 404, body = crate::api::ErrorBody), (status = 409, body = crate::api::ErrorBody)),
+    responses((status = 200, description = "The cancelled order", body = ApiOrder), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
+              (status = 404, description = "No such order of yours", body = crate::api::ErrorBody),
+              (status = 409, description = "The cancel window has closed, or the order is past cancelling", body = crate::api::ErrorBody)),
     security(("bearer" = [])))]
 #[post("/api/v1/orders/<id>/cancel")]
 pub async fn cancel_order(

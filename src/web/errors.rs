@@ -16,6 +16,10 @@ use crate::web::templates::Templates;
 /// A message a guard or data guard left for the error page.
 pub struct FailMessage(pub String);
 
+/// The field a JSON body guard could not read, and why: the API's 422 names it in
+/// `fields`, as a handler's own refusal does.
+pub struct FailField(pub Option<(String, String)>);
+
 /// A finished error response (catchers return it).
 pub struct ErrorPage(Response<'static>);
 
@@ -41,7 +45,18 @@ impl<'r> Responder<'r, 'static> for AppError {
 /// Builds the error response for this request's surface.
 pub fn render(req: &Request<'_>, status: Status, code: &str, message: &str) -> ErrorPage {
     let (body, ct) = if super::is_api_path(req.uri().path().as_str()) {
-        let json = serde_json::json!({ "error": { "code": code, "message": message } });
+        let mut json = serde_json::json!({ "error": { "code": code, "message": message } });
+        // Every API 422 has `fields` (empty when no one field is to blame), so one schema
+        // (FieldErrorBody) tells the truth about all of them.
+        if status == Status::UnprocessableEntity {
+            let fields: serde_json::Map<String, serde_json::Value> = req
+                .local_cache(|| FailField(None))
+                .0
+                .iter()
+                .map(|(f, m)| (f.clone(), m.clone().into()))
+                .collect();
+            json["error"]["fields"] = fields.into();
+        }
         (json.to_string(), ContentType::JSON)
     } else {
         (html_page(req, status, message), ContentType::HTML)

@@ -24,8 +24,9 @@ use crate::staff::perm::{CreateProducts, DeleteProducts, ReadProducts, UpdatePro
 use crate::staff::ApiCan;
 use crate::web::client::ClientIp;
 
+/// One page of the staff product list.
 #[derive(Serialize, ToSchema)]
-pub struct ProductPage {
+pub struct StaffProductPage {
     pub items: Vec<Row>,
     pub total: u64,
     pub page: u32,
@@ -201,7 +202,7 @@ fn overlay(
         ("per_page" = Option<u32>, Query, description = "1 to 200"),
     ),
     responses(
-        (status = 200, description = "A page of products", body = ProductPage),
+        (status = 200, description = "A page of products", body = StaffProductPage),
         (status = 400, description = "A bad filter value", body = crate::api::ErrorBody),
         (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
         (status = 403, description = "The role may not read products", body = crate::api::ErrorBody),
@@ -220,7 +221,7 @@ pub async fn api_list_products(
     per_page: Option<u32>,
     _me: ApiCan<ReadProducts>,
     db: &State<Db>,
-) -> AppResult<Json<ProductPage>> {
+) -> AppResult<Json<StaffProductPage>> {
     let status = status.unwrap_or_default();
     if !status.is_empty() && !product::STATUSES.contains(&status.as_str()) {
         return Err(AppError::BadRequest(
@@ -245,7 +246,7 @@ pub async fn api_list_products(
     let (items, total) = db
         .read(move |c| list::search(c, &f, page, Some(per_page)))
         .await?;
-    Ok(Json(ProductPage {
+    Ok(Json(StaffProductPage {
         items,
         total,
         page,

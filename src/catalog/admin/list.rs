@@ -123,8 +123,10 @@ const WHERE: &str = "(?1 = '' OR p.name LIKE ?2 ESCAPE '\\' OR p.sku LIKE ?2 ESC
         SELECT id FROM sub))
     AND (?5 = 0 OR p.stock <= p.low_stock_threshold)";
 
-/// One row of the list, the export and the API.
+/// One row of the list, the export and the API. Named apart from the storefront's
+/// product in the API document: two schemas of one name hid each other.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = StaffProductRow)]
 pub struct Row {
     pub id: i64,
     pub name: String,
