@@ -158,6 +158,7 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
         // over ours; SecurityHeaders sets the full policy.
         .attach(rocket::shield::Shield::new())
         .attach(web::headers::SecurityHeaders)
+        .attach(web::cors::Cors)
         .attach(AdHoc::on_liftoff("background tasks", move |rocket| {
             Box::pin(async move {
                 rocket::tokio::spawn(worker.run(worker_db));
@@ -186,6 +187,7 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
 fn routes() -> Vec<rocket::Route> {
     let mut r = Vec::new();
     r.extend(web::assets::routes());
+    r.extend(web::cors::routes());
     r.extend(media::routes());
     r.extend(catalog::routes());
     r.extend(setup::routes());

@@ -16,6 +16,8 @@ pub enum Kind {
     Currency,
     /// One of a fixed list of words.
     Choice(&'static [&'static str]),
+    /// Comma-separated web origins (`scheme://host[:port]`), or `*`.
+    Origins,
 }
 
 #[derive(Debug)]
@@ -90,6 +92,12 @@ pub const KEYS: &[Key] = &[
         Kind::Text { max: 1000 },
         "",
         "Comma-separated proxy IPs whose X-Forwarded-For is believed.",
+    ),
+    key(
+        "api.cors_origins",
+        Kind::Origins,
+        "",
+        "Web origins (https://shop.example, comma-separated, or *) whose pages may call /api from a browser; empty sends no CORS header at all.",
     ),
     key(
         "security.staff_session_idle_minutes",
@@ -458,6 +466,7 @@ impl Key {
                     )),
                 }
             }
+            Kind::Origins => origins(value).map_err(|e| format!("{}: {e}", self.name)),
             Kind::Currency => match Currency::find(value) {
                 Some(c) => Ok(c.code.to_string()),
                 None => Err(format!(
@@ -469,9 +478,100 @@ impl Key {
     }
 }
 
+/// `*` alone, or exact origins: http(s), a host, an optional port, nothing after. Kept
+/// lower-case and without a trailing slash, because browsers send the Origin header so and
+/// CORS compares it byte for byte.
+pub fn origins(value: &str) -> Result<String, String> {
+    let parts: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.contains(&"*") {
+        return if parts.len() == 1 {
+            Ok("*".into())
+        } else {
+            Err("* allows every origin and cannot be combined with others".into())
+        };
+    }
+    let mut out: Vec<String> = Vec::new();
+    for part in parts {
+        let lower = part.to_ascii_lowercase();
+        let o = lower.strip_suffix('/').unwrap_or(&lower);
+        if !is_origin(o) {
+            return Err(format!(
+                "'{part}' is not an origin: write scheme://host or scheme://host:port (like https://shop.example), without a path"
+            ));
+        }
+        if !out.iter().any(|x| x == o) {
+            out.push(o.to_string());
+        }
+    }
+    Ok(out.join(","))
+}
+
+fn is_origin(o: &str) -> bool {
+    let Some((scheme, rest)) = o.split_once("://") else {
+        return false;
+    };
+    if scheme != "http" && scheme != "https" {
+        return false;
+    }
+    // An IPv6 host is bracketed; otherwise the last ':' starts the port.
+    let (host, port) = match rest.find(']') {
+        Some(end) if rest.starts_with('[') => match &rest[end + 1..] {
+            "" => (rest, None),
+            after => match after.strip_prefix(':') {
+                Some(p) => (&rest[..=end], Some(p)),
+                None => return false,
+            },
+        },
+        _ => match rest.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (rest, None),
+        },
+    };
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let host_ok = if let Some(v6) = host.strip_prefix('[') {
+        v6.strip_suffix(']')
+            .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok())
+    } else {
+        !host.is_empty()
+            && host.len() <= 253
+            && host
+                .split('.')
+                .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    };
+    port_ok && host_ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_are_exact_or_a_star() {
+        assert_eq!(origins(""), Ok(String::new()));
+        assert_eq!(origins(" * "), Ok("*".into()));
+        assert_eq!(
+            origins("https://Shop.example/, http://localhost:8080,https://shop.example"),
+            Ok("https://shop.example,http://localhost:8080".into())
+        );
+        assert_eq!(origins("http://[::1]:3000"), Ok("http://[::1]:3000".into()));
+        for bad in [
+            "shop.example",
+            "https://shop.example/app",
+            "ftp://shop.example",
+            "https://shop.example:port",
+            "https://",
+            "https://a b.example",
+            "*, https://shop.example",
+            "https://shop.example?x=1",
+        ] {
+            assert!(origins(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn every_default_is_valid_for_its_own_key() {

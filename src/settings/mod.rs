@@ -207,6 +207,8 @@ pub struct Shop {
     pub name: String,
     pub currency: &'static crate::money::Currency,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `api.cors_origins`, already normalised (exact origins, or `*` alone).
+    pub cors_origins: Vec<String>,
     /// Shown on every storefront page (settings page "Shop"): the logo's path under
     /// `media/` ("" for none), the address and the contact e-mail and phone.
     pub logo: String,
@@ -235,6 +237,11 @@ impl Cache {
             trusted_proxies: get(conn, "security.trusted_proxies")?
                 .split(',')
                 .filter_map(|s| s.trim().parse().ok())
+                .collect(),
+            cors_origins: get(conn, "api.cors_origins")?
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
                 .collect(),
             logo: get(conn, "shop.logo")?,
             address: get(conn, "shop.address")?,

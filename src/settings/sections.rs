@@ -334,7 +334,7 @@ pub static PAGES: &[Page] = &[
         section: Section {
             slug: "security",
             title: "Security",
-            intro: "CAPTCHA, login limits, lock-outs and how long staff stay logged in.",
+            intro: "CAPTCHA, login limits, lock-outs, how long staff stay logged in, and which other sites may call the API.",
             fields: &[
                 f("captcha_enabled", "captcha.enabled", "Ask for a CAPTCHA at registration", Input::Checkbox, "CAPTCHA")
                     .help("Switch it off only for a test shop."),
@@ -347,6 +347,8 @@ pub static PAGES: &[Page] = &[
                 f("staff_idle", "security.staff_session_idle_minutes", "Staff session ends after idle", Input::Number("minutes"), "Staff sessions"),
                 f("staff_max", "security.staff_session_max_hours", "Staff session ends after at most", Input::Number("hours"), "Staff sessions"),
                 ruled("trusted_proxies", "security.trusted_proxies", "Trusted proxies", Input::Text, "Network", proxies),
+                f("cors_origins", "api.cors_origins", "Origins allowed to call the API", Input::Text, "API")
+                    .help("For a front-end on another site: its origin, like https://shop.example (several separated by commas, or * for any). Empty: browsers on other sites cannot call the API. Never with cookies: the API uses bearer tokens."),
             ],
             across: None,
         },

@@ -1,8 +1,10 @@
-//! Cross-cutting HTTP: templates and assets, security headers and request log, client IP,
-//! CSRF, error pages, pagination. Features build on these; none of them owns a table.
+//! Cross-cutting HTTP: templates and assets, security headers and request log, CORS on
+//! /api, client IP, CSRF, error pages, pagination. Features build on these; none of them
+//! owns a table.
 
 pub mod assets;
 pub mod client;
+pub mod cors;
 pub mod csrf;
 pub mod errors;
 pub mod headers;
