@@ -322,7 +322,8 @@ fn the_last_active_owner_can_be_neither_deactivated_nor_demoted() {
     let res = b.post_form(&otto_page, &otto_page, &[("name", "Otto"), ("role", "3")]);
     assert_eq!(res.status, 409);
     assert!(res.body.contains("last active owner"));
-    let res = b.post_form(&otto_page, &format!("{otto_page}/deactivate"), &[]);
+    // One's own page has no deactivate button: a forged request is refused as well.
+    let res = b.post_csrf(&otto_page, &format!("{otto_page}/deactivate"), &[]);
     assert_eq!(res.status, 303);
     assert!(b
         .get(&otto_page)
@@ -369,7 +370,8 @@ fn only_owners_hand_out_the_owner_role_or_change_an_owner() {
     let page = hr.get(&format!("/admin/staff/{olive}"));
     assert!(page.body.contains("Only an owner can change an owner"));
     assert!(!page.body.contains("/deactivate"));
-    let res = hr.post_form(
+    // The page has no such button for HR: a forged request.
+    let res = hr.post_csrf(
         &format!("/admin/staff/{olive}"),
         &format!("/admin/staff/{olive}/deactivate"),
         &[],

@@ -10,8 +10,13 @@ use common::bo_staff::{code, enrol, key_on_page, member, staff_id, staff_login};
 use common::{TestApp, OWNER_PW, STAFF_PW};
 
 fn second_step(b: &Browser, code: &str) -> common::Res {
-    // The token comes from the login page: the code form is gone once the half-login is.
-    b.post_form("/admin/login", "/admin/login/two-factor", &[("code", code)])
+    let page = b.get("/admin/login/two-factor");
+    if page.status == 200 && page.body.contains("action=\"/admin/login/two-factor\"") {
+        return b.submit(&page, "/admin/login/two-factor", &[("code", code)]);
+    }
+    // The half-login is over, so is its form: what the browser still had, sent again,
+    // with the token of the login page.
+    b.post_csrf("/admin/login", "/admin/login/two-factor", &[("code", code)])
 }
 
 fn api_login(app: &TestApp, email: &str, pw: &str, code: Option<&str>) -> common::Res {
@@ -297,6 +302,15 @@ fn a_role_that_requires_two_factor_login_forces_enrolment_first() {
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?.concat())
     });
+    // The grid shows no boxes for areas that have not landed (their rights stay stored).
+    let rights: Vec<String> = rights
+        .into_iter()
+        .filter(|r| {
+            !cornershop::staff::perm::NOT_LANDED
+                .iter()
+                .any(|a| r.starts_with(&format!("{a}:")))
+        })
+        .collect();
     let mut fields: Vec<(&str, &str)> = vec![
         ("name", "Manager"),
         ("description", "Runs the shop"),

@@ -36,15 +36,13 @@ impl Browser {
     /// Submits the form of `form_page` posting to `path`, read from its HTML and filled
     /// with `fields`, as this browser (see `TestApp::post_form`).
     pub fn post_form(&self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Res {
-        let mut form = super::form::load(&self.agent, &self.base, form_page, path);
-        form.fill(fields);
+        let form = super::form::load_filled(&self.agent, &self.base, form_page, path, fields);
         super::form::send(&self.agent, &self.base, &form)
     }
 
     /// Submits the form posting to `path` on a page already loaded.
     pub fn submit(&self, page: &Res, path: &str, fields: &[(&str, &str)]) -> Res {
-        let mut form = super::form::HtmlForm::find(&page.body, path, path);
-        form.fill(fields);
+        let form = super::form::HtmlForm::find_filled(&page.body, path, path, fields);
         super::form::send(&self.agent, &self.base, &form)
     }
 

@@ -146,6 +146,18 @@ impl HtmlForm {
         }
     }
 
+    /// The form on `body` posting to `action` that has every field of `fields`, filled
+    /// with them: where a page has several (a header's "Log out" and the account page's
+    /// "Log out everywhere"), the fields say which one a person would use.
+    pub fn find_filled(body: &str, page: &str, action: &str, fields: &[(&str, &str)]) -> HtmlForm {
+        let mut form = HtmlForm::find_all(body, page, action)
+            .into_iter()
+            .find(|f| fields.iter().all(|(n, _)| f.has(n)))
+            .unwrap_or_else(|| HtmlForm::find(body, page, action));
+        form.fill(fields);
+        form
+    }
+
     /// Every form on `body` that posts to `action`.
     pub fn find_all(body: &str, page: &str, action: &str) -> Vec<HtmlForm> {
         HtmlForm::all(body, page)
@@ -518,6 +530,18 @@ pub fn urlencode(s: &str) -> String {
 
 /// Loads `page` with `agent` and returns its form posting to `action`.
 pub fn load(agent: &ureq::Agent, base: &str, page: &str, action: &str) -> HtmlForm {
+    load_filled(agent, base, page, action, &[])
+}
+
+/// Loads `page` and returns its form posting to `action` filled with `fields` (see
+/// `HtmlForm::find_filled`).
+pub fn load_filled(
+    agent: &ureq::Agent,
+    base: &str,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> HtmlForm {
     let res = TestApp::collect(agent.get(&format!("{base}{page}")).call());
     assert!(
         res.status < 400,
@@ -525,7 +549,12 @@ pub fn load(agent: &ureq::Agent, base: &str, page: &str, action: &str) -> HtmlFo
         res.status,
         &res.body[..res.body.len().min(300)]
     );
-    HtmlForm::find(&res.body, page.split('?').next().unwrap_or(page), action)
+    HtmlForm::find_filled(
+        &res.body,
+        page.split('?').next().unwrap_or(page),
+        action,
+        fields,
+    )
 }
 
 /// Sends `form` with `agent` as a browser does (urlencoded or multipart as its enctype

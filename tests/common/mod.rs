@@ -234,16 +234,14 @@ impl TestApp {
     /// every field the page has, its CSRF token, checkboxes as they stand. Fails when the
     /// page has no such form or field, or when the shop cannot read what its own page sent.
     pub fn post_form(&self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Res {
-        let mut form = self.form(form_page, path);
-        form.fill(fields);
+        let form = form::load_filled(&self.agent, &self.base, form_page, path, fields);
         self.submit(&form)
     }
 
     /// Submits the form posting to `action` on a page already loaded (the answer to a
     /// previous submission), filled with `fields`.
     pub fn post_form_on(&self, page: &Res, action: &str, fields: &[(&str, &str)]) -> Res {
-        let mut form = form::HtmlForm::find(&page.body, action, action);
-        form.fill(fields);
+        let form = form::HtmlForm::find_filled(&page.body, action, action, fields);
         self.submit(&form)
     }
 
