@@ -79,6 +79,7 @@ fn title(status: Status) -> &'static str {
         409 => "That could not be done",
         410 => "This link has been used",
         413 => "That was too large",
+        415 => "That kind of content is not read here",
         422 => "Please check what you entered",
         429 => "Too many attempts",
         503 => "Temporarily unavailable",
@@ -230,6 +231,24 @@ fn too_large(req: &Request<'_>) -> ErrorPage {
     )
 }
 
+/// A body of a kind the route does not read (JSON sent to a multipart upload).
+#[catch(415)]
+fn unsupported_media_type(req: &Request<'_>) -> ErrorPage {
+    let ct = req
+        .content_type()
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| "none".into());
+    render(
+        req,
+        Status::UnsupportedMediaType,
+        "unsupported_media_type",
+        &message_or(
+            req,
+            &format!("This address does not read a body of Content-Type {ct}; see /api/openapi.json for what it reads."),
+        ),
+    )
+}
+
 #[catch(422)]
 fn unprocessable(req: &Request<'_>) -> ErrorPage {
     render(
@@ -268,6 +287,7 @@ pub fn catchers() -> Vec<Catcher> {
         forbidden,
         not_found,
         too_large,
+        unsupported_media_type,
         unprocessable,
         default
     ]

@@ -51,13 +51,8 @@ pub fn post_multipart(
     app.submit(&form)
 }
 
-/// Posts a multipart form exactly as given.
-pub fn multipart_raw(
-    app: &TestApp,
-    path: &str,
-    fields: &[(&str, &str)],
-    files: &[Part<'_>],
-) -> Res {
+/// A multipart body of `fields` and `files`, with its content type.
+pub fn multipart_body(fields: &[(&str, &str)], files: &[Part<'_>]) -> (String, Vec<u8>) {
     let boundary = "----cornershop-test-7d3f";
     let mut body = Vec::new();
     for (k, v) in fields {
@@ -77,15 +72,36 @@ pub fn multipart_raw(
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Posts a multipart form exactly as given.
+pub fn multipart_raw(
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[Part<'_>],
+) -> Res {
+    let (ct, body) = multipart_body(fields, files);
     TestApp::collect(
         app.agent
             .post(&format!("{}{path}", app.base))
-            .set(
-                "Content-Type",
-                &format!("multipart/form-data; boundary={boundary}"),
-            )
+            .set("Content-Type", &ct)
             .send_bytes(&body),
     )
+}
+
+/// Posts `files` as multipart to the API with an optional bearer token (no cookies).
+pub fn api_multipart(app: &TestApp, path: &str, files: &[Part<'_>], token: Option<&str>) -> Res {
+    let (ct, body) = multipart_body(&[], files);
+    let mut req = app
+        .new_client()
+        .post(&format!("{}{path}", app.base))
+        .set("Content-Type", &ct);
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    TestApp::collect(req.send_bytes(&body))
 }
 
 /// A staff member with `role` and a staff API bearer token for them.

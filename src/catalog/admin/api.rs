@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::images_api::ImageBody;
 use super::list::{self, Filter, Row};
 use super::product::{self, Errors, Product, ProductInput};
 use crate::accounts::api::{field_errors, FieldErrorBody};
 use crate::api::body::Body;
-use crate::catalog::model::media_url;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
@@ -31,19 +31,6 @@ pub struct StaffProductPage {
     pub total: u64,
     pub page: u32,
     pub per_page: u32,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ImageBody {
-    pub id: i64,
-    /// pending, ready or failed.
-    pub status: String,
-    pub url: String,
-    pub thumb_url: Option<String>,
-    pub width: i64,
-    pub height: i64,
-    /// Why a failed upload was refused.
-    pub error: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -98,24 +85,7 @@ pub struct StockBody {
 type Refusal = Result<status::Custom<Json<FieldErrorBody>>, AppError>;
 
 fn body(c: &rusqlite::Connection, p: Product) -> AppResult<ProductBody> {
-    let mut stmt = c.prepare_cached(
-        "SELECT id, status, path, thumb, width, height, error FROM product_images
-         WHERE product_id = ?1 ORDER BY status = 'failed', position, id",
-    )?;
-    let images = stmt
-        .query_map([p.id], |r| {
-            let thumb: String = r.get(3)?;
-            Ok(ImageBody {
-                id: r.get(0)?,
-                status: r.get(1)?,
-                url: media_url(&r.get::<_, String>(2)?),
-                thumb_url: (!thumb.is_empty()).then(|| media_url(&thumb)),
-                width: r.get(4)?,
-                height: r.get(5)?,
-                error: r.get(6)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let images = super::images_api::list(c, p.id)?;
     Ok(ProductBody { product: p, images })
 }
 
@@ -257,7 +227,7 @@ pub async fn api_list_products(
 /// One product, any status, with its images.
 #[utoipa::path(
     get, path = "/api/v1/admin/products/{id}", tag = "staff",
-    params(("id" = i64, Path, description = "Product id")),
+    params(("id" = i64, Path, description = "Product id", example = 1)),
     responses(
         (status = 200, description = "The product", body = ProductBody),
         (status = 404, description = "No such product", body = crate::api::ErrorBody),
@@ -341,7 +311,7 @@ pub async fn api_create_product(
 /// Changes the fields given; the others keep their value.
 #[utoipa::path(
     put, path = "/api/v1/admin/products/{id}", tag = "staff",
-    params(("id" = i64, Path, description = "Product id")),
+    params(("id" = i64, Path, description = "Product id", example = 1)),
     request_body = ProductRequest,
     responses(
         (status = 200, description = "Saved", body = ProductBody),
@@ -373,7 +343,7 @@ pub async fn api_update_product(
 /// (`PUT` with `"status": "archived"`).
 #[utoipa::path(
     delete, path = "/api/v1/admin/products/{id}", tag = "staff",
-    params(("id" = i64, Path, description = "Product id")),
+    params(("id" = i64, Path, description = "Product id", example = 1)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such product", body = crate::api::ErrorBody),
@@ -399,7 +369,7 @@ pub async fn api_delete_product(
 /// Adds `change` to the stock with a reason (a stock movement); never below zero (409).
 #[utoipa::path(
     post, path = "/api/v1/admin/products/{id}/stock", tag = "staff",
-    params(("id" = i64, Path, description = "Product id")),
+    params(("id" = i64, Path, description = "Product id", example = 1)),
     request_body = StockRequest,
     responses(
         (status = 200, description = "The new stock", body = StockBody),

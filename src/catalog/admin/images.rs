@@ -135,14 +135,7 @@ pub async fn add(
                             "The image was deleted while it was being processed.".into(),
                         ));
                     }
-                    audit::record(
-                        tx,
-                        &audit::Entry::event("products", "product.image_added")
-                            .actor(by2.actor.clone())
-                            .ip(by2.ip)
-                            .entity("product", product_id)
-                            .details(json!({ "image": row, "new": { "path": s2.path, "width": w, "height": h } })),
-                    )
+                    audit_added(tx, product_id, row, &s2.path, (w, h), &by2)
                 })
                 .await;
             if let Err(e) = saved {
@@ -161,19 +154,63 @@ pub async fn add(
                     "UPDATE product_images SET status = 'failed', error = ?2 WHERE id = ?1",
                     params![row, why],
                 )?;
-                audit::record(
-                    tx,
-                    &audit::Entry::error("products", "product.image_refused")
-                        .actor(by2.actor.clone())
-                        .ip(by2.ip)
-                        .entity("product", product_id)
-                        .details(json!({ "image": row, "reason": why })),
-                )
+                audit_refused(tx, product_id, json!({ "image": row, "reason": why }), &by2)
             })
             .await?;
             Ok(Outcome::Failed(refusal.0))
         }
     }
+}
+
+/// The audit entry for an image that is now `ready`.
+pub fn audit_added(
+    tx: &Connection,
+    product_id: i64,
+    image: i64,
+    path: &str,
+    (width, height): (u32, u32),
+    by: &product::By,
+) -> AppResult<()> {
+    audit::record(
+        tx,
+        &audit::Entry::event("products", "product.image_added")
+            .actor(by.actor.clone())
+            .ip(by.ip)
+            .entity("product", product_id)
+            .details(json!({ "image": image, "new": { "path": path, "width": width, "height": height } })),
+    )
+}
+
+/// The audit entry for a file the pipeline refused (`details` say which and why).
+pub fn audit_refused(
+    tx: &Connection,
+    product_id: i64,
+    details: Value,
+    by: &product::By,
+) -> AppResult<()> {
+    audit::record(
+        tx,
+        &audit::Entry::error("products", "product.image_refused")
+            .actor(by.actor.clone())
+            .ip(by.ip)
+            .entity("product", product_id)
+            .details(details),
+    )
+}
+
+/// One uploaded part as (the name it was sent with, for messages only; its bytes), or
+/// None for the empty part a browser sends when no file was chosen.
+pub async fn read_upload(file: &TempFile<'_>) -> AppResult<Option<(String, Vec<u8>)>> {
+    let name = file
+        .raw_name()
+        .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_string())
+        .unwrap_or_default();
+    if name.is_empty() && file.len() == 0 {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(file.len() as usize);
+    file.open().await?.read_to_end(&mut bytes).await?;
+    Ok(Some((shown_name(&name), bytes)))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -202,18 +239,12 @@ async fn upload(
     let media = config.data_dir.join("media");
     let (mut added, mut refused) = (0, Vec::new());
     for file in form.into_inner().images.iter() {
-        let name = file
-            .raw_name()
-            .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_string())
-            .unwrap_or_default();
-        if name.is_empty() && file.len() == 0 {
-            continue; // the browser's empty part when no file was chosen
-        }
-        let mut bytes = Vec::with_capacity(file.len() as usize);
-        file.open().await?.read_to_end(&mut bytes).await?;
+        let Some((name, bytes)) = read_upload(file).await? else {
+            continue;
+        };
         match add(db, &media, id, bytes, &by).await? {
             Outcome::Ready(_) => added += 1,
-            Outcome::Failed(why) => refused.push(format!("{}: {why}", shown_name(&name))),
+            Outcome::Failed(why) => refused.push(format!("{name}: {why}")),
         }
     }
     if added == 0 && refused.is_empty() {
@@ -260,7 +291,7 @@ fn renumber(tx: &Connection, ids: &[i64]) -> AppResult<()> {
 }
 
 /// The product's live (not failed) image ids in order.
-fn order(tx: &Connection, product_id: i64) -> AppResult<Vec<i64>> {
+pub fn order(tx: &Connection, product_id: i64) -> AppResult<Vec<i64>> {
     let mut stmt = tx.prepare_cached(
         "SELECT id FROM product_images WHERE product_id = ?1 AND status <> 'failed'
          ORDER BY position, id",
@@ -296,10 +327,40 @@ pub fn reorder(
         "up" | "down" => {}
         _ => return Err(AppError::BadRequest("Unknown move.".into())),
     }
+    apply_order(tx, product_id, &old, &new, by)
+}
+
+/// Puts the live images in the order `ids` gives, which must name each exactly once.
+pub fn set_order(
+    tx: &Connection,
+    product_id: i64,
+    ids: &[i64],
+    by: &product::By,
+) -> AppResult<Result<(), String>> {
+    let old = order(tx, product_id)?;
+    let (mut a, mut b) = (old.clone(), ids.to_vec());
+    a.sort_unstable();
+    b.sort_unstable();
+    if a != b {
+        return Ok(Err(format!(
+            "Name each of the product's images exactly once, in the new order: {old:?}."
+        )));
+    }
+    apply_order(tx, product_id, &old, ids, by).map(Ok)
+}
+
+/// Renumbers from `old` to `new` (no-op when equal), audited with both.
+fn apply_order(
+    tx: &Connection,
+    product_id: i64,
+    old: &[i64],
+    new: &[i64],
+    by: &product::By,
+) -> AppResult<()> {
     if new == old {
         return Ok(());
     }
-    renumber(tx, &new)?;
+    renumber(tx, new)?;
     audit::record(
         tx,
         &audit::Entry::event("products", "product.images_reordered")

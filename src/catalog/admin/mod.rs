@@ -1,11 +1,12 @@
 //! Back office: products. The list with search, filters, sorting and CSV export (`list`),
-//! the create/edit form with delete and archive (`form`), images (`images`), stock
+//! the create/edit form with delete and archive (`form`), images (`images`, and over the API `images_api`), stock
 //! adjustments (`stock`), CSV import (`import`) and the staff API (`api`). Every write
 //! goes through `product` (one validation, one save), audited in its transaction.
 
 pub mod api;
 pub mod form;
 pub mod images;
+pub mod images_api;
 pub mod import;
 pub mod list;
 pub mod product;
@@ -26,6 +27,7 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(stock::routes());
     r.extend(import::routes());
     r.extend(api::routes());
+    r.extend(images_api::routes());
     r
 }
 
