@@ -133,7 +133,7 @@ pub async fn add_item(
 
 /// Sets a line's quantity; refused with 409 when the stock is short.
 #[utoipa::path(put, path = "/api/v1/cart/items/{product_id}", tag = "cart", request_body = SetQuantity,
-    params(("product_id" = i64, Path)),
+    params(("product_id" = i64, Path, description = "Product id", example = 1)),
     responses((status = 200, description = "The cart with the new quantity", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
               (status = 404, description = "No such product for sale", body = crate::api::ErrorBody),
               (status = 409, description = "Not enough stock", body = crate::api::ErrorBody),
@@ -155,7 +155,7 @@ pub async fn set_item(
 
 /// Removes a line.
 #[utoipa::path(delete, path = "/api/v1/cart/items/{product_id}", tag = "cart",
-    params(("product_id" = i64, Path)),
+    params(("product_id" = i64, Path, description = "Product id", example = 1)),
     responses((status = 200, description = "The cart without that line (unchanged if it was not there)", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody)),
     security(("bearer" = [])))]
 #[delete("/api/v1/cart/items/<product_id>")]

@@ -173,7 +173,7 @@ pub async fn list_products(
 
 /// One product, by numeric id or slug.
 #[utoipa::path(get, path = "/api/v1/products/{id_or_slug}", tag = "catalogue",
-    params(("id_or_slug" = String, Path, description = "Product id or URL slug")),
+    params(("id_or_slug" = String, Path, description = "Product id or URL slug", example = "1")),
     responses(
         (status = 200, description = "The product", body = ApiProductDetail),
         (status = 404, description = "No such product in the shop", body = crate::api::ErrorBody),

@@ -68,7 +68,7 @@ pub async fn api_admin_customers(
 /// One customer with their figures: orders_count (drafts not counted), total_spent (paid,
 /// processing, shipped and delivered orders, minor units) and last_order_at.
 #[utoipa::path(get, path = "/api/v1/admin/customers/{id}", tag = "staff",
-    params(("id" = i64, Path, description = "Customer id")),
+    params(("id" = i64, Path, description = "Customer id", example = 1)),
     responses(
         (status = 200, description = "The customer", body = CustomerSummary),
         (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),

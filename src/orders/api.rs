@@ -231,7 +231,7 @@ pub async fn list(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Vec<ApiOrde
 }
 
 /// One of your orders; 404 for any other.
-#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path, description = "Order id", example = 1)),
     responses((status = 200, description = "The order", body = ApiOrder), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
               (status = 404, description = "No such order of yours", body = crate::api::ErrorBody)),
     security(("bearer" = [])))]
@@ -251,7 +251,7 @@ pub async fn get_order(
 
 /// Cancels your order while the cancel window is open and it is unpaid or paid; stock
 /// returns. 409 with the reason otherwise.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path, description = "Order id", example = 1)),
     responses((status = 200, description = "The cancelled order", body = ApiOrder), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
               (status = 404, description = "No such order of yours", body = crate::api::ErrorBody),
               (status = 409, description = "The cancel window has closed, or the order is past cancelling", body = crate::api::ErrorBody)),

@@ -84,7 +84,7 @@ pub async fn api_admin_orders(
 
 /// One order with its lines, status history, payment attempts, mails and allowed moves.
 #[utoipa::path(get, path = "/api/v1/admin/orders/{id}", tag = "staff",
-    params(("id" = i64, Path, description = "Order id")),
+    params(("id" = i64, Path, description = "Order id", example = 1)),
     responses(
         (status = 200, description = "The order", body = OrderDetail),
         (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
@@ -117,7 +117,7 @@ pub struct StatusChange {
 /// `pending_payment` places a draft (stock taken), `cancelled` returns stock, `shipped`
 /// needs a tracking number. A move the workflow refuses answers 409 with the reason.
 #[utoipa::path(post, path = "/api/v1/admin/orders/{id}/status", tag = "staff",
-    params(("id" = i64, Path, description = "Order id")),
+    params(("id" = i64, Path, description = "Order id", example = 1)),
     request_body = StatusChange,
     responses(
         (status = 200, description = "Moved; the order as it is now", body = OrderDetail),

@@ -77,7 +77,7 @@ pub struct PayAnswer {
 /// ones too. Bobi: `amount` must be exactly the order's total.
 #[utoipa::path(
     post, path = "/api/v1/orders/{id}/pay", tag = "payments",
-    params(("id" = i64, Path, description = "The order's id")),
+    params(("id" = i64, Path, description = "The order's id", example = 1)),
     request_body = PayBody,
     responses(
         (status = 200, description = "Paid, or the next step to pay", body = PayAnswer),
