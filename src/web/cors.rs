@@ -54,10 +54,7 @@ pub fn allow_origin(allowed: &[String], origin: &str) -> Option<String> {
     }
     // Stored origins are lower-case; echo what the browser sent, it compares exactly.
     let lower = origin.to_ascii_lowercase();
-    allowed
-        .iter()
-        .any(|a| *a == lower)
-        .then(|| origin.to_string())
+    allowed.contains(&lower).then(|| origin.to_string())
 }
 
 #[rocket::async_trait]
