@@ -367,7 +367,9 @@ fn a_role_that_requires_two_factor_login_forces_enrolment_first() {
     assert!(page
         .body
         .contains("requires two-factor login, so it cannot be turned off"));
-    assert!(!page.body.contains("action=\"/admin/account/two-factor/disable\""));
+    assert!(!page
+        .body
+        .contains("action=\"/admin/account/two-factor/disable\""));
     // The page has no "turn off" form then: a forged request changes nothing either.
     let res = b.post_csrf(
         "/admin/account/two-factor",
