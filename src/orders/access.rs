@@ -21,13 +21,7 @@ pub fn guest_key(secret: &Secret, id: i64) -> String {
 }
 
 fn key_matches(secret: &Secret, id: i64, given: &str) -> bool {
-    let expected = guest_key(secret, id);
-    expected.len() == given.len()
-        && expected
-            .bytes()
-            .zip(given.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    crate::secret::constant_eq(guest_key(secret, id).as_bytes(), given.as_bytes())
 }
 
 #[derive(Debug, Clone)]

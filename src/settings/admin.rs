@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
@@ -21,7 +21,7 @@ use serde_json::json;
 
 use super::form::{self, Errors};
 use super::sections::{self, ImageSetting};
-use crate::audit::{self, AuditSink};
+use crate::audit;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -245,18 +245,7 @@ async fn save(
 
 #[derive(FromForm)]
 struct Upload<'r> {
-    #[field(name = "_csrf")]
-    csrf: String,
     image: Option<TempFile<'r>>,
-}
-
-fn same_token(sent: &str, expected: &str) -> bool {
-    sent.len() == expected.len()
-        && sent
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
 }
 
 /// The settings to write with a new image path ("" removes it): the path itself, and for
@@ -341,7 +330,7 @@ async fn store_image(
 #[post("/admin/settings/<slug>/image", data = "<form>")]
 async fn upload(
     slug: &str,
-    form: Form<Upload<'_>>,
+    form: CsrfForm<Upload<'_>>,
     me: Can<UpdateSettings>,
     ip: ClientIp,
     page: Page,
@@ -350,22 +339,13 @@ async fn upload(
     config: &State<Config>,
     tpl: &State<Templates>,
     cache: &State<super::Cache>,
-    sink: &State<AuditSink>,
 ) -> AppResult<Answer> {
     let p = find(slug)?;
     let img = p
         .image
         .as_ref()
         .ok_or_else(|| AppError::NotFound("This settings page has no image.".into()))?;
-    let mut form = form.into_inner();
-    if !same_token(&form.csrf, &page.csrf) {
-        sink.send(
-            audit::Entry::error("web", "csrf.refused")
-                .ip(Some(ip))
-                .details(json!({ "path": format!("/admin/settings/{slug}/image") })),
-        );
-        return Err(AppError::Forbidden(crate::web::csrf::REFUSED.into()));
-    }
+    let mut form = form.0;
     let (limits, saved) = db
         .read(move |c| Ok((pipeline::Limits::from_settings(c)?, read_saved(c, p)?)))
         .await?;

@@ -45,13 +45,7 @@ impl SetupToken {
 
     fn matches(&self, given: &str) -> bool {
         match self.peek() {
-            Some(t) => {
-                t.len() == given.len()
-                    && t.bytes()
-                        .zip(given.bytes())
-                        .fold(0u8, |a, (x, y)| a | (x ^ y))
-                        == 0
-            }
+            Some(t) => crate::secret::constant_eq(t.as_bytes(), given.as_bytes()),
             None => false,
         }
     }

@@ -66,7 +66,10 @@ pub fn verify(key: &[u8], code: &str, unix: i64, last_used: i64) -> Option<i64> 
             hotp(key, step as u64),
             width = DIGITS as usize
         );
-        if constant_eq(want.as_bytes(), code.as_bytes()) && step > last_used && found.is_none() {
+        if crate::secret::constant_eq(want.as_bytes(), code.as_bytes())
+            && step > last_used
+            && found.is_none()
+        {
             found = Some(step);
         }
     }
@@ -78,10 +81,6 @@ pub fn normalise_code(code: &str) -> String {
     code.chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect()
-}
-
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

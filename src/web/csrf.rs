@@ -5,12 +5,12 @@
 //! (cookie tossing) does not fit a logged-in browser. The cookie is replaced at every login
 //! and logout, which kills tokens rendered before.
 //!
-//! Forms are read through `CsrfForm<T>`: it checks `_csrf` before parsing `T`, so no
-//! handler can forget the check.
+//! Forms are read through `CsrfForm<T>`, url-encoded and multipart alike: it checks
+//! `_csrf` before handing `T` over, so no handler checks, or can forget, the token.
 
 use hmac::{Hmac, Mac};
-use rocket::data::{Data, FromData, Limits, Outcome as DataOutcome};
-use rocket::form::{Form, FromForm};
+use rocket::data::{Data, FromData, Outcome as DataOutcome};
+use rocket::form::{Form, FromForm, Lenient};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use sha2::Sha256;
@@ -95,71 +95,132 @@ fn verify(req: &Request<'_>, sent: Option<&str>) -> bool {
         return false;
     };
     let expected = token_for(secret, req.cookies(), c.value());
-    match sent {
-        // Constant-time comparison of equal-length strings.
-        Some(s) if s.len() == expected.len() => {
-            s.bytes()
-                .zip(expected.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-        }
-        _ => false,
-    }
+    sent.is_some_and(|s| crate::secret::constant_eq(s.as_bytes(), expected.as_bytes()))
 }
 
 pub const REFUSED: &str = "This form has expired or did not come from this shop, so nothing was \
     changed. Go back, reload the page and try again.";
 
+/// Refuses the request: the message for the error page, the audit entry, 403.
+async fn refuse<'r, T>(req: &'r Request<'_>) -> DataOutcome<'r, T, String> {
+    req.local_cache(|| FailMessage(REFUSED.into()));
+    if let Some(sink) = req.rocket().state::<AuditSink>() {
+        let ip = req.guard::<ClientIp>().await.succeeded();
+        sink.send(
+            audit::Entry::error("web", "csrf.refused")
+                .ip(ip)
+                .details(serde_json::json!({ "path": req.uri().path().as_str() })),
+        );
+    }
+    DataOutcome::Error((Status::Forbidden, "csrf".into()))
+}
+
+/// A form the shop's own page sent but that `T` cannot read: 422, and what failed.
+fn unreadable<'r, T>(
+    req: &'r Request<'_>,
+    errors: rocket::form::Errors<'_>,
+) -> DataOutcome<'r, T, String> {
+    let msg = errors
+        .iter()
+        .map(|e| match e.name.as_ref() {
+            Some(n) => format!("{n}: {}", e.kind),
+            None => e.kind.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    req.local_cache(|| FailMessage(format!("The form could not be read: {msg}")));
+    DataOutcome::Error((Status::UnprocessableEntity, msg))
+}
+
+/// The body is read once, as `Signed<T>`: the token taken out beside `T`, which is handed
+/// over only when the token fits. Files of a refused multipart upload are dropped with
+/// their temp files. Read leniently, as a browser's form may carry fields `T` ignores.
 #[rocket::async_trait]
-impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CsrfForm<T> {
+impl<'r, T: FromForm<'r> + Send + 'r> FromData<'r> for CsrfForm<T> {
     type Error = String;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> DataOutcome<'r, Self> {
-        let limit = req.limits().get("form").unwrap_or(Limits::FORM);
-        let body = match data.open(limit).into_string().await {
-            Ok(s) if s.is_complete() => s.into_inner(),
-            Ok(_) => {
-                req.local_cache(|| FailMessage("The form is too large.".into()));
-                return DataOutcome::Error((Status::PayloadTooLarge, "form too large".into()));
-            }
-            Err(e) => return DataOutcome::Error((Status::BadRequest, e.to_string())),
-        };
-        let body: &'r str = rocket::request::local_cache!(req, body);
-        let raw = rocket::http::RawStr::new(body);
-        let sent = Form::<Csrf>::parse_encoded(raw).ok().map(|c| c.csrf);
-        if !verify(req, sent.as_deref()) {
-            req.local_cache(|| FailMessage(REFUSED.into()));
-            if let Some(sink) = req.rocket().state::<AuditSink>() {
-                let ip = req.guard::<ClientIp>().await.succeeded();
-                sink.send(
-                    audit::Entry::error("web", "csrf.refused")
-                        .ip(ip)
-                        .details(serde_json::json!({ "path": req.uri().path().as_str() })),
-                );
-            }
-            return DataOutcome::Error((Status::Forbidden, "csrf".into()));
+        // No form at all (a bare POST): there is no token either.
+        if !req
+            .content_type()
+            .is_some_and(|ct| ct.is_form() || ct.is_form_data())
+        {
+            return refuse(req).await;
         }
-        match Form::<T>::parse_encoded(raw) {
-            Ok(v) => DataOutcome::Success(CsrfForm(v)),
-            Err(errors) => {
-                let msg = errors
-                    .iter()
-                    .map(|e| match e.name.as_ref() {
-                        Some(n) => format!("{n}: {}", e.kind),
-                        None => e.kind.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                req.local_cache(|| FailMessage(format!("The form could not be read: {msg}")));
-                DataOutcome::Error((Status::UnprocessableEntity, msg))
+        match Form::<Lenient<Signed<'r, T>>>::from_data(req, data).await {
+            DataOutcome::Success(f) => {
+                let Signed { csrf, inner } = f.into_inner().into_inner();
+                if !verify(req, csrf.as_deref()) {
+                    return refuse(req).await;
+                }
+                match inner {
+                    Ok(v) => DataOutcome::Success(CsrfForm(v)),
+                    Err(errors) => unreadable(req, errors),
+                }
             }
+            DataOutcome::Error((status, errors)) => {
+                let msg = match status {
+                    Status::PayloadTooLarge => "The form is too large.".to_string(),
+                    _ => format!("The form could not be read: {errors}"),
+                };
+                req.local_cache(|| FailMessage(msg.clone()));
+                DataOutcome::Error((status, msg))
+            }
+            DataOutcome::Forward(f) => DataOutcome::Forward(f),
         }
     }
 }
 
-/// A form with nothing but its token (log out, "retry now" buttons).
-#[derive(FromForm)]
-pub struct Csrf {
-    #[field(name = "_csrf")]
-    csrf: String,
+/// `T` read from a form, with the `_csrf` field taken out beside it; whether `T` could be
+/// read is kept, so the token is judged first either way.
+struct Signed<'r, T: FromForm<'r>> {
+    csrf: Option<String>,
+    inner: rocket::form::Result<'r, T>,
+}
+
+#[rocket::async_trait]
+impl<'r, T: FromForm<'r> + Send> FromForm<'r> for Signed<'r, T> {
+    type Context = (Option<String>, T::Context);
+
+    fn init(opts: rocket::form::Options) -> Self::Context {
+        (None, T::init(opts))
+    }
+
+    fn push_value(ctxt: &mut Self::Context, field: rocket::form::ValueField<'r>) {
+        if field.name.source() == "_csrf" {
+            ctxt.0 = Some(field.value.to_string());
+        } else {
+            T::push_value(&mut ctxt.1, field);
+        }
+    }
+
+    async fn push_data(ctxt: &mut Self::Context, field: rocket::form::DataField<'r, '_>) {
+        T::push_data(&mut ctxt.1, field).await;
+    }
+
+    fn finalize(ctxt: Self::Context) -> rocket::form::Result<'r, Self> {
+        Ok(Signed {
+            csrf: ctxt.0,
+            inner: T::finalize(ctxt.1),
+        })
+    }
+}
+
+/// A form with nothing but its token (log out, "retry now" buttons); anything else it
+/// carries is ignored.
+pub struct Csrf;
+
+#[rocket::async_trait]
+impl<'r> FromForm<'r> for Csrf {
+    type Context = ();
+
+    fn init(_: rocket::form::Options) {}
+
+    fn push_value(_: &mut (), _: rocket::form::ValueField<'r>) {}
+
+    async fn push_data(_: &mut (), _: rocket::form::DataField<'r, '_>) {}
+
+    fn finalize(_: ()) -> rocket::form::Result<'r, Self> {
+        Ok(Csrf)
+    }
 }

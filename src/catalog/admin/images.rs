@@ -4,7 +4,6 @@
 //! (with its size and thumbnail) or `failed` with the refusal in words; a refused file
 //! never reaches the disk. At most MAX_IMAGES per product (POLICY; a trigger enforces it).
 
-use rocket::form::Form;
 use rocket::fs::TempFile;
 use rocket::response::{Flash, Redirect};
 use rocket::tokio::io::AsyncReadExt;
@@ -13,7 +12,7 @@ use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 
 use super::product;
-use crate::audit::{self, AuditSink};
+use crate::audit;
 use crate::catalog::model::media_url;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -23,7 +22,7 @@ use crate::media::pipeline::{self, Limits};
 use crate::staff::perm::UpdateProducts;
 use crate::staff::Can;
 use crate::web::client::ClientIp;
-use crate::web::csrf::{Csrf, CsrfForm, CsrfToken, REFUSED};
+use crate::web::csrf::{Csrf, CsrfForm};
 use crate::web::page::flash_redirect;
 
 pub const MAX_IMAGES: i64 = 20;
@@ -69,8 +68,6 @@ pub fn for_page(c: &Connection, product_id: i64) -> AppResult<Vec<Value>> {
 
 #[derive(FromForm)]
 pub struct Upload<'r> {
-    #[field(name = "_csrf")]
-    csrf: String,
     images: Vec<TempFile<'r>>,
 }
 
@@ -217,28 +214,18 @@ pub async fn read_upload(file: &TempFile<'_>) -> AppResult<Option<(String, Vec<u
 #[post("/admin/products/<id>/images", data = "<form>")]
 async fn upload(
     id: i64,
-    form: Form<Upload<'_>>,
-    token: CsrfToken,
+    form: CsrfForm<Upload<'_>>,
     me: Can<UpdateProducts>,
     ip: ClientIp,
     db: &State<Db>,
     clock: &State<Clock>,
     config: &State<Config>,
-    sink: &State<AuditSink>,
 ) -> AppResult<Flash<Redirect>> {
-    if !super::csrf_matches(&form.csrf, &token.0) {
-        sink.send(
-            audit::Entry::error("web", "csrf.refused")
-                .ip(Some(ip))
-                .details(json!({ "path": format!("/admin/products/{id}/images") })),
-        );
-        return Err(AppError::Forbidden(REFUSED.into()));
-    }
     let back = format!("/admin/products/{id}#images");
     let by = super::by(&me.staff, Some(ip), clock);
     let media = config.data_dir.join("media");
     let (mut added, mut refused) = (0, Vec::new());
-    for file in form.into_inner().images.iter() {
+    for file in form.0.images.iter() {
         let Some((name, bytes)) = read_upload(file).await? else {
             continue;
         };

@@ -11,7 +11,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rocket::form::Form;
 use rocket::fs::TempFile;
 use rocket::http::Header;
 use rocket::http::Status;
@@ -25,7 +24,7 @@ use serde_json::json;
 
 use super::list::CsvFile;
 use super::product::{self, By, ProductInput};
-use crate::audit::{self, AuditSink};
+use crate::audit;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
@@ -35,7 +34,7 @@ use crate::staff::guard::StaffUser;
 use crate::staff::perm::{CreateProducts, UpdateProducts};
 use crate::staff::{nav, Can};
 use crate::web::client::ClientIp;
-use crate::web::csrf::{CsrfForm, CsrfToken, REFUSED};
+use crate::web::csrf::CsrfForm;
 use crate::web::page::Page;
 use crate::web::templates::Templates;
 
@@ -372,8 +371,6 @@ async fn template(_me: Can<CreateProducts>) -> CsvFile {
 
 #[derive(FromForm)]
 pub struct Upload<'r> {
-    #[field(name = "_csrf")]
-    csrf: String,
     file: Option<TempFile<'r>>,
 }
 
@@ -384,26 +381,15 @@ type Answer = status::Custom<RawHtml<String>>;
 #[allow(clippy::too_many_arguments)]
 #[post("/admin/products/import", data = "<form>")]
 async fn check(
-    form: Form<Upload<'_>>,
-    token: CsrfToken,
+    form: CsrfForm<Upload<'_>>,
     me: Can<CreateProducts>,
     _up: Can<UpdateProducts>,
-    ip: ClientIp,
     page: Page,
     db: &State<Db>,
     config: &State<Config>,
     tpl: &State<Templates>,
-    sink: &State<AuditSink>,
 ) -> AppResult<Answer> {
-    if !super::csrf_matches(&form.csrf, &token.0) {
-        sink.send(
-            audit::Entry::error("web", "csrf.refused")
-                .ip(Some(ip))
-                .details(json!({ "path": "/admin/products/import" })),
-        );
-        return Err(AppError::Forbidden(REFUSED.into()));
-    }
-    let Some(file) = form.file.as_ref().filter(|f| f.len() > 0) else {
+    let Some(file) = form.0.file.as_ref().filter(|f| f.len() > 0) else {
         let r = file_refused("Choose a CSV file to import.".into());
         let html = render(&page, &me.staff, tpl, Some(&r), "", "", false)?;
         return Ok(status::Custom(Status::UnprocessableEntity, html));

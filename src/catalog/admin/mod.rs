@@ -57,14 +57,3 @@ pub fn by(staff: &StaffUser, ip: Option<ClientIp>, clock: &Clock) -> By {
         now: clock.now_sql(),
     }
 }
-
-/// Constant-time comparison of a token sent in a multipart form with this browser's
-/// expected CSRF token (`CsrfForm` reads url-encoded bodies only).
-pub fn csrf_matches(sent: &str, expected: &str) -> bool {
-    sent.len() == expected.len()
-        && sent
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
