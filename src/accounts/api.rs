@@ -15,7 +15,6 @@ use super::register::{self, Deps, Refused};
 use super::reset;
 use super::store::{self, StoredAddress};
 use super::validate::{AddressInput, Errors, ProfileInput, RegisterInput};
-use crate::api::body::Body;
 use crate::audit::{self, AuditSink};
 use crate::auth::api_token;
 use crate::auth::ratelimit::RateLimiter;
@@ -24,7 +23,9 @@ use crate::captcha::Captchas;
 use crate::clock::{sql_time, Clock};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::web::body::Body;
 use crate::web::client::ClientIp;
+use crate::web::json::{FieldErrorBody, Invalid};
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
@@ -57,51 +58,18 @@ pub struct Registered {
     pub message: String,
 }
 
-/// A refused form: the message, and one message per field that was wrong.
-#[derive(Serialize, ToSchema)]
-pub struct FieldErrorBody {
-    pub error: FieldErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FieldErrorDetail {
-    /// `invalid`
-    pub code: String,
-    pub message: String,
-    /// Field name → what is wrong with it.
-    pub fields: std::collections::BTreeMap<String, String>,
-}
-
-pub fn field_errors(errors: Errors) -> status::Custom<Json<FieldErrorBody>> {
-    let fields: std::collections::BTreeMap<String, String> = errors
-        .into_iter()
-        .map(|(k, v)| {
-            // The API's own names for the fields the web form calls otherwise.
-            let k = match k {
-                "phone_country" => "country_code".to_string(),
-                other => match other.strip_prefix("address_") {
-                    Some(f) => format!("address.{f}"),
-                    None => other.to_string(),
-                },
-            };
-            (k, v)
-        })
-        .collect();
-    let message = fields
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    status::Custom(
-        Status::UnprocessableEntity,
-        Json(FieldErrorBody {
-            error: FieldErrorDetail {
-                code: "invalid".into(),
-                message,
-                fields,
+/// A 422 naming the fields by the API's names for the ones the web form calls otherwise.
+pub fn field_errors(errors: Errors) -> Invalid {
+    crate::web::json::field_errors(errors.into_iter().map(|(k, v)| {
+        let k = match k {
+            "phone_country" => "country_code".to_string(),
+            other => match other.strip_prefix("address_") {
+                Some(f) => format!("address.{f}"),
+                None => other.to_string(),
             },
-        }),
-    )
+        };
+        (k, v)
+    }))
 }
 
 type Answer<T> = Result<T, Result<status::Custom<Json<FieldErrorBody>>, AppError>>;
@@ -113,7 +81,7 @@ type Answer<T> = Result<T, Result<status::Custom<Json<FieldErrorBody>>, AppError
     responses(
         (status = 201, description = "Account created; verify the address before logging in", body = Registered),
         (status = 422, description = "Fields refused, each with its message", body = FieldErrorBody),
-        (status = 429, description = "Too many wrong CAPTCHAs or registrations from this client", body = crate::api::ErrorBody),
+        (status = 429, description = "Too many wrong CAPTCHAs or registrations from this client", body = crate::web::json::ErrorBody),
     )
 )]
 #[allow(clippy::too_many_arguments)]
@@ -189,8 +157,8 @@ pub struct TokenResponse {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
-        (status = 401, description = "Wrong email or password, or the address is not verified yet", body = crate::api::ErrorBody),
-        (status = 429, description = "Too many attempts from this client, or the account is locked for a while", body = crate::api::ErrorBody),
+        (status = 401, description = "Wrong email or password, or the address is not verified yet", body = crate::web::json::ErrorBody),
+        (status = 429, description = "Too many attempts from this client, or the account is locked for a while", body = crate::web::json::ErrorBody),
     )
 )]
 #[post("/api/v1/auth/login", data = "<body>")]
@@ -227,7 +195,7 @@ pub async fn api_login(
     post, path = "/api/v1/auth/logout", tag = "account",
     responses(
         (status = 204, description = "The token no longer works"),
-        (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -264,7 +232,7 @@ pub struct MessageResponse {
     request_body = ResetRequest,
     responses(
         (status = 202, description = "Accepted; a link is mailed if the account exists", body = MessageResponse),
-        (status = 429, description = "Too many reset mails for this address in the last hour", body = crate::api::ErrorBody),
+        (status = 429, description = "Too many reset mails for this address in the last hour", body = crate::web::json::ErrorBody),
     )
 )]
 #[allow(clippy::too_many_arguments)]
@@ -332,7 +300,7 @@ impl From<StoredAddress> for ApiAddress {
     get, path = "/api/v1/me", tag = "account",
     responses(
         (status = 200, description = "Your account", body = Me),
-        (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -354,6 +322,11 @@ pub async fn api_me(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Me>> {
         addresses: addresses.into_iter().map(ApiAddress::from).collect(),
     }))
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_register, api_login, api_logout, api_password_reset, api_me))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![

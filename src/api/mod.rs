@@ -1,14 +1,11 @@
 //! The JSON API: its OpenAPI document (generated from the handlers' annotations) at
 //! /api/openapi.json and a reference page at /api/docs that needs nothing from elsewhere.
 
-pub mod body;
-
 use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
 use rocket::{get, routes, State};
-use serde::Serialize;
 use serde_json::{json, Value};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
 use crate::catalog::cache::CatalogCache;
 use crate::db::Db;
@@ -16,66 +13,12 @@ use crate::error::AppResult;
 use crate::web::page::Page;
 use crate::web::templates::Templates;
 
-/// Every error answer: `{"error": {"code": "...", "message": "..."}}`.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine-readable code, e.g. `bad_request`, `not_found`.
-    pub code: String,
-    /// What went wrong, for people.
-    pub message: String,
-}
-
+/// The document's frame: title, tags, the error schemas and the bearer scheme; the
+/// operations come from the features (`parts`).
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Cornershop API", description = "The shop's JSON API. Money is in integer minor units of the shop currency (cents for EUR)."),
-    paths(
-        crate::catalog::api::list_categories,
-        crate::catalog::api::list_products,
-        crate::catalog::api::get_product,
-        crate::accounts::api::api_register,
-        crate::accounts::api::api_login,
-        crate::accounts::api::api_logout,
-        crate::accounts::api::api_password_reset,
-        crate::accounts::api::api_me,
-        crate::system::health,
-        crate::captcha::routes::new_challenge,
-        crate::cart::api::get_cart,
-        crate::cart::api::add_item,
-        crate::cart::api::set_item,
-        crate::cart::api::remove_item,
-        crate::cart::api::shipping_methods,
-        crate::orders::api::checkout,
-        crate::orders::api::list,
-        crate::orders::api::get_order,
-        crate::orders::api::cancel_order,
-        crate::payments::api::api_payment_methods,
-        crate::payments::api::api_pay,
-        crate::staff::api::api_staff_login,
-        crate::staff::api::api_staff_logout,
-        crate::orders::staff_api::api_admin_orders,
-        crate::orders::staff_api::api_admin_order,
-        crate::orders::staff_api::api_admin_order_status,
-        crate::orders::staff_api::api_admin_stats,
-        crate::customers::api::api_admin_customers,
-        crate::customers::api::api_admin_customer,
-        crate::catalog::admin::api::api_list_products,
-        crate::catalog::admin::api::api_get_product,
-        crate::catalog::admin::api::api_create_product,
-        crate::catalog::admin::api::api_update_product,
-        crate::catalog::admin::api::api_delete_product,
-        crate::catalog::admin::api::api_adjust_stock,
-        crate::catalog::admin::images_api::api_list_images,
-        crate::catalog::admin::images_api::api_add_images,
-        crate::catalog::admin::images_api::api_order_images,
-        crate::catalog::admin::images_api::api_main_image,
-        crate::catalog::admin::images_api::api_delete_image,
-    ),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(crate::web::json::ErrorBody, crate::web::json::ErrorDetail)),
     modifiers(&BearerAuth),
     tags(
         (name = "catalogue", description = "Categories and products in the shop"),
@@ -103,8 +46,29 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Every feature's part of the document, in the order the reference page lists them.
+fn parts() -> Vec<utoipa::openapi::OpenApi> {
+    vec![
+        crate::catalog::api::ApiDoc::openapi(),
+        crate::accounts::api::ApiDoc::openapi(),
+        crate::system::ApiDoc::openapi(),
+        crate::captcha::routes::ApiDoc::openapi(),
+        crate::cart::api::ApiDoc::openapi(),
+        crate::orders::api::ApiDoc::openapi(),
+        crate::payments::api::ApiDoc::openapi(),
+        crate::staff::api::ApiDoc::openapi(),
+        crate::orders::staff_api::ApiDoc::openapi(),
+        crate::customers::api::ApiDoc::openapi(),
+        crate::catalog::admin::api::ApiDoc::openapi(),
+        crate::catalog::admin::images_api::ApiDoc::openapi(),
+    ]
+}
+
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    for part in parts() {
+        doc.merge(part);
+    }
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc
 }

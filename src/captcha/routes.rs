@@ -63,8 +63,8 @@ pub struct CaptchaChallenge {
 #[utoipa::path(get, path = "/api/v1/captcha", tag = "account",
     responses(
         (status = 200, description = "A new challenge", body = CaptchaChallenge),
-        (status = 404, description = "The CAPTCHA is switched off in this shop; registration needs no captcha fields", body = crate::api::ErrorBody),
-        (status = 429, description = "Too many wrong answers from this client; see Retry-After", body = crate::api::ErrorBody),
+        (status = 404, description = "The CAPTCHA is switched off in this shop; registration needs no captcha fields", body = crate::web::json::ErrorBody),
+        (status = 429, description = "Too many wrong answers from this client; see Retry-After", body = crate::web::json::ErrorBody),
     ))]
 #[get("/api/v1/captcha")]
 pub async fn new_challenge(
@@ -95,6 +95,11 @@ pub async fn new_challenge(
         id,
     }))
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(new_challenge))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![picture, new_challenge]

@@ -11,11 +11,11 @@ use super::pricing::{quote, Quote};
 use super::shipping::ShippingMethod;
 use super::store::{self, Owner};
 use crate::accounts::guard::ApiCustomer;
-use crate::api::body::Body;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::settings;
+use crate::web::body::Body;
 
 #[derive(Serialize, ToSchema)]
 pub struct ApiCartLine {
@@ -87,7 +87,7 @@ pub async fn priced_cart(db: &Db, customer_id: i64) -> AppResult<ApiCart> {
 
 /// Your cart, priced from the shop's current prices and stock.
 #[utoipa::path(get, path = "/api/v1/cart", tag = "cart",
-    responses((status = 200, description = "The cart, priced now", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody)),
+    responses((status = 200, description = "The cart, priced now", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/cart")]
 pub async fn get_cart(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<ApiCart>> {
@@ -109,10 +109,10 @@ pub struct SetQuantity {
 
 /// Adds a product (quantities add up); refused with 409 when the stock is short.
 #[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", request_body = AddItem,
-    responses((status = 200, description = "The cart with the product added", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
-              (status = 404, description = "No such product for sale", body = crate::api::ErrorBody),
-              (status = 409, description = "Not enough stock, or the cart already has 100 lines", body = crate::api::ErrorBody),
-              (status = 422, description = "Quantity out of range, or a body that does not fit", body = crate::accounts::api::FieldErrorBody)),
+    responses((status = 200, description = "The cart with the product added", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody),
+              (status = 404, description = "No such product for sale", body = crate::web::json::ErrorBody),
+              (status = 409, description = "Not enough stock, or the cart already has 100 lines", body = crate::web::json::ErrorBody),
+              (status = 422, description = "Quantity out of range, or a body that does not fit", body = crate::web::json::FieldErrorBody)),
     security(("bearer" = [])))]
 #[post("/api/v1/cart/items", data = "<body>")]
 pub async fn add_item(
@@ -134,10 +134,10 @@ pub async fn add_item(
 /// Sets a line's quantity; refused with 409 when the stock is short.
 #[utoipa::path(put, path = "/api/v1/cart/items/{product_id}", tag = "cart", request_body = SetQuantity,
     params(("product_id" = i64, Path, description = "Product id", example = 1)),
-    responses((status = 200, description = "The cart with the new quantity", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
-              (status = 404, description = "No such product for sale", body = crate::api::ErrorBody),
-              (status = 409, description = "Not enough stock", body = crate::api::ErrorBody),
-              (status = 422, description = "Quantity out of range, or a body that does not fit", body = crate::accounts::api::FieldErrorBody)),
+    responses((status = 200, description = "The cart with the new quantity", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody),
+              (status = 404, description = "No such product for sale", body = crate::web::json::ErrorBody),
+              (status = 409, description = "Not enough stock", body = crate::web::json::ErrorBody),
+              (status = 422, description = "Quantity out of range, or a body that does not fit", body = crate::web::json::FieldErrorBody)),
     security(("bearer" = [])))]
 #[put("/api/v1/cart/items/<product_id>", data = "<body>")]
 pub async fn set_item(
@@ -156,7 +156,7 @@ pub async fn set_item(
 /// Removes a line.
 #[utoipa::path(delete, path = "/api/v1/cart/items/{product_id}", tag = "cart",
     params(("product_id" = i64, Path, description = "Product id", example = 1)),
-    responses((status = 200, description = "The cart without that line (unchanged if it was not there)", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody)),
+    responses((status = 200, description = "The cart without that line (unchanged if it was not there)", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody)),
     security(("bearer" = [])))]
 #[delete("/api/v1/cart/items/<product_id>")]
 pub async fn remove_item(
@@ -173,7 +173,7 @@ pub async fn remove_item(
 
 /// The shipping methods on offer, priced for your cart (free delivery above the threshold).
 #[utoipa::path(get, path = "/api/v1/shipping-methods", tag = "cart",
-    responses((status = 200, description = "The methods on offer, priced for the cart", body = [ShippingMethod]), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody)),
+    responses((status = 200, description = "The methods on offer, priced for the cart", body = [ShippingMethod]), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/shipping-methods")]
 pub async fn shipping_methods(
@@ -183,6 +183,11 @@ pub async fn shipping_methods(
     let (q, _) = customer_quote(db, me.customer.id).await?;
     Ok(Json(q.shipping_methods))
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get_cart, add_item, set_item, remove_item, shipping_methods))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![get_cart, add_item, set_item, remove_item, shipping_methods]

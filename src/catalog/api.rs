@@ -133,8 +133,8 @@ fn api_product(p: &ProductCard, tree: &Tree, currency: &str) -> ApiProduct {
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalogue", params(ProductListParams),
     responses(
         (status = 200, description = "One page of active products", body = ProductPage),
-        (status = 400, description = "A parameter has a bad value; the message names it", body = crate::api::ErrorBody),
-        (status = 404, description = "No such category", body = crate::api::ErrorBody),
+        (status = 400, description = "A parameter has a bad value; the message names it", body = crate::web::json::ErrorBody),
+        (status = 404, description = "No such category", body = crate::web::json::ErrorBody),
     ))]
 #[get("/api/v1/products")]
 pub async fn list_products(
@@ -176,7 +176,7 @@ pub async fn list_products(
     params(("id_or_slug" = String, Path, description = "Product id or URL slug", example = "1")),
     responses(
         (status = 200, description = "The product", body = ApiProductDetail),
-        (status = 404, description = "No such product in the shop", body = crate::api::ErrorBody),
+        (status = 404, description = "No such product in the shop", body = crate::web::json::ErrorBody),
     ))]
 #[get("/api/v1/products/<id_or_slug>")]
 pub async fn get_product(
@@ -239,6 +239,11 @@ pub async fn list_categories(
     }
     Ok(Json(CategoryList { items }))
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list_categories, list_products, get_product))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![list_products, get_product, list_categories]

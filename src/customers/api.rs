@@ -43,9 +43,9 @@ pub struct CustomerPage {
 #[utoipa::path(get, path = "/api/v1/admin/customers", tag = "staff", params(CustomerListParams),
     responses(
         (status = 200, description = "One page of customers", body = CustomerPage),
-        (status = 400, description = "A parameter has a bad value; the message names it", body = crate::api::ErrorBody),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not read customers", body = crate::api::ErrorBody),
+        (status = 400, description = "A parameter has a bad value; the message names it", body = crate::web::json::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not read customers", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = [])))]
 #[get("/api/v1/admin/customers")]
@@ -71,9 +71,9 @@ pub async fn api_admin_customers(
     params(("id" = i64, Path, description = "Customer id", example = 1)),
     responses(
         (status = 200, description = "The customer", body = CustomerSummary),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not read customers", body = crate::api::ErrorBody),
-        (status = 404, description = "No such customer", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not read customers", body = crate::web::json::ErrorBody),
+        (status = 404, description = "No such customer", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = [])))]
 #[get("/api/v1/admin/customers/<id>")]
@@ -84,6 +84,11 @@ pub async fn api_admin_customer(
 ) -> AppResult<Json<CustomerSummary>> {
     Ok(Json(db.read(move |c| query::get(c, id)).await?))
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_admin_customers, api_admin_customer))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![api_admin_customers, api_admin_customer]

@@ -16,12 +16,12 @@ use super::{cancel, status as order_status};
 use crate::accounts::guard::{ApiCustomer, BaseUrl};
 use crate::accounts::store as customers;
 use crate::accounts::validate::{self, AddressInput, Errors};
-use crate::api::body::Body;
 use crate::cart::store::Owner;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
+use crate::web::body::Body;
 use crate::web::client::ClientIp;
 
 /// The `Idempotency-Key` request header.
@@ -119,7 +119,7 @@ pub fn api_order(conn: &rusqlite::Connection, o: OrderHead) -> AppResult<ApiOrde
     })
 }
 
-type FieldRefusal = status::Custom<Json<crate::accounts::api::FieldErrorBody>>;
+type FieldRefusal = status::Custom<Json<crate::web::json::FieldErrorBody>>;
 
 /// Places an order from your cart in one transaction; 409 with the reason when stock ran
 /// out or the cart has a problem.
@@ -127,10 +127,10 @@ type FieldRefusal = status::Custom<Json<crate::accounts::api::FieldErrorBody>>;
     params(("Idempotency-Key" = String, Header, description = "Unique per order attempt; a retry with the same key returns the same order")),
     responses((status = 201, description = "The order", body = ApiOrder),
               (status = 200, description = "The order this key already placed", body = ApiOrder),
-              (status = 400, description = "No Idempotency-Key", body = crate::api::ErrorBody),
-              (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
-              (status = 409, description = "Out of stock, or a product no longer sold", body = crate::api::ErrorBody),
-              (status = 422, description = "A field refused (named in `fields`), or a body that does not fit", body = crate::accounts::api::FieldErrorBody)),
+              (status = 400, description = "No Idempotency-Key", body = crate::web::json::ErrorBody),
+              (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody),
+              (status = 409, description = "Out of stock, or a product no longer sold", body = crate::web::json::ErrorBody),
+              (status = 422, description = "A field refused (named in `fields`), or a body that does not fit", body = crate::web::json::FieldErrorBody)),
     security(("bearer" = [])))]
 #[allow(clippy::too_many_arguments)]
 #[post("/api/v1/checkout", data = "<body>")]
@@ -207,7 +207,7 @@ pub async fn checkout(
 
 /// Your orders, newest first.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
-    responses((status = 200, description = "Up to 200 orders, newest first; drafts are not listed", body = [ApiOrder]), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody)),
+    responses((status = 200, description = "Up to 200 orders, newest first; drafts are not listed", body = [ApiOrder]), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/orders")]
 pub async fn list(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Vec<ApiOrder>>> {
@@ -232,8 +232,8 @@ pub async fn list(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Vec<ApiOrde
 
 /// One of your orders; 404 for any other.
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path, description = "Order id", example = 1)),
-    responses((status = 200, description = "The order", body = ApiOrder), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
-              (status = 404, description = "No such order of yours", body = crate::api::ErrorBody)),
+    responses((status = 200, description = "The order", body = ApiOrder), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody),
+              (status = 404, description = "No such order of yours", body = crate::web::json::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/orders/<id>")]
 pub async fn get_order(
@@ -252,9 +252,9 @@ pub async fn get_order(
 /// Cancels your order while the cancel window is open and it is unpaid or paid; stock
 /// returns. 409 with the reason otherwise.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path, description = "Order id", example = 1)),
-    responses((status = 200, description = "The cancelled order", body = ApiOrder), (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
-              (status = 404, description = "No such order of yours", body = crate::api::ErrorBody),
-              (status = 409, description = "The cancel window has closed, or the order is past cancelling", body = crate::api::ErrorBody)),
+    responses((status = 200, description = "The cancelled order", body = ApiOrder), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody),
+              (status = 404, description = "No such order of yours", body = crate::web::json::ErrorBody),
+              (status = 409, description = "The cancel window has closed, or the order is past cancelling", body = crate::web::json::ErrorBody)),
     security(("bearer" = [])))]
 #[post("/api/v1/orders/<id>/cancel")]
 pub async fn cancel_order(
@@ -283,6 +283,11 @@ pub async fn cancel_order(
         .await?;
     Ok(Json(order))
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(checkout, list, get_order, cancel_order))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![checkout, list, get_order, cancel_order]

@@ -11,13 +11,13 @@ use super::admin::{staff_move, MoveRequest};
 use super::query::{self, OrderDetail, OrderFilter, OrderSummary};
 use super::stats::{self, Stats};
 use crate::accounts::guard::BaseUrl;
-use crate::api::body::Body;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::secret::Secret;
 use crate::staff::perm::{ReadDashboard, ReadOrders, UpdateOrders};
 use crate::staff::ApiCan;
+use crate::web::body::Body;
 use crate::web::client::ClientIp;
 
 /// Query parameters of `GET /api/v1/admin/orders` (the back-office list takes the same).
@@ -60,9 +60,9 @@ pub struct OrderPage {
 #[utoipa::path(get, path = "/api/v1/admin/orders", tag = "staff", params(OrderListParams),
     responses(
         (status = 200, description = "One page of orders", body = OrderPage),
-        (status = 400, description = "A parameter has a bad value; the message names it", body = crate::api::ErrorBody),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not read orders", body = crate::api::ErrorBody),
+        (status = 400, description = "A parameter has a bad value; the message names it", body = crate::web::json::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not read orders", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = [])))]
 #[get("/api/v1/admin/orders")]
@@ -87,9 +87,9 @@ pub async fn api_admin_orders(
     params(("id" = i64, Path, description = "Order id", example = 1)),
     responses(
         (status = 200, description = "The order", body = OrderDetail),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not read orders", body = crate::api::ErrorBody),
-        (status = 404, description = "No such order", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not read orders", body = crate::web::json::ErrorBody),
+        (status = 404, description = "No such order", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = [])))]
 #[get("/api/v1/admin/orders/<id>")]
@@ -121,11 +121,11 @@ pub struct StatusChange {
     request_body = StatusChange,
     responses(
         (status = 200, description = "Moved; the order as it is now", body = OrderDetail),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not change orders", body = crate::api::ErrorBody),
-        (status = 404, description = "No such order", body = crate::api::ErrorBody),
-        (status = 409, description = "The move is not allowed from the order's status (the database's reason), or stock is short", body = crate::api::ErrorBody),
-        (status = 422, description = "A value is missing or wrong (unknown status, no tracking number)", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not change orders", body = crate::web::json::ErrorBody),
+        (status = 404, description = "No such order", body = crate::web::json::ErrorBody),
+        (status = 409, description = "The move is not allowed from the order's status (the database's reason), or stock is short", body = crate::web::json::ErrorBody),
+        (status = 422, description = "A value is missing or wrong (unknown status, no tracking number)", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = [])))]
 #[allow(clippy::too_many_arguments)]
@@ -157,8 +157,8 @@ pub async fn api_admin_order_status(
 #[utoipa::path(get, path = "/api/v1/admin/stats", tag = "staff",
     responses(
         (status = 200, description = "The figures", body = Stats),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not read the dashboard", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not read the dashboard", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = [])))]
 #[get("/api/v1/admin/stats")]
@@ -170,6 +170,16 @@ pub async fn api_admin_stats(
     let now = clock.now();
     Ok(Json(db.read(move |c| stats::compute(c, now)).await?))
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api_admin_orders,
+    api_admin_order,
+    api_admin_order_status,
+    api_admin_stats
+))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![

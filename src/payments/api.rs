@@ -12,13 +12,13 @@ use super::pay::{Amount, Outcome, PayRequest};
 use super::store::Who;
 use super::{offered, MethodInfo};
 use crate::accounts::guard::{ApiCustomer, BaseUrl};
-use crate::api::body::Body;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::orders::access::{OrderHead, Viewer};
 use crate::orders::status;
 use crate::secret::Secret;
+use crate::web::body::Body;
 use crate::web::client::ClientIp;
 
 /// The payment methods the shop offers now; a checkout's `payment_method` is one of
@@ -81,11 +81,11 @@ pub struct PayAnswer {
     request_body = PayBody,
     responses(
         (status = 200, description = "Paid, or the next step to pay", body = PayAnswer),
-        (status = 401, description = "No valid bearer token", body = crate::api::ErrorBody),
-        (status = 404, description = "No such order in your account", body = crate::api::ErrorBody),
-        (status = 409, description = "The order is not waiting for payment (already paid, cancelled)", body = crate::api::ErrorBody),
-        (status = 422, description = "Not the order's payment method, or not its amount (Bobi)", body = crate::api::ErrorBody),
-        (status = 503, description = "PayPal could not be reached", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody),
+        (status = 404, description = "No such order in your account", body = crate::web::json::ErrorBody),
+        (status = 409, description = "The order is not waiting for payment (already paid, cancelled)", body = crate::web::json::ErrorBody),
+        (status = 422, description = "Not the order's payment method, or not its amount (Bobi)", body = crate::web::json::ErrorBody),
+        (status = 503, description = "PayPal could not be reached", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -154,6 +154,11 @@ fn bank_transfer(conn: &rusqlite::Connection, o: &OrderHead) -> AppResult<BankTr
         currency: o.currency.clone(),
     })
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_payment_methods, api_pay))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![api_payment_methods, api_pay]

@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use super::auth::check_credentials;
 use super::guard::ApiStaff;
 use crate::accounts::api::TokenResponse;
-use crate::api::body::Body;
 use crate::audit::{self, Actor, AuditSink};
 use crate::auth::api_token;
 use crate::auth::ratelimit::RateLimiter;
@@ -18,6 +17,7 @@ use crate::auth::session::Kind;
 use crate::clock::{sql_time, Clock};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::web::body::Body;
 use crate::web::client::ClientIp;
 
 #[derive(Deserialize, ToSchema)]
@@ -37,9 +37,9 @@ pub struct StaffLoginRequest {
     request_body = StaffLoginRequest,
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
-        (status = 401, description = "Wrong email, password or two-factor code, or the code is missing", body = crate::api::ErrorBody),
-        (status = 403, description = "The role requires two-factor login and it is not set up yet", body = crate::api::ErrorBody),
-        (status = 429, description = "Too many attempts from this client", body = crate::api::ErrorBody),
+        (status = 401, description = "Wrong email, password or two-factor code, or the code is missing", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role requires two-factor login and it is not set up yet", body = crate::web::json::ErrorBody),
+        (status = 429, description = "Too many attempts from this client", body = crate::web::json::ErrorBody),
     )
 )]
 #[allow(clippy::too_many_arguments)]
@@ -132,7 +132,7 @@ pub async fn api_staff_login(
     post, path = "/api/v1/admin/auth/logout", tag = "staff",
     responses(
         (status = 204, description = "The token no longer works"),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -150,6 +150,11 @@ pub async fn api_staff_logout(me: ApiStaff, ip: ClientIp, db: &State<Db>) -> App
     .await?;
     Ok(Status::NoContent)
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_staff_login, api_staff_logout))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![api_staff_login, api_staff_logout]

@@ -3,11 +3,13 @@
 //! owns a table.
 
 pub mod assets;
+pub mod body;
 pub mod client;
 pub mod cors;
 pub mod csrf;
 pub mod errors;
 pub mod headers;
+pub mod json;
 pub mod page;
 pub mod pagination;
 pub mod query;

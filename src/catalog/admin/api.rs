@@ -14,15 +14,15 @@ use utoipa::ToSchema;
 use super::images_api::ImageBody;
 use super::list::{self, Filter, Row};
 use super::product::{self, Errors, Product, ProductInput};
-use crate::accounts::api::{field_errors, FieldErrorBody};
-use crate::api::body::Body;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::staff::perm::{CreateProducts, DeleteProducts, ReadProducts, UpdateProducts};
 use crate::staff::ApiCan;
+use crate::web::body::Body;
 use crate::web::client::ClientIp;
+use crate::web::json::{field_errors, FieldErrorBody, Invalid};
 
 /// One page of the staff product list.
 #[derive(Serialize, ToSchema)]
@@ -82,7 +82,7 @@ pub struct StockBody {
     pub stock: i64,
 }
 
-type Refusal = Result<status::Custom<Json<FieldErrorBody>>, AppError>;
+type Refusal = Result<Invalid, AppError>;
 
 fn body(c: &rusqlite::Connection, p: Product) -> AppResult<ProductBody> {
     let images = super::images_api::list(c, p.id)?;
@@ -173,9 +173,9 @@ fn overlay(
     ),
     responses(
         (status = 200, description = "A page of products", body = StaffProductPage),
-        (status = 400, description = "A bad filter value", body = crate::api::ErrorBody),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not read products", body = crate::api::ErrorBody),
+        (status = 400, description = "A bad filter value", body = crate::web::json::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not read products", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -230,7 +230,7 @@ pub async fn api_list_products(
     params(("id" = i64, Path, description = "Product id", example = 1)),
     responses(
         (status = 200, description = "The product", body = ProductBody),
-        (status = 404, description = "No such product", body = crate::api::ErrorBody),
+        (status = 404, description = "No such product", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -287,7 +287,7 @@ async fn write(
     responses(
         (status = 201, description = "Created", body = ProductBody),
         (status = 422, description = "Fields refused, each with its message", body = FieldErrorBody),
-        (status = 403, description = "The role may not create products", body = crate::api::ErrorBody),
+        (status = 403, description = "The role may not create products", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -304,7 +304,7 @@ pub async fn api_create_product(
         Ok(b) => Ok(
             status::Created::new(format!("/api/v1/admin/products/{}", b.product.id)).body(Json(b)),
         ),
-        Err(errors) => Err(Ok(field_errors(errors.into_iter().collect()))),
+        Err(errors) => Err(Ok(field_errors(errors))),
     }
 }
 
@@ -315,7 +315,7 @@ pub async fn api_create_product(
     request_body = ProductRequest,
     responses(
         (status = 200, description = "Saved", body = ProductBody),
-        (status = 404, description = "No such product", body = crate::api::ErrorBody),
+        (status = 404, description = "No such product", body = crate::web::json::ErrorBody),
         (status = 422, description = "Fields refused, each with its message", body = FieldErrorBody),
     ),
     security(("bearer" = []))
@@ -335,7 +335,7 @@ pub async fn api_update_product(
         .map_err(Err)?
     {
         Ok(b) => Ok(Json(b)),
-        Err(errors) => Err(Ok(field_errors(errors.into_iter().collect()))),
+        Err(errors) => Err(Ok(field_errors(errors))),
     }
 }
 
@@ -346,8 +346,8 @@ pub async fn api_update_product(
     params(("id" = i64, Path, description = "Product id", example = 1)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such product", body = crate::api::ErrorBody),
-        (status = 409, description = "The product is in orders: archive it instead", body = crate::api::ErrorBody),
+        (status = 404, description = "No such product", body = crate::web::json::ErrorBody),
+        (status = 409, description = "The product is in orders: archive it instead", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -373,7 +373,7 @@ pub async fn api_delete_product(
     request_body = StockRequest,
     responses(
         (status = 200, description = "The new stock", body = StockBody),
-        (status = 409, description = "It would go below zero", body = crate::api::ErrorBody),
+        (status = 409, description = "It would go below zero", body = crate::web::json::ErrorBody),
         (status = 422, description = "Change 0 or no reason", body = FieldErrorBody),
     ),
     security(("bearer" = []))
@@ -388,7 +388,7 @@ pub async fn api_adjust_stock(
     clock: &State<Clock>,
 ) -> Result<Json<StockBody>, Refusal> {
     let (delta, reason) = super::stock::check(&req.change.to_string(), &req.reason)
-        .map_err(|e| Ok(field_errors(e.into_iter().collect())))?;
+        .map_err(|e| Ok(field_errors(e)))?;
     let by = super::by(&me.staff, Some(ip), clock);
     let stock = db
         .write(move |tx| product::adjust_stock(tx, id, delta, &reason, &by))
@@ -396,6 +396,18 @@ pub async fn api_adjust_stock(
         .map_err(Err)?;
     Ok(Json(StockBody { id, stock }))
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api_list_products,
+    api_get_product,
+    api_create_product,
+    api_update_product,
+    api_delete_product,
+    api_adjust_stock
+))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![

@@ -17,8 +17,6 @@ use utoipa::ToSchema;
 
 use super::images::{self, FOLDER, MAX_IMAGES};
 use super::product;
-use crate::accounts::api::{FieldErrorBody, FieldErrorDetail};
-use crate::api::body::Body;
 use crate::catalog::model::media_url;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -27,7 +25,9 @@ use crate::error::{AppError, AppResult};
 use crate::media::pipeline::{self, Limits, Processed, Stored};
 use crate::staff::perm::{ReadProducts, UpdateProducts};
 use crate::staff::ApiCan;
+use crate::web::body::Body;
 use crate::web::client::ClientIp;
+use crate::web::json::{invalid as refusal, FieldErrorBody, Invalid};
 
 #[derive(Serialize, ToSchema, Clone)]
 pub struct ImageBody {
@@ -78,22 +78,7 @@ pub struct OrderRequest {
     pub ids: Vec<i64>,
 }
 
-type Refusal = status::Custom<Json<FieldErrorBody>>;
-type Answer<T> = Result<T, Result<Refusal, AppError>>;
-
-/// A 422 with `message` and the fields (or file names) to blame.
-fn refusal(message: String, fields: Vec<(String, String)>) -> Refusal {
-    status::Custom(
-        Status::UnprocessableEntity,
-        Json(FieldErrorBody {
-            error: FieldErrorDetail {
-                code: "invalid".into(),
-                message,
-                fields: fields.into_iter().collect(),
-            },
-        }),
-    )
-}
+type Answer<T> = Result<T, Result<Invalid, AppError>>;
 
 /// The product's images as the API shows them.
 pub fn list(c: &Connection, product_id: i64) -> AppResult<Vec<ImageBody>> {
@@ -135,9 +120,9 @@ fn listed(c: &Connection, product_id: i64) -> AppResult<Json<ImageList>> {
     params(("id" = i64, Path, description = "Product id", example = 1)),
     responses(
         (status = 200, description = "The images in order", body = ImageList),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not read products", body = crate::api::ErrorBody),
-        (status = 404, description = "No such product", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not read products", body = crate::web::json::ErrorBody),
+        (status = 404, description = "No such product", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -160,11 +145,11 @@ pub async fn api_list_images(
     request_body(content = ImageUpload, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Stored; `added` are the new images, `images` all of them", body = UploadBody),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not update products", body = crate::api::ErrorBody),
-        (status = 404, description = "No such product", body = crate::api::ErrorBody),
-        (status = 413, description = "The body is larger than a request may send", body = crate::api::ErrorBody),
-        (status = 415, description = "The body is not multipart/form-data", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not update products", body = crate::web::json::ErrorBody),
+        (status = 404, description = "No such product", body = crate::web::json::ErrorBody),
+        (status = 413, description = "The body is larger than a request may send", body = crate::web::json::ErrorBody),
+        (status = 415, description = "The body is not multipart/form-data", body = crate::web::json::ErrorBody),
         (status = 422, description = "No file, too many images, or files refused: `fields` names each refused file (by the name it was sent with) and why; nothing was stored", body = FieldErrorBody),
     ),
     security(("bearer" = []))
@@ -189,8 +174,8 @@ pub async fn api_add_images(
     }
     if files.is_empty() {
         return Err(Ok(refusal(
-            "Send one or more image files, each in a part named images.".into(),
-            vec![("images".into(), "No file was sent.".into())],
+            "Send one or more image files, each in a part named images.",
+            [("images", "No file was sent.".to_string())],
         )));
     }
     let (limits, live) = db
@@ -207,7 +192,7 @@ pub async fn api_add_images(
     if live + n > MAX_IMAGES {
         return Err(Ok(refusal(
             format!("A product can have at most {MAX_IMAGES} images: it has {live}, and {n} more would make {}. Delete some first.", live + n),
-            vec![("images".into(), format!("At most {} more.", MAX_IMAGES - live))],
+            vec![("images", format!("At most {} more.", MAX_IMAGES - live))],
         )));
     }
 
@@ -258,9 +243,7 @@ pub async fn api_add_images(
             }
             return Err(match e {
                 // Another upload filled the product meanwhile (the trigger's limit).
-                AppError::Conflict(why) => {
-                    Ok(refusal(format!("{why}."), vec![("images".into(), why)]))
-                }
+                AppError::Conflict(why) => Ok(refusal(format!("{why}."), vec![("images", why)])),
                 e => Err(e),
             });
         }
@@ -277,8 +260,8 @@ pub async fn api_add_images(
 }
 
 /// What Rocket could not read of the multipart body, as fields.
-fn unreadable(errors: &FormErrors<'_>) -> Refusal {
-    let fields = errors
+fn unreadable(errors: &FormErrors<'_>) -> Invalid {
+    let fields: Vec<(String, String)> = errors
         .iter()
         .map(|e| {
             let name = e
@@ -291,7 +274,7 @@ fn unreadable(errors: &FormErrors<'_>) -> Refusal {
         })
         .collect();
     refusal(
-        "The body could not be read: send multipart/form-data with image files in parts named images.".into(),
+        "The body could not be read: send multipart/form-data with image files in parts named images.",
         fields,
     )
 }
@@ -368,9 +351,9 @@ fn insert_all(
     request_body = OrderRequest,
     responses(
         (status = 200, description = "The images in their new order", body = ImageList),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not update products", body = crate::api::ErrorBody),
-        (status = 404, description = "No such product", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not update products", body = crate::web::json::ErrorBody),
+        (status = 404, description = "No such product", body = crate::web::json::ErrorBody),
         (status = 422, description = "The ids are not the product's images, each once", body = FieldErrorBody),
     ),
     security(("bearer" = []))
@@ -396,7 +379,7 @@ pub async fn api_order_images(
         })
         .await
         .map_err(Err)?;
-    done.map_err(|why| Ok(refusal(why.clone(), vec![("ids".into(), why)])))
+    done.map_err(|why| Ok(refusal(why.clone(), vec![("ids", why)])))
 }
 
 /// Makes an image the main one (first); the others keep their order.
@@ -408,9 +391,9 @@ pub async fn api_order_images(
     ),
     responses(
         (status = 200, description = "The images in their new order", body = ImageList),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not update products", body = crate::api::ErrorBody),
-        (status = 404, description = "No such product, or no such image on it", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not update products", body = crate::web::json::ErrorBody),
+        (status = 404, description = "No such product, or no such image on it", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -441,9 +424,9 @@ pub async fn api_main_image(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid staff bearer token", body = crate::api::ErrorBody),
-        (status = 403, description = "The role may not update products", body = crate::api::ErrorBody),
-        (status = 404, description = "No such product, or no such image on it", body = crate::api::ErrorBody),
+        (status = 401, description = "No valid staff bearer token", body = crate::web::json::ErrorBody),
+        (status = 403, description = "The role may not update products", body = crate::web::json::ErrorBody),
+        (status = 404, description = "No such product, or no such image on it", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -468,6 +451,17 @@ pub async fn api_delete_image(
     super::form::remove_files(&config.data_dir, &files);
     Ok(Status::NoContent)
 }
+
+/// This file's operations in the API document (`api::document` collects every part).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api_list_images,
+    api_add_images,
+    api_order_images,
+    api_main_image,
+    api_delete_image
+))]
+pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![
