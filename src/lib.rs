@@ -25,6 +25,7 @@ pub mod media;
 pub mod money;
 pub mod orders;
 pub mod payments;
+pub mod schedule;
 pub mod secret;
 pub mod settings;
 pub mod setup;
@@ -163,7 +164,7 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
             Box::pin(async move {
                 rocket::tokio::spawn(worker.run(worker_db));
                 if let Some(ctx) = jobs {
-                    jobs::start(ctx, rocket.shutdown());
+                    jobs::start(schedule::JOBS, ctx, rocket.shutdown());
                 }
                 if let Some(ready) = on_ready {
                     let token = rocket.state::<setup::SetupToken>().and_then(|t| t.peek());

@@ -28,7 +28,7 @@ fn run_job(app: &TestApp) -> Option<String> {
         data_dir: app.data_dir(),
         secret: std::sync::Arc::new(app.secret()),
     };
-    let job = cornershop::jobs::JOBS
+    let job = cornershop::schedule::JOBS
         .iter()
         .find(|j| j.name == "audit_retention")
         .expect("the retention job");

@@ -396,7 +396,7 @@ fn security_media_and_jobs_sections_save_and_the_job_loop_reads_the_new_interval
     assert_eq!(res.status, 303);
     assert_eq!(raw_setting(&app, "media.max_upload_mb"), "8");
 
-    let mail_job = cornershop::jobs::JOBS
+    let mail_job = cornershop::schedule::JOBS
         .iter()
         .find(|j| j.name == "mail_queue")
         .unwrap();

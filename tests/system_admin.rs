@@ -46,7 +46,7 @@ fn the_system_page_shows_health_jobs_queue_depth_size_and_backups() {
     assert!(page.body.contains("never"), "no backup yet");
     assert!(page.body.contains(env!("CARGO_PKG_VERSION")));
     assert!(page.body.contains(&app.data_dir().display().to_string()));
-    for job in cornershop::jobs::JOBS {
+    for job in cornershop::schedule::JOBS {
         assert!(page
             .body
             .contains(&format!("<code class=\"key\">{}</code>", job.name)));
@@ -67,7 +67,7 @@ fn the_system_page_shows_health_jobs_queue_depth_size_and_backups() {
         data_dir: app.data_dir(),
         secret: Arc::new(app.secret()),
     };
-    let job = cornershop::jobs::JOBS
+    let job = cornershop::schedule::JOBS
         .iter()
         .find(|j| j.name == "mail_queue")
         .unwrap();

@@ -1,7 +1,8 @@
 //! Background jobs (DESIGN §7): tokio tasks started at lift-off. Each job is a plain
 //! `run_once` function plus an interval; the loop waits on the interval or on shutdown,
-//! runs the job on a blocking thread and records the run in `job_runs`. Tests leave the
-//! loops off (`Options::run_jobs`) and call `run_once` themselves.
+//! runs the job on a blocking thread and records the run in `job_runs`. Which jobs the
+//! shop runs is `crate::schedule` (the features' own functions); this runner knows none of
+//! them. Tests leave the loops off (`Options::run_jobs`) and call `run_once` themselves.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,97 +36,6 @@ pub struct Job {
 
 /// Runs kept per job.
 const KEEP_RUNS: i64 = 200;
-
-pub const JOBS: &[Job] = &[
-    Job {
-        name: "mail_queue",
-        every: Duration::from_secs(5),
-        run: mail_queue,
-    },
-    Job {
-        name: "orders_auto_advance",
-        every: Duration::from_secs(30),
-        run: orders_auto_advance,
-    },
-    Job {
-        name: "cart_cleanup",
-        every: Duration::from_secs(3600),
-        run: cart_cleanup,
-    },
-    Job {
-        name: "media_cleanup",
-        every: Duration::from_secs(3600),
-        run: media_cleanup,
-    },
-    Job {
-        name: "audit_retention",
-        every: Duration::from_secs(86_400),
-        run: audit_retention,
-    },
-];
-
-/// Audit entries older than `audit.retention_days` written to `exports/` and deleted.
-fn audit_retention(ctx: &JobCtx) -> AppResult<Option<String>> {
-    let days = ctx
-        .db
-        .read_blocking(|c| crate::settings::get_i64(c, "audit.retention_days"))?;
-    let pruned = crate::audit::retention::run_once(
-        &ctx.db,
-        &ctx.data_dir.join("exports"),
-        ctx.clock.now(),
-        days,
-    )?;
-    Ok(pruned.map(|p| {
-        format!(
-            "{} audit entr{} older than {days} days moved to exports/{}",
-            p.rows,
-            if p.rows == 1 { "y" } else { "ies" },
-            p.file.file_name().unwrap_or_default().to_string_lossy()
-        )
-    }))
-}
-
-/// Failed uploads deleted, media/products/ and product_images reconciled both ways
-/// (see media::cleanup).
-fn media_cleanup(ctx: &JobCtx) -> AppResult<Option<String>> {
-    let s = crate::media::cleanup::run_once(&ctx.db, &ctx.data_dir, ctx.clock.now())?;
-    Ok(s.words())
-}
-
-/// Paid orders older than the delay move to processing.
-fn orders_auto_advance(ctx: &JobCtx) -> AppResult<Option<String>> {
-    let n = crate::orders::jobs::advance_paid(&ctx.db, ctx.clock.now())?;
-    Ok((n > 0).then(|| format!("{n} paid order(s) moved to processing")))
-}
-
-/// Guest carts idle for 7 days are deleted.
-fn cart_cleanup(ctx: &JobCtx) -> AppResult<Option<String>> {
-    let now = ctx.clock.now();
-    let carts = crate::orders::jobs::purge_carts(&ctx.db, now)?;
-    let expired = ctx
-        .db
-        .write_blocking(|tx| crate::auth::purge::expired(tx, now))?;
-    Ok((carts + expired > 0).then(|| {
-        format!(
-            "{carts} idle guest cart(s), {expired} expired session(s), token(s) or link(s) deleted"
-        )
-    }))
-}
-
-/// Sends what is due through the transport the settings choose now (outbox or SMTP).
-fn mail_queue(ctx: &JobCtx) -> AppResult<Option<String>> {
-    let transport = ctx
-        .db
-        .read_blocking(|c| crate::mail::transport::from_settings(c, &ctx.data_dir, &ctx.secret))?;
-    let s = crate::mail::sender::run_once(&ctx.db, transport.as_ref(), ctx.clock.now())?;
-    if s == Default::default() {
-        return Ok(None);
-    }
-    Ok(Some(format!(
-        "{} sent, {} to retry, {} failed",
-        s.sent, s.retried, s.failed
-    )))
-}
 
 /// Runs a job once and records the run; an error is recorded, not propagated, so one bad
 /// pass never stops the loop. A pass with nothing to do is not recorded.
@@ -177,9 +87,9 @@ pub fn interval(conn: &rusqlite::Connection, job: &Job) -> Duration {
 /// The loop never sleeps longer than this at once, so a shortened interval is noticed soon.
 const RECHECK: Duration = Duration::from_secs(30);
 
-/// Starts every job's loop; each ends when the shop shuts down.
-pub fn start(ctx: JobCtx, shutdown: rocket::Shutdown) {
-    for job in JOBS {
+/// Starts a loop for each of `jobs`; each ends when the shop shuts down.
+pub fn start(jobs: &'static [Job], ctx: JobCtx, shutdown: rocket::Shutdown) {
+    for job in jobs {
         let (ctx, mut shutdown) = (ctx.clone(), shutdown.clone());
         tokio::spawn(async move {
             let mut last = tokio::time::Instant::now();
@@ -239,47 +149,14 @@ mod tests {
     }
 
     #[test]
-    fn the_mail_job_sends_to_the_outbox_and_its_run_is_recorded() {
-        let (dir, ctx) = ctx();
-        let job = &JOBS[0];
-        run_and_record(job, &ctx).unwrap();
-        assert!(
-            runs(&ctx).is_empty(),
-            "a pass with nothing to do is not recorded"
-        );
-        ctx.db
-            .write_blocking(|tx| {
-                crate::mail::queue(
-                    tx,
-                    &crate::mail::NewMail {
-                        template: "t",
-                        to_address: "a@b.test",
-                        to_name: "",
-                        subject: "Hi",
-                        text: "Hello",
-                        html: "",
-                    },
-                    ctx.clock.now(),
-                )
-            })
-            .unwrap();
-        run_and_record(job, &ctx).unwrap();
-        assert_eq!(
-            runs(&ctx),
-            [("ok".to_string(), "1 sent, 0 to retry, 0 failed".to_string())]
-        );
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("outbox"))
-                .unwrap()
-                .count(),
-            1
-        );
-    }
-
-    #[test]
     fn the_interval_is_read_from_settings_on_every_pass() {
         let (_dir, ctx) = ctx();
-        let mail = JOBS.iter().find(|j| j.name == "mail_queue").unwrap();
+        let mail = Job {
+            name: "mail_queue",
+            every: Duration::from_secs(5),
+            run: |_| Ok(None),
+        };
+        let mail = &mail;
         let read = || ctx.db.read_blocking(|c| Ok(interval(c, mail))).unwrap();
         assert_eq!(read(), Duration::from_secs(5), "the default");
         let secret = Secret::load_or_create(&_dir.path().join("secret.key")).unwrap();

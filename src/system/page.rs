@@ -56,7 +56,7 @@ pub struct JobView {
 
 /// Every known job (and any job with recorded runs), with its latest run.
 pub fn jobs(c: &Connection) -> AppResult<Vec<JobView>> {
-    let mut names: Vec<String> = crate::jobs::JOBS
+    let mut names: Vec<String> = crate::schedule::JOBS
         .iter()
         .map(|j| j.name.to_string())
         .collect();
@@ -90,7 +90,7 @@ pub fn jobs(c: &Connection) -> AppResult<Vec<JobView>> {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let every = crate::jobs::JOBS
+        let every = crate::schedule::JOBS
             .iter()
             .find(|j| j.name == name)
             .map(|j| seconds(crate::jobs::interval(c, j).as_secs()))

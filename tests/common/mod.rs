@@ -331,7 +331,7 @@ impl TestApp {
             data_dir: self.data_dir(),
             secret: std::sync::Arc::new(self.secret()),
         };
-        let job = cornershop::jobs::JOBS
+        let job = cornershop::schedule::JOBS
             .iter()
             .find(|j| j.name == "mail_queue")
             .expect("the mail job");

@@ -146,7 +146,7 @@ pub fn run_media_job(app: &TestApp) -> Option<String> {
         data_dir: app.data_dir(),
         secret: std::sync::Arc::new(app.secret()),
     };
-    let job = cornershop::jobs::JOBS
+    let job = cornershop::schedule::JOBS
         .iter()
         .find(|j| j.name == "media_cleanup")
         .expect("the media job");
