@@ -9,22 +9,21 @@ use rocket::{get, post, routes, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::guard::{ApiCustomer, BaseUrl};
+use super::guard::ApiCustomer;
 use super::login::{authenticate, Login};
 use super::register::{self, Deps, Refused};
 use super::reset;
 use super::store::{self, StoredAddress};
 use super::validate::{AddressInput, Errors, ProfileInput, RegisterInput};
-use crate::audit::{self, AuditSink};
-use crate::auth::api_token;
-use crate::auth::ratelimit::RateLimiter;
+use crate::audit::{self};
+use crate::auth::api_token::{self, TokenResponse};
 use crate::auth::session::Kind;
 use crate::captcha::Captchas;
-use crate::clock::{sql_time, Clock};
-use crate::db::Db;
+use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
+use crate::web::base_url::BaseUrl;
 use crate::web::body::Body;
-use crate::web::client::ClientIp;
+use crate::web::ctx::Ctx;
 use crate::web::json::{FieldErrorBody, Invalid};
 
 #[derive(Deserialize, ToSchema)]
@@ -84,17 +83,12 @@ type Answer<T> = Result<T, Result<status::Custom<Json<FieldErrorBody>>, AppError
         (status = 429, description = "Too many wrong CAPTCHAs or registrations from this client", body = crate::web::json::ErrorBody),
     )
 )]
-#[allow(clippy::too_many_arguments)]
 #[post("/api/v1/auth/register", data = "<body>")]
 pub async fn api_register(
     body: Body<RegisterRequest>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    limiter: &State<RateLimiter>,
     captchas: &State<Captchas>,
-    sink: &State<AuditSink>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> Answer<status::Created<Json<Registered>>> {
     let b = body.into_inner();
     let input = RegisterInput {
@@ -114,12 +108,12 @@ pub async fn api_register(
         b.captcha_answer.unwrap_or_default(),
     ));
     let d = Deps {
-        db,
-        limiter,
+        db: cx.db,
+        limiter: cx.limiter,
         captchas,
-        sink,
-        ip,
-        now: clock.now(),
+        sink: cx.sink,
+        ip: cx.ip,
+        now: cx.clock.now(),
         base_url: &base.0,
     };
     match register::register(&d, input, answer).await {
@@ -143,14 +137,6 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct TokenResponse {
-    /// Send as `Authorization: Bearer <token>`.
-    pub token: String,
-    /// UTC, RFC 3339; the token stops working then (7 days).
-    pub expires_at: String,
-}
-
 /// Logs in and returns a bearer token (valid 7 days, until logout or a password change).
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "account",
@@ -162,26 +148,20 @@ pub struct TokenResponse {
     )
 )]
 #[post("/api/v1/auth/login", data = "<body>")]
-pub async fn api_login(
-    body: Body<LoginRequest>,
-    ip: ClientIp,
-    db: &State<Db>,
-    limiter: &State<RateLimiter>,
-    sink: &State<AuditSink>,
-    clock: &State<Clock>,
-) -> AppResult<Json<TokenResponse>> {
-    let now = clock.now();
+pub async fn api_login(body: Body<LoginRequest>, cx: Ctx<'_>) -> AppResult<Json<TokenResponse>> {
+    let now = cx.clock.now();
     let l = Login {
-        db,
-        limiter,
-        sink,
-        ip,
+        db: cx.db,
+        limiter: cx.limiter,
+        sink: cx.sink,
+        ip: cx.ip,
         now,
     };
     let c = authenticate(&l, &body.email, &body.password)
         .await
         .map_err(|r| r.into_app_error())?;
-    let token = db
+    let token = cx
+        .db
         .write(move |tx| api_token::create(tx, Kind::Customer, c.id, now))
         .await?;
     Ok(Json(TokenResponse {
@@ -200,18 +180,19 @@ pub async fn api_login(
     security(("bearer" = []))
 )]
 #[post("/api/v1/auth/logout")]
-pub async fn api_logout(me: ApiCustomer, ip: ClientIp, db: &State<Db>) -> AppResult<Status> {
-    db.write(move |tx| {
-        api_token::revoke(tx, Kind::Customer, &me.token)?;
-        audit::record(
-            tx,
-            &audit::Entry::event("customer", "logout")
-                .actor(super::guard::actor(&me.customer))
-                .ip(Some(ip))
-                .entity("customer", me.customer.id),
-        )
-    })
-    .await?;
+pub async fn api_logout(me: ApiCustomer, cx: Ctx<'_>) -> AppResult<Status> {
+    cx.db
+        .write(move |tx| {
+            api_token::revoke(tx, Kind::Customer, &me.token)?;
+            audit::record(
+                tx,
+                &audit::Entry::event("customer", "logout")
+                    .actor(super::guard::actor(&me.customer))
+                    .ip(Some(cx.ip))
+                    .entity("customer", me.customer.id),
+            )
+        })
+        .await?;
     Ok(Status::NoContent)
 }
 
@@ -235,18 +216,22 @@ pub struct MessageResponse {
         (status = 429, description = "Too many reset mails for this address in the last hour", body = crate::web::json::ErrorBody),
     )
 )]
-#[allow(clippy::too_many_arguments)]
 #[post("/api/v1/auth/password-reset", data = "<body>")]
 pub async fn api_password_reset(
     body: Body<ResetRequest>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    limiter: &State<RateLimiter>,
-    sink: &State<AuditSink>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<status::Accepted<Json<MessageResponse>>> {
-    reset::request(db, limiter, sink, ip, &body.email, &base.0, clock.now()).await?;
+    reset::request(
+        cx.db,
+        cx.limiter,
+        cx.sink,
+        cx.ip,
+        &body.email,
+        &base.0,
+        cx.clock.now(),
+    )
+    .await?;
     Ok(status::Accepted(Json(MessageResponse {
         message: reset::requested_message(body.email.trim()),
     })))
@@ -305,10 +290,10 @@ impl From<StoredAddress> for ApiAddress {
     security(("bearer" = []))
 )]
 #[get("/api/v1/me")]
-pub async fn api_me(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Me>> {
+pub async fn api_me(me: ApiCustomer, cx: Ctx<'_>) -> AppResult<Json<Me>> {
     let c = me.customer;
     let id = c.id;
-    let addresses = db.read(move |conn| store::addresses(conn, id)).await?;
+    let addresses = cx.db.read(move |conn| store::addresses(conn, id)).await?;
     Ok(Json(Me {
         id: c.id,
         email: c.email,

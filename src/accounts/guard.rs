@@ -13,7 +13,6 @@ use crate::auth::api_token;
 use crate::auth::session::{self, Kind, Lifetime};
 use crate::clock::Clock;
 use crate::db::Db;
-use crate::settings;
 
 /// POLICY: customer web sessions slide over 7 days, and end 30 days after login.
 pub fn lifetime() -> Lifetime {
@@ -110,32 +109,5 @@ impl<'r> FromRequest<'r> for ApiCustomer {
         })
         .await
         .map(|(customer, token)| ApiCustomer { customer, token })
-    }
-}
-
-/// The shop's absolute address for links in mails: setting `shop.base_url`, else the
-/// address this server listens on. Never the request's Host header, which a client
-/// chooses (a reset link must not be pointed at someone else's site).
-pub struct BaseUrl(pub String);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for BaseUrl {
-    type Error = ();
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let Some(db) = req.rocket().state::<Db>() else {
-            return Outcome::Error((Status::InternalServerError, ()));
-        };
-        let configured = db
-            .read(|c| settings::get(c, "shop.base_url"))
-            .await
-            .unwrap_or_default();
-        let url = if configured.is_empty() {
-            let cfg = req.rocket().config();
-            crate::config::url_for(cfg.address, cfg.port)
-        } else {
-            configured
-        };
-        Outcome::Success(BaseUrl(url.trim_end_matches('/').to_string()))
     }
 }

@@ -5,7 +5,7 @@
 use rocket::http::{CookieJar, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -17,13 +17,14 @@ use crate::audit::{self, AuditSink};
 use crate::auth::password;
 use crate::auth::ratelimit::RateLimiter;
 use crate::auth::session::{self, Kind};
-use crate::clock::{sql_time, Clock};
+use crate::clock::sql_time;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
 use crate::settings;
 use crate::web::client::{ClientIp, Https};
 use crate::web::csrf::{self, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -251,29 +252,22 @@ fn login_form(
     next: Option<&str>,
     me: Option<CustomerUser>,
     page: Page,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<RawHtml<String>, Redirect>> {
     let next = safe_next(next);
     if me.is_some() {
         return Ok(Err(Redirect::to(next)));
     }
-    Ok(Ok(login_page(&page, tpl, "", "", false, &next)?))
+    Ok(Ok(login_page(&page, cx.tpl, "", "", false, &next)?))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/account/login", data = "<form>")]
 async fn login(
     form: CsrfForm<LoginForm>,
-    ip: ClientIp,
     https: Https,
     jar: &CookieJar<'_>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    limiter: &State<RateLimiter>,
-    clock: &State<Clock>,
-    secret: &State<Secret>,
-    sink: &State<AuditSink>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Redirect, status::Custom<RawHtml<String>>>> {
     let LoginForm {
         email,
@@ -282,11 +276,11 @@ async fn login(
     } = form.0;
     let next = safe_next(next.as_deref());
     let l = Login {
-        db,
-        limiter,
-        sink,
-        ip,
-        now: clock.now(),
+        db: cx.db,
+        limiter: cx.limiter,
+        sink: cx.sink,
+        ip: cx.ip,
+        now: cx.clock.now(),
     };
     let customer = match authenticate(&l, &email, &password).await {
         Ok(c) => c,
@@ -298,11 +292,20 @@ async fn login(
                 _ => Status::Unauthorized,
             };
             let unverified = matches!(refused, Refused::NotVerified);
-            let html = login_page(&page, tpl, &email, &refused.message(), unverified, &next)?;
+            let html = login_page(&page, cx.tpl, &email, &refused.message(), unverified, &next)?;
             return Ok(Err(status::Custom(status, html)));
         }
     };
-    start_session(db, jar, secret, https, ip, customer.id, clock.now()).await?;
+    start_session(
+        cx.db,
+        jar,
+        cx.secret,
+        https,
+        cx.ip,
+        customer.id,
+        cx.clock.now(),
+    )
+    .await?;
     Ok(Ok(Redirect::to(next)))
 }
 
@@ -352,16 +355,13 @@ pub struct LogoutForm {
     everywhere: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/account/logout", data = "<form>")]
 async fn logout(
     form: CsrfForm<LogoutForm>,
     me: Option<CustomerUser>,
-    ip: ClientIp,
     https: Https,
     jar: &CookieJar<'_>,
-    db: &State<Db>,
-    secret: &State<Secret>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let everywhere = form.0.everywhere;
     if let Some(me) = me {
@@ -369,32 +369,33 @@ async fn logout(
             .get(Kind::Customer.cookie_name())
             .map(|c| c.value().to_string())
             .unwrap_or_default();
-        db.write(move |tx| {
-            if everywhere {
-                tokens::revoke_all(tx, me.id(), None)?;
-            } else {
-                session::delete(tx, Kind::Customer, &token)?;
-            }
-            audit::record(
-                tx,
-                &audit::Entry::event(
-                    "customer",
-                    if everywhere {
-                        "logout.everywhere"
-                    } else {
-                        "logout"
-                    },
-                )
-                .actor(me.actor())
-                .ip(Some(ip))
-                .entity("customer", me.id()),
-            )?;
-            Ok(())
-        })
-        .await?;
+        cx.db
+            .write(move |tx| {
+                if everywhere {
+                    tokens::revoke_all(tx, me.id(), None)?;
+                } else {
+                    session::delete(tx, Kind::Customer, &token)?;
+                }
+                audit::record(
+                    tx,
+                    &audit::Entry::event(
+                        "customer",
+                        if everywhere {
+                            "logout.everywhere"
+                        } else {
+                            "logout"
+                        },
+                    )
+                    .actor(me.actor())
+                    .ip(Some(cx.ip))
+                    .entity("customer", me.id()),
+                )?;
+                Ok(())
+            })
+            .await?;
     }
     session::remove_cookie(jar, Kind::Customer);
-    csrf::rotate(jar, secret, https);
+    csrf::rotate(jar, cx.secret, https);
     Ok(flash_redirect(
         "/account/login".into(),
         "success",

@@ -5,11 +5,11 @@
 use rocket::http::{CookieJar, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::guard::{actor, BaseUrl, CustomerUser};
+use super::guard::{actor, CustomerUser};
 use super::mails;
 use super::pages::{member_context, phone_countries};
 use super::store;
@@ -18,12 +18,12 @@ use super::validate::{self, Errors, ProfileInput};
 use crate::audit;
 use crate::auth::password;
 use crate::auth::session::{self, Kind};
-use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::secret::Secret;
+use crate::web::base_url::BaseUrl;
 use crate::web::client::{ClientIp, Https};
 use crate::web::csrf::{self, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -67,7 +67,7 @@ fn overview(
 }
 
 #[get("/account")]
-fn account(me: CustomerUser, page: Page, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
+fn account(me: CustomerUser, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
     let c = &me.customer;
     // The stored phone is "+359 888123456"; the form shows the national part.
     let national = c
@@ -83,7 +83,7 @@ fn account(me: CustomerUser, page: Page, tpl: &State<Templates>) -> AppResult<Ra
         phone: national,
         birth_date: c.birth_date.clone().unwrap_or_default(),
     };
-    overview(&page, tpl, &me, &f, &Errors::new())
+    overview(&page, cx.tpl, &me, &f, &Errors::new())
 }
 
 #[post("/account/profile", data = "<form>")]
@@ -91,10 +91,7 @@ async fn save_profile(
     form: CsrfForm<ProfileForm>,
     me: CustomerUser,
     page: Page,
-    ip: ClientIp,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> FormResult {
     let f = form.0;
     let input = ProfileInput {
@@ -105,17 +102,17 @@ async fn save_profile(
         birth_date: f.birth_date.clone(),
     };
     let mut errors = Errors::new();
-    let Some(profile) = validate::profile(&input, clock.now().date(), &mut errors) else {
-        return invalid(overview(&page, tpl, &me, &f, &errors)?);
+    let Some(profile) = validate::profile(&input, cx.clock.now().date(), &mut errors) else {
+        return invalid(overview(&page, cx.tpl, &me, &f, &errors)?);
     };
     let old = me.customer.clone();
-    db.write(move |tx| {
+    cx.db.write(move |tx| {
         store::update_profile(tx, old.id, &profile)?;
         audit::record(
             tx,
             &audit::Entry::event("customer", "profile.update")
                 .actor(actor(&old))
-                .ip(Some(ip))
+                .ip(Some(cx.ip))
                 .entity("customer", old.id)
                 .details(json!({
                     "old": { "first_name": old.first_name, "last_name": old.last_name, "phone": old.phone, "birth_date": old.birth_date },
@@ -147,8 +144,8 @@ fn email_page(
 }
 
 #[get("/account/email")]
-fn email_form(me: CustomerUser, page: Page, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
-    email_page(&page, tpl, &me, "", &Errors::new())
+fn email_form(me: CustomerUser, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    email_page(&page, cx.tpl, &me, "", &Errors::new())
 }
 
 #[derive(FromForm)]
@@ -157,17 +154,13 @@ pub struct EmailForm {
     current_password: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/account/email", data = "<form>")]
 async fn change_email(
     form: CsrfForm<EmailForm>,
     me: CustomerUser,
     page: Page,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> FormResult {
     let f = form.0;
     let mut errors = Errors::new();
@@ -175,7 +168,7 @@ async fn change_email(
     if errors.is_empty() && new_email.eq_ignore_ascii_case(&me.customer.email) {
         errors.insert("email", "That is already your address.".into());
     }
-    if !password_matches(db, me.id(), &f.current_password).await? {
+    if !password_matches(cx.db, me.id(), &f.current_password).await? {
         errors.insert(
             "current_password",
             "That is not your current password.".into(),
@@ -183,27 +176,28 @@ async fn change_email(
     }
     if errors.is_empty() {
         let taken = new_email.clone();
-        if db.read(move |c| store::email_taken(c, &taken)).await? {
+        if cx.db.read(move |c| store::email_taken(c, &taken)).await? {
             errors.insert("email", "Another account already uses this address.".into());
         }
     }
     if !errors.is_empty() {
-        return invalid(email_page(&page, tpl, &me, &f.email, &errors)?);
+        return invalid(email_page(&page, cx.tpl, &me, &f.email, &errors)?);
     }
-    let now = clock.now();
+    let now = cx.clock.now();
     let (c, to) = (me.customer.clone(), new_email.clone());
-    db.write(move |tx| {
-        mails::email_change(tx, &c, &to, &base.0, now)?;
-        audit::record(
-            tx,
-            &audit::Entry::event("customer", "email_change.requested")
-                .actor(actor(&c))
-                .ip(Some(ip))
-                .entity("customer", c.id)
-                .details(json!({ "old": c.email, "new": to })),
-        )
-    })
-    .await?;
+    cx.db
+        .write(move |tx| {
+            mails::email_change(tx, &c, &to, &base.0, now)?;
+            audit::record(
+                tx,
+                &audit::Entry::event("customer", "email_change.requested")
+                    .actor(actor(&c))
+                    .ip(Some(cx.ip))
+                    .entity("customer", c.id)
+                    .details(json!({ "old": c.email, "new": to })),
+            )
+        })
+        .await?;
     Ok(Ok(flash_redirect(
         "/account".into(),
         "info",
@@ -212,15 +206,10 @@ async fn change_email(
 }
 
 #[get("/account/email/confirm?<token>")]
-async fn confirm_email(
-    token: &str,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
-) -> AppResult<Flash<Redirect>> {
-    let now = clock.now();
+async fn confirm_email(token: &str, cx: Ctx<'_>) -> AppResult<Flash<Redirect>> {
+    let now = cx.clock.now();
     let token = token.to_string();
-    let done = db.write(move |tx| confirm(tx, &token, ip, now)).await;
+    let done = cx.db.write(move |tx| confirm(tx, &token, cx.ip, now)).await;
     Ok(match done {
         Ok(email) => flash_redirect(
             "/account".into(),
@@ -278,12 +267,8 @@ fn section_page(
 }
 
 #[get("/account/password")]
-fn password_form(
-    me: CustomerUser,
-    page: Page,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    section_page(&page, tpl, &me, "password", &Errors::new())
+fn password_form(me: CustomerUser, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    section_page(&page, cx.tpl, &me, "password", &Errors::new())
 }
 
 #[derive(FromForm)]
@@ -293,23 +278,18 @@ pub struct PasswordForm {
     password2: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/account/password", data = "<form>")]
 async fn change_password(
     form: CsrfForm<PasswordForm>,
     me: CustomerUser,
     page: Page,
-    ip: ClientIp,
     https: Https,
     jar: &CookieJar<'_>,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> FormResult {
     let f = form.0;
     let mut errors = Errors::new();
-    if !password_matches(db, me.id(), &f.current_password).await? {
+    if !password_matches(cx.db, me.id(), &f.current_password).await? {
         errors.insert(
             "current_password",
             "That is not your current password.".into(),
@@ -327,13 +307,14 @@ async fn change_password(
         errors.insert("password2", "The two passwords differ.".into());
     }
     if !errors.is_empty() {
-        return invalid(section_page(&page, tpl, &me, "password", &errors)?);
+        return invalid(section_page(&page, cx.tpl, &me, "password", &errors)?);
     }
     let hash = password::hash_off_thread(&f.password).await?;
-    let (c, now) = (me.customer.clone(), clock.now());
-    let ip_text = ip.to_string();
+    let (c, now) = (me.customer.clone(), cx.clock.now());
+    let ip_text = cx.ip.to_string();
     // Every other session and token ends; this browser gets a fresh session id.
-    let token = db
+    let token = cx
+        .db
         .write(move |tx| {
             store::set_password(tx, c.id, &hash)?;
             tokens::revoke_all(tx, c.id, None)?;
@@ -341,7 +322,7 @@ async fn change_password(
                 tx,
                 &audit::Entry::event("customer", "password.change")
                     .actor(actor(&c))
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("customer", c.id),
             )?;
             session::create(
@@ -356,7 +337,7 @@ async fn change_password(
         })
         .await?;
     session::set_cookie(jar, Kind::Customer, token, https.0);
-    csrf::rotate(jar, secret, https);
+    csrf::rotate(jar, cx.secret, https);
     Ok(Ok(flash_redirect(
         "/account".into(),
         "success",
@@ -367,8 +348,8 @@ async fn change_password(
 // --- Delete ------------------------------------------------------------------------------
 
 #[get("/account/delete")]
-fn delete_form(me: CustomerUser, page: Page, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
-    section_page(&page, tpl, &me, "delete", &Errors::new())
+fn delete_form(me: CustomerUser, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    section_page(&page, cx.tpl, &me, "delete", &Errors::new())
 }
 
 #[derive(FromForm)]
@@ -376,31 +357,28 @@ pub struct DeleteForm {
     current_password: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/account/delete", data = "<form>")]
 async fn delete(
     form: CsrfForm<DeleteForm>,
     me: CustomerUser,
     page: Page,
-    ip: ClientIp,
     https: Https,
     jar: &CookieJar<'_>,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> FormResult {
-    if !password_matches(db, me.id(), &form.0.current_password).await? {
+    if !password_matches(cx.db, me.id(), &form.0.current_password).await? {
         let errors = Errors::from([(
             "current_password",
             "That is not your current password.".to_string(),
         )]);
-        return invalid(section_page(&page, tpl, &me, "delete", &errors)?);
+        return invalid(section_page(&page, cx.tpl, &me, "delete", &errors)?);
     }
-    let (c, now) = (me.customer.clone(), clock.now());
-    db.write(move |tx| delete_account(tx, &c, ip, now)).await?;
+    let (c, now) = (me.customer.clone(), cx.clock.now());
+    cx.db
+        .write(move |tx| delete_account(tx, &c, cx.ip, now))
+        .await?;
     session::remove_cookie(jar, Kind::Customer);
-    csrf::rotate(jar, secret, https);
+    csrf::rotate(jar, cx.secret, https);
     Ok(Ok(flash_redirect(
         "/".into(),
         "success",

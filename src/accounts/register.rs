@@ -8,7 +8,7 @@ use rocket::{get, post, routes, FromForm, State};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::guard::{actor, BaseUrl, CustomerUser};
+use super::guard::{actor, CustomerUser};
 use super::mails;
 use super::pages::{account_context, address_countries, phone_countries};
 use super::store::{self, Customer};
@@ -18,12 +18,13 @@ use crate::audit::{self, AuditSink};
 use crate::auth::password;
 use crate::auth::ratelimit::RateLimiter;
 use crate::captcha::{self, CaptchaError, Captchas};
-use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::settings;
+use crate::web::base_url::BaseUrl;
 use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -260,16 +261,12 @@ async fn form_page(
     tpl.page("storefront/account/register.html.tera", &ctx)
 }
 
-#[allow(clippy::too_many_arguments)]
 #[get("/account/register")]
 async fn register_form(
     me: Option<CustomerUser>,
     page: Page,
-    ip: ClientIp,
-    db: &State<Db>,
-    tpl: &State<Templates>,
     captchas: &State<Captchas>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<RawHtml<String>, Redirect>> {
     if me.is_some() {
         return Ok(Err(Redirect::to("/account")));
@@ -277,11 +274,11 @@ async fn register_form(
     let f = RegisterForm::default();
     Ok(Ok(form_page(
         &page,
-        tpl,
-        db,
+        cx.tpl,
+        cx.db,
         captchas,
-        ip,
-        clock.now(),
+        cx.ip,
+        cx.clock.now(),
         &f,
         &Errors::new(),
         "",
@@ -289,28 +286,22 @@ async fn register_form(
     .await?))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/account/register", data = "<form>")]
 async fn register_submit(
     form: CsrfForm<RegisterForm>,
     page: Page,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    tpl: &State<Templates>,
     captchas: &State<Captchas>,
-    limiter: &State<RateLimiter>,
-    sink: &State<AuditSink>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, status::Custom<RawHtml<String>>>> {
     let f = form.0;
-    let now = clock.now();
+    let now = cx.clock.now();
     let d = Deps {
-        db,
-        limiter,
+        db: cx.db,
+        limiter: cx.limiter,
         captchas,
-        sink,
-        ip,
+        sink: cx.sink,
+        ip: cx.ip,
         now,
         base_url: &base.0,
     };
@@ -325,17 +316,18 @@ async fn register_submit(
             ),
         ))),
         Err(Refused::Fields(errors)) => {
-            let html = form_page(&page, tpl, db, captchas, ip, now, &f, &errors, "").await?;
+            let html =
+                form_page(&page, cx.tpl, cx.db, captchas, cx.ip, now, &f, &errors, "").await?;
             Ok(Err(status::Custom(Status::UnprocessableEntity, html)))
         }
         Err(Refused::Other(e)) => {
             let status = e.status();
             let html = form_page(
                 &page,
-                tpl,
-                db,
+                cx.tpl,
+                cx.db,
                 captchas,
-                ip,
+                cx.ip,
                 now,
                 &f,
                 &Errors::new(),
@@ -348,15 +340,10 @@ async fn register_submit(
 }
 
 #[get("/account/verify?<token>")]
-async fn verify(
-    token: &str,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
-) -> AppResult<Flash<Redirect>> {
-    let now = clock.now();
+async fn verify(token: &str, cx: Ctx<'_>) -> AppResult<Flash<Redirect>> {
+    let now = cx.clock.now();
     let token = token.to_string();
-    let done = db
+    let done = cx.db
         .write(move |tx| {
             let t = tokens::consume(tx, &token, Purpose::Verify, now)?;
             store::mark_verified(tx, t.customer_id, now)?;
@@ -371,7 +358,7 @@ async fn verify(
                 tx,
                 &audit::Entry::event("customer", "email.verified")
                     .actor(actor(&c))
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("customer", c.id),
             )?;
             Ok(c)
@@ -403,26 +390,22 @@ pub struct ResendForm {
 /// POLICY: 5 verification resends per client per hour.
 const RESENDS_PER_HOUR: u32 = 5;
 
-#[allow(clippy::too_many_arguments)]
 #[post("/account/verify/resend", data = "<form>")]
 async fn resend(
     form: CsrfForm<ResendForm>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    limiter: &State<RateLimiter>,
-    sink: &State<AuditSink>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let now = clock.now();
-    if let Err(retry_after) = limiter.check(
+    let now = cx.clock.now();
+    if let Err(retry_after) = cx.limiter.check(
         "verify_resend",
-        &ip.to_string(),
+        &cx.ip.to_string(),
         RESENDS_PER_HOUR,
         3600,
         now.unix_timestamp(),
     ) {
-        sink.send(audit::Entry::error("customer", "verify_resend.rate_limited").ip(Some(ip)));
+        cx.sink
+            .send(audit::Entry::error("customer", "verify_resend.rate_limited").ip(Some(cx.ip)));
         return Err(AppError::TooManyRequests {
             message: format!(
                 "Too many requests for verification links. Try again in {} minutes.",
@@ -433,20 +416,22 @@ async fn resend(
     }
     let email = form.0.email.trim().to_string();
     let lookup = email.clone();
-    db.write(move |tx| {
-        if let Some(c) = store::find_by_email(tx, &lookup)?.filter(|c| !c.verified && c.active) {
-            mails::verification(tx, &c, &base.0, now)?;
-            audit::record(
-                tx,
-                &audit::Entry::event("customer", "verify.resent")
-                    .actor(actor(&c))
-                    .ip(Some(ip))
-                    .entity("customer", c.id),
-            )?;
-        }
-        Ok(())
-    })
-    .await?;
+    cx.db
+        .write(move |tx| {
+            if let Some(c) = store::find_by_email(tx, &lookup)?.filter(|c| !c.verified && c.active)
+            {
+                mails::verification(tx, &c, &base.0, now)?;
+                audit::record(
+                    tx,
+                    &audit::Entry::event("customer", "verify.resent")
+                        .actor(actor(&c))
+                        .ip(Some(cx.ip))
+                        .entity("customer", c.id),
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
     // The same answer whether or not the address has an account.
     Ok(flash_redirect(
         "/account/login".into(),

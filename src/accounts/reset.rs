@@ -5,10 +5,10 @@
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use time::OffsetDateTime;
 
-use super::guard::{actor, BaseUrl};
+use super::guard::actor;
 use super::mails;
 use super::pages::account_context;
 use super::store;
@@ -17,11 +17,12 @@ use super::validate::{self, Errors};
 use crate::audit::{self, AuditSink};
 use crate::auth::password;
 use crate::auth::ratelimit::RateLimiter;
-use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::web::base_url::BaseUrl;
 use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -154,8 +155,8 @@ fn forgot_page(
 }
 
 #[get("/account/forgot")]
-fn forgot_form(page: Page, tpl: &State<Templates>) -> AppResult<RawHtml<String>> {
-    forgot_page(&page, tpl, "", "")
+fn forgot_form(page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    forgot_page(&page, cx.tpl, "", "")
 }
 
 #[derive(FromForm)]
@@ -163,28 +164,32 @@ pub struct ForgotForm {
     email: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/account/forgot", data = "<form>")]
 async fn forgot(
     form: CsrfForm<ForgotForm>,
     page: Page,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    limiter: &State<RateLimiter>,
-    sink: &State<AuditSink>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, status::Custom<RawHtml<String>>>> {
     let email = form.0.email;
-    match request(db, limiter, sink, ip, &email, &base.0, clock.now()).await {
+    match request(
+        cx.db,
+        cx.limiter,
+        cx.sink,
+        cx.ip,
+        &email,
+        &base.0,
+        cx.clock.now(),
+    )
+    .await
+    {
         Ok(()) => Ok(Ok(flash_redirect(
             "/account/login".into(),
             "info",
             requested_message(email.trim()),
         ))),
         Err(e @ (AppError::Invalid(_) | AppError::TooManyRequests { .. })) => {
-            let html = forgot_page(&page, tpl, &email, &e.public_message())?;
+            let html = forgot_page(&page, cx.tpl, &email, &e.public_message())?;
             Ok(Err(status::Custom(e.status(), html)))
         }
         Err(e) => Err(e),
@@ -219,17 +224,16 @@ fn bad_link(e: AppError) -> AppResult<Flash<Redirect>> {
 async fn reset_form(
     token: &str,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<RawHtml<String>, Flash<Redirect>>> {
-    let now = clock.now();
+    let now = cx.clock.now();
     let t = token.to_string();
-    match db
+    match cx
+        .db
         .read(move |c| tokens::check(c, &t, Purpose::Reset, now))
         .await
     {
-        Ok(_) => Ok(Ok(reset_page(&page, tpl, token, &Errors::new())?)),
+        Ok(_) => Ok(Ok(reset_page(&page, cx.tpl, token, &Errors::new())?)),
         Err(e) => Ok(Err(bad_link(e)?)),
     }
 }
@@ -241,30 +245,26 @@ pub struct ResetForm {
     password2: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/account/reset", data = "<form>")]
 async fn reset(
     form: CsrfForm<ResetForm>,
     page: Page,
-    ip: ClientIp,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, status::Custom<RawHtml<String>>>> {
     let f = form.0;
     if f.password != f.password2 {
         let errors = Errors::from([("password2", "The two passwords differ.".to_string())]);
-        let html = reset_page(&page, tpl, &f.token, &errors)?;
+        let html = reset_page(&page, cx.tpl, &f.token, &errors)?;
         return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
     }
-    match complete(db, ip, &f.token, &f.password, clock.now()).await {
+    match complete(cx.db, cx.ip, &f.token, &f.password, cx.clock.now()).await {
         Ok(()) => Ok(Ok(flash_redirect(
             "/account/login".into(),
             "success",
             "Your password is changed and you are logged out everywhere. Log in with the new password.",
         ))),
         Err((errors, None)) => {
-            let html = reset_page(&page, tpl, &f.token, &errors)?;
+            let html = reset_page(&page, cx.tpl, &f.token, &errors)?;
             Ok(Err(status::Custom(Status::UnprocessableEntity, html)))
         }
         Err((_, Some(e))) => Ok(Ok(bad_link(e)?)),

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use time::{Date, Month};
 
 use super::calling_codes::CallingCode;
+use crate::auth::identity::{validate_email, validate_name};
 use crate::auth::password;
-use crate::staff::store::{validate_email, validate_name};
 
 /// Field name → message.
 pub type Errors = BTreeMap<&'static str, String>;

@@ -56,11 +56,11 @@ fn parts() -> Vec<utoipa::openapi::OpenApi> {
         crate::cart::api::ApiDoc::openapi(),
         crate::orders::api::ApiDoc::openapi(),
         crate::payments::api::ApiDoc::openapi(),
-        crate::staff::api::ApiDoc::openapi(),
+        crate::staff::staff_api::ApiDoc::openapi(),
         crate::orders::staff_api::ApiDoc::openapi(),
-        crate::customers::api::ApiDoc::openapi(),
-        crate::catalog::admin::api::ApiDoc::openapi(),
-        crate::catalog::admin::images_api::ApiDoc::openapi(),
+        crate::customers::staff_api::ApiDoc::openapi(),
+        crate::catalog::admin::staff_api::ApiDoc::openapi(),
+        crate::catalog::admin::images_staff_api::ApiDoc::openapi(),
     ]
 }
 

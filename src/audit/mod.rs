@@ -2,7 +2,6 @@
 //! its entry with `record` in its own transaction; events that have no transaction (404s,
 //! refused logins, CSRF failures) go through the `AuditSink`, which batches them.
 
-pub mod admin;
 pub mod retention;
 pub mod sink;
 

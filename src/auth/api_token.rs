@@ -109,3 +109,12 @@ where
         Err(_) => Outcome::Error((Status::ServiceUnavailable, ())),
     }
 }
+
+/// A new bearer token, as the customer and staff login answer it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// UTC, RFC 3339; the token stops working then (7 days).
+    pub expires_at: String,
+}

@@ -2,6 +2,7 @@
 //! and strength rules, server-side sessions, and per-client rate limits.
 
 pub mod api_token;
+pub mod identity;
 pub mod password;
 pub mod purge;
 pub mod ratelimit;

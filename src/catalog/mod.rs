@@ -4,7 +4,6 @@
 pub mod admin;
 pub mod api;
 pub mod cache;
-pub mod categories_admin;
 pub mod model;
 pub mod query;
 pub mod shop;
@@ -15,6 +14,5 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut r = shop::routes();
     r.extend(api::routes());
     r.extend(admin::routes());
-    r.extend(categories_admin::routes());
     r
 }

@@ -9,26 +9,26 @@ use std::collections::BTreeMap;
 use rocket::http::uri::Origin;
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use serde_json::{json, Value};
 
 use super::query::{self, CustomerFilter, CustomerSummary};
-use crate::accounts::guard::BaseUrl;
 use crate::accounts::pages::{country_name, phone_countries};
 use crate::accounts::validate::{self, ProfileInput};
 use crate::accounts::{mails, store, tokens};
-use crate::audit::{self, AuditSink};
+use crate::audit::{self};
 use crate::auth::password;
-use crate::auth::ratelimit::RateLimiter;
-use crate::clock::{shown_time, Clock};
+use crate::clock::shown_time;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
 use crate::orders::query as orders_query;
 use crate::staff::perm::{CreateCustomers, ReadCustomers, UpdateCustomers};
 use crate::staff::{nav, Can, StaffUser};
+use crate::web::base_url::BaseUrl;
 use crate::web::client::ClientIp;
 use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::pagination;
 use crate::web::templates::Templates;
@@ -64,12 +64,12 @@ async fn list(
     uri: &Origin<'_>,
     me: Can<ReadCustomers>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
     let f = CustomerFilter::parse(&crate::web::query::pairs(uri))?;
     let f2 = f.clone();
-    let (rows, total, cur) = db
+    let (rows, total, cur) = cx
+        .db
         .read(move |c| {
             let (rows, total) = query::list(c, &f2)?;
             Ok((rows, total, money(c)?))
@@ -121,7 +121,7 @@ async fn list(
             total,
         ),
     );
-    tpl.page("backoffice/customers.html.tera", &ctx)
+    cx.tpl.page("backoffice/customers.html.tera", &ctx)
 }
 
 /// The edit form's typed values.
@@ -222,10 +222,9 @@ async fn show(
     id: i64,
     me: Can<ReadCustomers>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
-    render_detail(id, &me.staff, &page, db, tpl, None).await
+    render_detail(id, &me.staff, &page, cx.db, cx.tpl, None).await
 }
 
 /// Checks the form; the profile and the email as stored, or the messages per field.
@@ -255,24 +254,20 @@ fn check(
 
 const EMAIL_TAKEN: &str = "Another customer already uses this email address.";
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/customers/<id>", data = "<form>")]
 async fn update(
     id: i64,
     form: CsrfForm<CustomerForm>,
     me: Can<UpdateCustomers>,
     page: Page,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, RawHtml<String>>> {
     let f = form.0;
-    let now = clock.now();
+    let now = cx.clock.now();
     let staff = me.staff.clone();
     let f2 = f.clone();
-    let outcome = db
+    let outcome = cx.db
         .write(move |tx| {
             let Some(old) = store::get(tx, id)? else {
                 return Err(AppError::NotFound("There is no such customer.".into()));
@@ -297,7 +292,7 @@ async fn update(
                 tx,
                 &audit::Entry::event("customers", "customer.updated")
                     .actor(staff.actor())
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("customer", id)
                     .details(json!({
                         "old": { "email": old.email, "first_name": old.first_name, "last_name": old.last_name, "phone": old.phone },
@@ -321,8 +316,8 @@ async fn update(
             id,
             &me.staff,
             &page,
-            db,
-            tpl,
+            cx.db,
+            cx.tpl,
             Some((f, errors)),
         )
         .await?)),
@@ -377,10 +372,9 @@ async fn deactivate(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateCustomers>,
-    ip: ClientIp,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    set_active(id, false, me.staff, ip, db).await
+    set_active(id, false, me.staff, cx.ip, cx.db).await
 }
 
 #[post("/admin/customers/<id>/reactivate", data = "<_form>")]
@@ -388,38 +382,32 @@ async fn reactivate(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateCustomers>,
-    ip: ClientIp,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    set_active(id, true, me.staff, ip, db).await
+    set_active(id, true, me.staff, cx.ip, cx.db).await
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/customers/<id>/resend-verification", data = "<_form>")]
 async fn resend_verification(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateCustomers>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    limiter: &State<RateLimiter>,
-    sink: &State<AuditSink>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let now = clock.now();
+    let now = cx.clock.now();
     let back = format!("/admin/customers/{id}");
-    if let Err(retry_after) = limiter.check(
+    if let Err(retry_after) = cx.limiter.check(
         "verify_resend_staff",
         &id.to_string(),
         RESENDS_PER_HOUR,
         3600,
         now.unix_timestamp(),
     ) {
-        sink.send(
+        cx.sink.send(
             audit::Entry::error("customers", "verify_resend.rate_limited")
                 .actor(me.staff.actor())
-                .ip(Some(ip))
+                .ip(Some(cx.ip))
                 .entity("customer", id),
         );
         return Ok(flash_redirect(
@@ -432,7 +420,8 @@ async fn resend_verification(
         ));
     }
     let staff = me.staff.clone();
-    let sent = db
+    let sent = cx
+        .db
         .write(move |tx| {
             let c = store::get(tx, id)?
                 .ok_or_else(|| AppError::NotFound("There is no such customer.".into()))?;
@@ -447,7 +436,7 @@ async fn resend_verification(
                 tx,
                 &audit::Entry::event("customers", "customer.verification_resent")
                     .actor(staff.actor())
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("customer", id),
             )?;
             Ok(Ok(c.email))
@@ -478,42 +467,34 @@ fn render_new(
 }
 
 #[get("/admin/customers/new")]
-async fn new_form(
-    me: Can<CreateCustomers>,
-    page: Page,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
+async fn new_form(me: Can<CreateCustomers>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
     render_new(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         &CustomerForm::default(),
         &Errors::new(),
     )
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/customers/new", data = "<form>")]
 async fn create(
     form: CsrfForm<CustomerForm>,
     me: Can<CreateCustomers>,
     page: Page,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, RawHtml<String>>> {
     let f = form.0;
-    let now = clock.now();
+    let now = cx.clock.now();
     let (email, profile) = match check(&f, "", now.date()) {
         Ok(v) => v,
-        Err(errors) => return Ok(Err(render_new(&page, &me.staff, tpl, &f, &errors)?)),
+        Err(errors) => return Ok(Err(render_new(&page, &me.staff, cx.tpl, &f, &errors)?)),
     };
     // A random password nobody knows: the customer chooses theirs from the mail.
     let hash = password::hash_off_thread(&crate::secret::random_token()).await?;
     let staff = me.staff.clone();
-    let outcome = db
+    let outcome = cx.db
         .write(move |tx| {
             if store::email_taken(tx, &email)? {
                 return Ok(Err(()));
@@ -527,7 +508,7 @@ async fn create(
                 tx,
                 &audit::Entry::event("customers", "customer.created")
                     .actor(staff.actor())
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("customer", id)
                     .details(json!({ "new": { "email": email, "first_name": profile.first_name,
                                              "last_name": profile.last_name, "phone": profile.phone } })),
@@ -544,28 +525,25 @@ async fn create(
         Err(()) => {
             let mut errors = Errors::new();
             errors.insert("email".into(), EMAIL_TAKEN.into());
-            Ok(Err(render_new(&page, &me.staff, tpl, &f, &errors)?))
+            Ok(Err(render_new(&page, &me.staff, cx.tpl, &f, &errors)?))
         }
     }
 }
 
 /// Sends the set-password (reset) mail again, e.g. after the first link expired.
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/customers/<id>/set-password-mail", data = "<_form>")]
 async fn set_password_mail(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateCustomers>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    limiter: &State<RateLimiter>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let now = clock.now();
+    let now = cx.clock.now();
     let back = format!("/admin/customers/{id}");
     let staff = me.staff.clone();
-    let email = db
+    let email = cx
+        .db
         .read(move |c| {
             store::get(c, id)?
                 .map(|c| c.email)
@@ -573,7 +551,7 @@ async fn set_password_mail(
         })
         .await?;
     // POLICY: 3 password-reset mails per account per hour, the same bucket as the shop's.
-    if let Err(retry_after) = limiter.check(
+    if let Err(retry_after) = cx.limiter.check(
         "password_reset",
         &email.to_lowercase(),
         3,
@@ -586,19 +564,20 @@ async fn set_password_mail(
             format!("Several set-password mails went to this address in the last hour. Try again in {} minutes.", retry_after.div_ceil(60)),
         ));
     }
-    db.write(move |tx| {
-        let c = store::get(tx, id)?
-            .ok_or_else(|| AppError::NotFound("There is no such customer.".into()))?;
-        mails::password_reset(tx, &c, &base.0, now)?;
-        audit::record(
-            tx,
-            &audit::Entry::event("customers", "customer.set_password_mail")
-                .actor(staff.actor())
-                .ip(Some(ip))
-                .entity("customer", id),
-        )
-    })
-    .await?;
+    cx.db
+        .write(move |tx| {
+            let c = store::get(tx, id)?
+                .ok_or_else(|| AppError::NotFound("There is no such customer.".into()))?;
+            mails::password_reset(tx, &c, &base.0, now)?;
+            audit::record(
+                tx,
+                &audit::Entry::event("customers", "customer.set_password_mail")
+                    .actor(staff.actor())
+                    .ip(Some(cx.ip))
+                    .entity("customer", id),
+            )
+        })
+        .await?;
     Ok(flash_redirect(
         back,
         "success",

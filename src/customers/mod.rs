@@ -3,11 +3,11 @@
 //! tables belong to `accounts`; this folder calls its store and mails.
 
 pub mod admin;
-pub mod api;
 pub mod query;
+pub mod staff_api;
 
 pub fn routes() -> Vec<rocket::Route> {
     let mut r = admin::routes();
-    r.extend(api::routes());
+    r.extend(staff_api::routes());
     r
 }

@@ -7,25 +7,24 @@
 use rocket::http::uri::Origin;
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, State};
+use rocket::{get, post, routes};
 use serde_json::{json, Value};
 
-use crate::accounts::guard::BaseUrl;
 use crate::accounts::pages::country_name;
 use crate::audit;
-use crate::clock::{shown_time, Clock};
-use crate::db::Db;
+use crate::clock::shown_time;
 use crate::error::{AppError, AppResult};
 use crate::orders::{access, mails, query, status};
 use crate::payments::store::{self as pstore, Attempt, Who};
 use crate::secret::Secret;
 use crate::staff::perm::{Action, ReadDeliveries, UpdateDeliveries};
 use crate::staff::{nav, Can, StaffUser};
+use crate::web::base_url::BaseUrl;
 use crate::web::client::ClientIp;
 use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::pagination;
-use crate::web::templates::Templates;
 
 /// Staff who may read orders see every delivery; a courier only their own.
 fn sees_all(staff: &StaffUser) -> bool {
@@ -37,8 +36,7 @@ async fn list(
     uri: &Origin<'_>,
     me: Can<ReadDeliveries>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
     let mut f = query::OrderFilter::parse(&crate::web::query::pairs(uri))?;
     f.status = "shipped".into();
@@ -52,7 +50,8 @@ async fn list(
         f.courier_id = Some(me.staff.id);
     }
     let f2 = f.clone();
-    let (rows, total, couriers, extra) = db
+    let (rows, total, couriers, extra) = cx
+        .db
         .read(move |c| {
             let (rows, total) = query::list(c, &f2)?;
             let mut extra = Vec::new();
@@ -104,13 +103,12 @@ async fn list(
         "pagination",
         &pagination::for_list("/admin/deliveries", &keep, f.page, query::PER_PAGE, total),
     );
-    tpl.page("backoffice/deliveries.html.tera", &ctx)
+    cx.tpl.page("backoffice/deliveries.html.tera", &ctx)
 }
 
 /// Marks a shipped order delivered, for its courier (or staff who may change orders), in
 /// one transaction: the move (history row), the buyer's mail when a template for it
 /// exists, cash collected for COD, and the audit entry.
-#[allow(clippy::too_many_arguments)]
 pub fn mark_delivered(
     tx: &rusqlite::Connection,
     secret: &Secret,
@@ -177,22 +175,19 @@ pub fn cash_collected(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/deliveries/<id>/delivered", data = "<_form>")]
 async fn delivered(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateDeliveries>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let staff = me.staff.clone();
-    let (s, now) = (Secret::clone(secret), clock.now());
-    let done = db
-        .write(move |tx| mark_delivered(tx, &s, id, &staff, Some(ip), &base.0, now))
+    let (s, now) = (Secret::clone(cx.secret), cx.clock.now());
+    let done = cx
+        .db
+        .write(move |tx| mark_delivered(tx, &s, id, &staff, Some(cx.ip), &base.0, now))
         .await;
     match done {
         Ok(()) => Ok(flash_redirect(

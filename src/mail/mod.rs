@@ -5,11 +5,9 @@
 //! exactly when the change does: usually with `templates::queue_templated`, which renders
 //! the template the owner edits in the back office and calls `queue`.
 
-pub mod admin;
 pub mod message;
 pub mod outbox;
 pub mod sender;
-pub mod settings_admin;
 pub mod smtp;
 pub mod templates;
 pub mod transport;

@@ -4,6 +4,7 @@
 
 pub mod cleanup;
 pub mod pipeline;
+pub mod qr;
 pub mod serve;
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -7,26 +7,25 @@
 use rocket::http::uri::Origin;
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use rusqlite::params;
 use serde_json::{json, Value};
 
 use super::access;
 use super::{cancel, mails, query, status};
-use crate::accounts::guard::BaseUrl;
 use crate::accounts::pages::country_name;
 use crate::audit;
-use crate::clock::{shown_time, Clock};
-use crate::db::Db;
+use crate::clock::shown_time;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
 use crate::staff::perm::{ReadOrders, UpdateOrders};
 use crate::staff::{nav, Can};
+use crate::web::base_url::BaseUrl;
 use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::pagination;
-use crate::web::templates::Templates;
 
 /// A stored UTC time as the back office shows it.
 fn at(t: &str) -> String {
@@ -59,12 +58,12 @@ async fn list(
     uri: &Origin<'_>,
     me: Can<ReadOrders>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
     let f = query::OrderFilter::parse(&crate::web::query::pairs(uri))?;
     let f2 = f.clone();
-    let ((orders, total), couriers) = db
+    let ((orders, total), couriers) = cx
+        .db
         .read(move |c| Ok((query::list(c, &f2)?, query::couriers(c)?)))
         .await?;
     let shown: Vec<Value> = orders.iter().map(row_json).collect();
@@ -99,7 +98,7 @@ async fn list(
         "pagination",
         &pagination::for_list("/admin/orders", &f.pairs(), f.page, query::PER_PAGE, total),
     );
-    tpl.page("backoffice/orders.html.tera", &ctx)
+    cx.tpl.page("backoffice/orders.html.tera", &ctx)
 }
 
 /// The order's page as the template reads it.
@@ -145,17 +144,11 @@ fn view(c: &rusqlite::Connection, id: i64) -> AppResult<Value> {
 }
 
 #[get("/admin/orders/<id>")]
-async fn show(
-    id: i64,
-    me: Can<ReadOrders>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    let view = db.read(move |c| view(c, id)).await?;
+async fn show(id: i64, me: Can<ReadOrders>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let view = cx.db.read(move |c| view(c, id)).await?;
     let mut ctx = nav::context(&page, &me.staff, "orders");
     ctx.insert("order", &view);
-    tpl.page("backoffice/order.html.tera", &ctx)
+    cx.tpl.page("backoffice/order.html.tera", &ctx)
 }
 
 /// A status move asked by staff (page or API), with what some moves need.
@@ -266,17 +259,13 @@ pub struct StatusForm {
     courier_id: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/orders/<id>/status", data = "<form>")]
 async fn change_status(
     id: i64,
     form: CsrfForm<StatusForm>,
     me: Can<UpdateOrders>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let f = form.0;
     let back = format!("/admin/orders/{id}");
@@ -286,9 +275,10 @@ async fn change_status(
         courier_id: f.courier_id.trim().parse().ok(),
     };
     let staff = me.staff.clone();
-    let (s, now) = (Secret::clone(secret), clock.now());
-    let done = db
-        .write(move |tx| staff_move(tx, &s, id, &m, &staff, Some(ip), &base.0, now))
+    let (s, now) = (Secret::clone(cx.secret), cx.clock.now());
+    let done = cx
+        .db
+        .write(move |tx| staff_move(tx, &s, id, &m, &staff, Some(cx.ip), &base.0, now))
         .await;
     match done {
         Ok(()) => Ok(flash_redirect(
@@ -315,13 +305,13 @@ async fn assign_courier(
     id: i64,
     form: CsrfForm<CourierForm>,
     me: Can<UpdateOrders>,
-    ip: ClientIp,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let back = format!("/admin/orders/{id}");
     let courier: Option<i64> = form.0.courier_id.trim().parse().ok();
     let staff = me.staff.clone();
-    let done = db
+    let done = cx
+        .db
         .write(move |tx| {
             let old: Option<i64> = tx
                 .query_row("SELECT courier_id FROM orders WHERE id = ?1", [id], |r| {
@@ -336,7 +326,7 @@ async fn assign_courier(
                 tx,
                 &audit::Entry::event("orders", "order.courier")
                     .actor(staff.actor())
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("order", id)
                     .details(json!({ "old": old, "new": courier })),
             )

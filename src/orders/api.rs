@@ -6,23 +6,22 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::status;
 use rocket::serde::json::Json;
-use rocket::{get, post, routes, State};
+use rocket::{get, post, routes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::{self, OrderHead, Viewer};
 use super::place::{self, Checkout};
 use super::{cancel, status as order_status};
-use crate::accounts::guard::{ApiCustomer, BaseUrl};
+use crate::accounts::guard::ApiCustomer;
 use crate::accounts::store as customers;
 use crate::accounts::validate::{self, AddressInput, Errors};
 use crate::cart::store::Owner;
-use crate::clock::Clock;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
+use crate::web::base_url::BaseUrl;
 use crate::web::body::Body;
-use crate::web::client::ClientIp;
+use crate::web::ctx::Ctx;
 
 /// The `Idempotency-Key` request header.
 pub struct IdempotencyKey(pub String);
@@ -132,24 +131,21 @@ type FieldRefusal = status::Custom<Json<crate::web::json::FieldErrorBody>>;
               (status = 409, description = "Out of stock, or a product no longer sold", body = crate::web::json::ErrorBody),
               (status = 422, description = "A field refused (named in `fields`), or a body that does not fit", body = crate::web::json::FieldErrorBody)),
     security(("bearer" = [])))]
-#[allow(clippy::too_many_arguments)]
 #[post("/api/v1/checkout", data = "<body>")]
 pub async fn checkout(
     me: ApiCustomer,
     key: IdempotencyKey,
     body: Body<CheckoutRequest>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> Result<status::Custom<Json<ApiOrder>>, Result<FieldRefusal, AppError>> {
     let b = body.into_inner();
     let cid = me.customer.id;
     let mut errors = Errors::new();
     // Neither given: the default address of the address book, if there is one.
     let address_id = match (b.address_id, &b.address) {
-        (None, None) => db
+        (None, None) => cx
+            .db
             .read(move |c| customers::addresses(c, cid))
             .await
             .map_err(Err)?
@@ -161,7 +157,8 @@ pub async fn checkout(
     let address = match (address_id, &b.address) {
         _ if b.shipping_method == "pickup" => None,
         (Some(id), _) => Some(
-            db.read(move |c| customers::address(c, cid, id))
+            cx.db
+                .read(move |c| customers::address(c, cid, id))
                 .await
                 .map(validate::Address::from)
                 .map_err(Err)?,
@@ -185,10 +182,11 @@ pub async fn checkout(
         shipping_method: b.shipping_method,
         payment_method: b.payment_method,
         idempotency_key: key.0,
-        ip: Some(ip),
+        ip: Some(cx.ip),
     };
-    let (s, now) = (Secret::clone(secret), clock.now());
-    let (placed, order) = db
+    let (s, now) = (Secret::clone(cx.secret), cx.clock.now());
+    let (placed, order) = cx
+        .db
         .write(move |tx| {
             let p = place::place(tx, &s, &c, &base.0, now)?;
             crate::payments::after_placed(tx, &s, p.id, &base.0, now)?;
@@ -210,9 +208,9 @@ pub async fn checkout(
     responses((status = 200, description = "Up to 200 orders, newest first; drafts are not listed", body = [ApiOrder]), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/orders")]
-pub async fn list(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Vec<ApiOrder>>> {
+pub async fn list(me: ApiCustomer, cx: Ctx<'_>) -> AppResult<Json<Vec<ApiOrder>>> {
     let id = me.customer.id;
-    let orders = db
+    let orders = cx.db
         .read(move |c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {} FROM orders WHERE customer_id = ?1 AND status <> 'draft' ORDER BY id DESC LIMIT 200",
@@ -236,15 +234,11 @@ pub async fn list(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<Vec<ApiOrde
               (status = 404, description = "No such order of yours", body = crate::web::json::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/orders/<id>")]
-pub async fn get_order(
-    me: ApiCustomer,
-    id: i64,
-    db: &State<Db>,
-    secret: &State<Secret>,
-) -> AppResult<Json<ApiOrder>> {
-    let (viewer, s) = (Viewer::Customer(me.customer.id), Secret::clone(secret));
+pub async fn get_order(me: ApiCustomer, id: i64, cx: Ctx<'_>) -> AppResult<Json<ApiOrder>> {
+    let (viewer, s) = (Viewer::Customer(me.customer.id), Secret::clone(cx.secret));
     Ok(Json(
-        db.read(move |c| api_order(c, access::find(c, &s, id, &viewer)?))
+        cx.db
+            .read(move |c| api_order(c, access::find(c, &s, id, &viewer)?))
             .await?,
     ))
 }
@@ -261,13 +255,12 @@ pub async fn cancel_order(
     me: ApiCustomer,
     id: i64,
     base: BaseUrl,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<ApiOrder>> {
     let cid = me.customer.id;
-    let (s, now) = (Secret::clone(secret), clock.now());
-    let order = db
+    let (s, now) = (Secret::clone(cx.secret), cx.clock.now());
+    let order = cx
+        .db
         .write(move |tx| {
             let o = cancel::by_buyer(
                 tx,

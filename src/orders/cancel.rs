@@ -70,7 +70,6 @@ pub fn restock(
 
 /// Cancels an order for its customer (or guest): checks the window, moves it, restocks
 /// and queues the mail, all in the caller's transaction.
-#[allow(clippy::too_many_arguments)]
 pub fn by_buyer(
     conn: &Connection,
     secret: &Secret,

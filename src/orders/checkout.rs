@@ -6,24 +6,24 @@
 use rocket::http::{CookieJar, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use serde_json::{json, Value};
 
 use super::access;
 use super::place::{self, Checkout, Placed};
-use crate::accounts::guard::{BaseUrl, CustomerUser};
+use crate::accounts::guard::CustomerUser;
 use crate::accounts::pages::{account_context, address_countries, country_name};
 use crate::accounts::store as customers;
 use crate::accounts::validate::{self, AddressInput, Errors};
 use crate::cart::owner;
 use crate::cart::pages::{priced, quote_json};
 use crate::cart::store::Owner;
-use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::{random_token, Secret};
-use crate::web::client::ClientIp;
+use crate::web::base_url::BaseUrl;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -158,11 +158,10 @@ async fn form(
     me: Option<CustomerUser>,
     jar: &CookieJar<'_>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<RawHtml<String>, Flash<Redirect>>> {
     let owner = owner::current(me.as_ref(), jar);
-    let q = priced(db, &page, owner.clone(), None).await?;
+    let q = priced(cx.db, &page, owner.clone(), None).await?;
     let problems = q.problems();
     if !problems.is_empty() {
         return Ok(Err(flash_redirect(
@@ -174,8 +173,8 @@ async fn form(
     let f = CheckoutForm::default();
     Ok(Ok(render(
         &page,
-        tpl,
-        db,
+        cx.tpl,
+        cx.db,
         me.as_ref(),
         owner,
         &f,
@@ -185,26 +184,21 @@ async fn form(
     .await?))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/checkout", data = "<form>")]
 async fn confirm(
     form: CsrfForm<CheckoutForm>,
     me: Option<CustomerUser>,
     jar: &CookieJar<'_>,
     page: Page,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Redirect, status::Custom<RawHtml<String>>>> {
     let f = form.0;
     let Some(owner) = owner::current(me.as_ref(), jar) else {
         let html = render(
             &page,
-            tpl,
-            db,
+            cx.tpl,
+            cx.db,
             me.as_ref(),
             None,
             &f,
@@ -223,7 +217,8 @@ async fn confirm(
     let chosen = match (&me, f.address.as_str()) {
         (Some(m), "") => {
             let cid = m.id();
-            db.read(move |c| customers::addresses(c, cid))
+            cx.db
+                .read(move |c| customers::addresses(c, cid))
                 .await?
                 .into_iter()
                 .find(|a| a.is_default)
@@ -236,7 +231,7 @@ async fn confirm(
         None
     } else if let (Some(m), Some(id)) = (&me, chosen) {
         let cid = m.id();
-        match db.read(move |c| customers::address(c, cid, id)).await {
+        match cx.db.read(move |c| customers::address(c, cid, id)).await {
             Ok(a) => Some(validate::Address::from(a)),
             Err(_) => {
                 errors.insert(
@@ -275,7 +270,17 @@ async fn confirm(
         errors.insert("payment_method", "Choose how to pay.".into());
     }
     if !errors.is_empty() {
-        let html = render(&page, tpl, db, me.as_ref(), Some(owner), &f, &errors, "").await?;
+        let html = render(
+            &page,
+            cx.tpl,
+            cx.db,
+            me.as_ref(),
+            Some(owner),
+            &f,
+            &errors,
+            "",
+        )
+        .await?;
         return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
     }
     let checkout = Checkout {
@@ -285,11 +290,12 @@ async fn confirm(
         shipping_method: f.shipping_method.clone(),
         payment_method: f.payment_method.clone(),
         idempotency_key: f.idempotency_key.clone(),
-        ip: Some(ip),
+        ip: Some(cx.ip),
     };
-    let now = clock.now();
-    let key_secret = Secret::clone(secret);
-    let placed: AppResult<Placed> = db
+    let now = cx.clock.now();
+    let key_secret = Secret::clone(cx.secret);
+    let placed: AppResult<Placed> = cx
+        .db
         .write(move |tx| {
             let p = place::place(tx, &key_secret, &checkout, &base.0, now)?;
             crate::payments::after_placed(tx, &key_secret, p.id, &base.0, now)?;
@@ -297,13 +303,13 @@ async fn confirm(
         })
         .await;
     match placed {
-        Ok(p) => Ok(Ok(Redirect::to(order_path(secret, p.id, me.is_none())))),
+        Ok(p) => Ok(Ok(Redirect::to(order_path(cx.secret, p.id, me.is_none())))),
         Err(e @ (AppError::Conflict(_) | AppError::Invalid(_) | AppError::BadRequest(_))) => {
             let status = e.status();
             let html = render(
                 &page,
-                tpl,
-                db,
+                cx.tpl,
+                cx.db,
                 me.as_ref(),
                 Some(owner),
                 &f,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{json, Value};
 
@@ -16,13 +16,11 @@ use super::{access, query, status};
 use crate::accounts::pages::address_countries;
 use crate::accounts::validate::{self, AddressInput};
 use crate::cart::pricing::Item;
-use crate::clock::Clock;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::staff::perm::{CreateOrders, UpdateOrders};
 use crate::staff::{nav, Can};
-use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -171,19 +169,19 @@ async fn new_form(
     customer: Option<i64>,
     me: Can<CreateOrders>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
     let found = match customer {
         Some(id) => {
-            db.read(move |c| {
-                let Some(cust) = crate::accounts::store::get(c, id)? else {
-                    return Ok(None);
-                };
-                let addr = crate::accounts::store::addresses(c, id)?.into_iter().next();
-                Ok(Some((cust, addr)))
-            })
-            .await?
+            cx.db
+                .read(move |c| {
+                    let Some(cust) = crate::accounts::store::get(c, id)? else {
+                        return Ok(None);
+                    };
+                    let addr = crate::accounts::store::addresses(c, id)?.into_iter().next();
+                    Ok(Some((cust, addr)))
+                })
+                .await?
         }
         None => None,
     };
@@ -208,25 +206,21 @@ async fn new_form(
         shown = Some(customer_json(c));
     }
     f.lines = rows_with_blanks(Vec::new());
-    render_new(&page, &me.staff, tpl, &f, shown, &Errors::new())
+    render_new(&page, &me.staff, cx.tpl, &f, shown, &Errors::new())
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/orders/new", data = "<form>")]
 async fn create(
     form: CsrfForm<NewOrderForm>,
     me: Can<CreateOrders>,
     page: Page,
-    ip: ClientIp,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, RawHtml<String>>> {
     let f = form.0;
-    let now = clock.now();
+    let now = cx.clock.now();
     let staff = me.staff.clone();
     let f2 = f.clone();
-    let outcome = db
+    let outcome = cx.db
         .write(move |tx| {
             let mut errors = Errors::new();
             let mut e2 = validate::Errors::new();
@@ -279,7 +273,7 @@ async fn create(
                 payment_method: f2.payment_method.clone(),
                 items,
             };
-            let by = Staff { id: staff.id, actor: staff.actor(), ip: Some(ip) };
+            let by = Staff { id: staff.id, actor: staff.actor(), ip: Some(cx.ip) };
             // An error here rolls the whole transaction back (nothing half-saved).
             draft::create(tx, &d, &by, now).map(Ok)
         })
@@ -302,7 +296,7 @@ async fn create(
             let mut f = f;
             f.lines = rows_with_blanks(f.lines);
             Ok(Err(render_new(
-                &page, &me.staff, tpl, &f, customer, &errors,
+                &page, &me.staff, cx.tpl, &f, customer, &errors,
             )?))
         }
     }
@@ -354,10 +348,10 @@ async fn lines_form(
     id: i64,
     me: Can<UpdateOrders>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
-    let (o, lines, names) = db
+    let (o, lines, names) = cx
+        .db
         .read(move |c| {
             Ok((
                 access::get(c, id)?,
@@ -376,7 +370,7 @@ async fn lines_form(
     render_lines(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         &o,
         &rows_with_blanks(rows),
         &names,
@@ -384,23 +378,20 @@ async fn lines_form(
     )
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/orders/<id>/lines", data = "<form>")]
 async fn lines_save(
     id: i64,
     form: CsrfForm<LinesForm>,
     me: Can<UpdateOrders>,
     page: Page,
-    ip: ClientIp,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, RawHtml<String>>> {
     let rows = form.0.lines;
-    let now = clock.now();
+    let now = cx.clock.now();
     let staff = me.staff.clone();
     let r2 = rows.clone();
-    let outcome = db
+    let outcome = cx
+        .db
         .write(move |tx| {
             let o = access::get(tx, id)?;
             let mut errors = Errors::new();
@@ -409,7 +400,7 @@ async fn lines_save(
                 let by = Staff {
                     id: staff.id,
                     actor: staff.actor(),
-                    ip: Some(ip),
+                    ip: Some(cx.ip),
                 };
                 // An error rolls back every stock move made so far.
                 draft::set_lines(tx, id, &items, &by, now)?;
@@ -420,7 +411,8 @@ async fn lines_save(
         .await;
     let outcome = match outcome {
         Err(AppError::Invalid(m) | AppError::Conflict(m)) => {
-            let (o, names) = db
+            let (o, names) = cx
+                .db
                 .read(move |c| Ok((access::get(c, id)?, line_names(c, id)?)))
                 .await?;
             let mut errors = Errors::new();
@@ -438,7 +430,7 @@ async fn lines_save(
         Err((o, names, errors)) => Ok(Err(render_lines(
             &page,
             &me.staff,
-            tpl,
+            cx.tpl,
             &o,
             &rows_with_blanks(rows),
             &names,

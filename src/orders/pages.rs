@@ -4,20 +4,22 @@
 
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use serde_json::{json, Value};
 
 use super::access::{self, OrderHead, Viewer};
 use super::cancel;
 use super::checkout::order_path;
 use super::status;
-use crate::accounts::guard::{BaseUrl, CustomerUser};
+use crate::accounts::guard::CustomerUser;
 use crate::accounts::pages::{account_context, country_name, member_context};
-use crate::clock::{shown_time, Clock};
+use crate::clock::shown_time;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
+use crate::web::base_url::BaseUrl;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -65,14 +67,9 @@ fn detail(
 }
 
 #[get("/account/orders")]
-async fn list(
-    me: CustomerUser,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
+async fn list(me: CustomerUser, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
     let id = me.id();
-    let orders = db
+    let orders = cx.db
         .read(move |c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {} FROM orders WHERE customer_id = ?1 AND status <> 'draft' ORDER BY id DESC LIMIT 200",
@@ -89,7 +86,7 @@ async fn list(
         .collect();
     let mut ctx = member_context(&page, &me, "orders");
     ctx.insert("orders", &shown);
-    tpl.page("storefront/account/orders.html.tera", &ctx)
+    cx.tpl.page("storefront/account/orders.html.tera", &ctx)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -143,54 +140,46 @@ async fn show(
     )
 }
 
-#[allow(clippy::too_many_arguments)]
 #[get("/account/orders/<id>")]
 async fn account_order(
     id: i64,
     me: CustomerUser,
     page: Page,
     base: BaseUrl,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
     show(
         &page,
-        db,
-        tpl,
-        secret,
+        cx.db,
+        cx.tpl,
+        cx.secret,
         id,
         Viewer::Customer(me.id()),
         Some(&me),
         &base.0,
-        clock.now(),
+        cx.clock.now(),
     )
     .await
 }
 
-#[allow(clippy::too_many_arguments)]
 #[get("/orders/<id>?<key>")]
 async fn guest_order(
     id: i64,
     key: &str,
     page: Page,
     base: BaseUrl,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
     show(
         &page,
-        db,
-        tpl,
-        secret,
+        cx.db,
+        cx.tpl,
+        cx.secret,
         id,
         Viewer::Guest(key.to_string()),
         None,
         &base.0,
-        clock.now(),
+        cx.clock.now(),
     )
     .await
 }
@@ -201,25 +190,23 @@ pub struct CancelForm {
     key: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/orders/<id>/cancel", data = "<form>")]
 async fn cancel_order(
     id: i64,
     form: CsrfForm<CancelForm>,
     me: Option<CustomerUser>,
     base: BaseUrl,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let (viewer, actor) = match &me {
         Some(m) => (Viewer::Customer(m.id()), status::actor_customer(m.id())),
         None if !form.0.key.is_empty() => (Viewer::Guest(form.0.key.clone()), "guest".to_string()),
         None => return Err(access::not_found()),
     };
-    let back = order_path(secret, id, me.is_none());
-    let (key_secret, now) = (Secret::clone(secret), clock.now());
-    let done = db
+    let back = order_path(cx.secret, id, me.is_none());
+    let (key_secret, now) = (Secret::clone(cx.secret), cx.clock.now());
+    let done = cx
+        .db
         .write(move |tx| cancel::by_buyer(tx, &key_secret, id, &viewer, &actor, &base.0, now))
         .await;
     match done {

@@ -3,22 +3,20 @@
 
 use rocket::http::uri::Origin;
 use rocket::serde::json::Json;
-use rocket::{get, post, routes, State};
+use rocket::{get, post, routes};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::admin::{staff_move, MoveRequest};
 use super::query::{self, OrderDetail, OrderFilter, OrderSummary};
 use super::stats::{self, Stats};
-use crate::accounts::guard::BaseUrl;
-use crate::clock::Clock;
-use crate::db::Db;
 use crate::error::AppResult;
 use crate::secret::Secret;
 use crate::staff::perm::{ReadDashboard, ReadOrders, UpdateOrders};
 use crate::staff::ApiCan;
+use crate::web::base_url::BaseUrl;
 use crate::web::body::Body;
-use crate::web::client::ClientIp;
+use crate::web::ctx::Ctx;
 
 /// Query parameters of `GET /api/v1/admin/orders` (the back-office list takes the same).
 #[derive(IntoParams)]
@@ -69,11 +67,11 @@ pub struct OrderPage {
 pub async fn api_admin_orders(
     uri: &Origin<'_>,
     _me: ApiCan<ReadOrders>,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<OrderPage>> {
     let f = OrderFilter::parse(&crate::web::query::pairs(uri))?;
     let page = f.page;
-    let (orders, total) = db.read(move |c| query::list(c, &f)).await?;
+    let (orders, total) = cx.db.read(move |c| query::list(c, &f)).await?;
     Ok(Json(OrderPage {
         orders,
         total,
@@ -96,9 +94,11 @@ pub async fn api_admin_orders(
 pub async fn api_admin_order(
     id: i64,
     _me: ApiCan<ReadOrders>,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<OrderDetail>> {
-    Ok(Json(db.read(move |c| Ok(query::detail(c, id)?.1)).await?))
+    Ok(Json(
+        cx.db.read(move |c| Ok(query::detail(c, id)?.1)).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -128,17 +128,13 @@ pub struct StatusChange {
         (status = 422, description = "A value is missing or wrong (unknown status, no tracking number)", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = [])))]
-#[allow(clippy::too_many_arguments)]
 #[post("/api/v1/admin/orders/<id>/status", data = "<body>")]
 pub async fn api_admin_order_status(
     id: i64,
     body: Body<StatusChange>,
     me: ApiCan<UpdateOrders>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<OrderDetail>> {
     let b = body.into_inner();
     let m = MoveRequest {
@@ -147,10 +143,13 @@ pub async fn api_admin_order_status(
         courier_id: b.courier_id,
     };
     let staff = me.staff.clone();
-    let (s, now) = (Secret::clone(secret), clock.now());
-    db.write(move |tx| staff_move(tx, &s, id, &m, &staff, Some(ip), &base.0, now))
+    let (s, now) = (Secret::clone(cx.secret), cx.clock.now());
+    cx.db
+        .write(move |tx| staff_move(tx, &s, id, &m, &staff, Some(cx.ip), &base.0, now))
         .await?;
-    Ok(Json(db.read(move |c| Ok(query::detail(c, id)?.1)).await?))
+    Ok(Json(
+        cx.db.read(move |c| Ok(query::detail(c, id)?.1)).await?,
+    ))
 }
 
 /// Today's and the last 7 days' orders, revenue and new customers.
@@ -162,13 +161,9 @@ pub async fn api_admin_order_status(
     ),
     security(("bearer" = [])))]
 #[get("/api/v1/admin/stats")]
-pub async fn api_admin_stats(
-    _me: ApiCan<ReadDashboard>,
-    db: &State<Db>,
-    clock: &State<Clock>,
-) -> AppResult<Json<Stats>> {
-    let now = clock.now();
-    Ok(Json(db.read(move |c| stats::compute(c, now)).await?))
+pub async fn api_admin_stats(_me: ApiCan<ReadDashboard>, cx: Ctx<'_>) -> AppResult<Json<Stats>> {
+    let now = cx.clock.now();
+    Ok(Json(cx.db.read(move |c| stats::compute(c, now)).await?))
 }
 
 /// This file's operations in the API document (`api::document` collects every part).

@@ -2,7 +2,7 @@
 //! (bearer token). The same rules as the web forms, through the same functions.
 
 use rocket::serde::json::Json;
-use rocket::{get, post, routes, State};
+use rocket::{get, post, routes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,15 +11,13 @@ use super::offline::BankDetails;
 use super::pay::{Amount, Outcome, PayRequest};
 use super::store::Who;
 use super::{offered, MethodInfo};
-use crate::accounts::guard::{ApiCustomer, BaseUrl};
-use crate::clock::Clock;
-use crate::db::Db;
+use crate::accounts::guard::ApiCustomer;
 use crate::error::AppResult;
 use crate::orders::access::{OrderHead, Viewer};
 use crate::orders::status;
-use crate::secret::Secret;
+use crate::web::base_url::BaseUrl;
 use crate::web::body::Body;
-use crate::web::client::ClientIp;
+use crate::web::ctx::Ctx;
 
 /// The payment methods the shop offers now; a checkout's `payment_method` is one of
 /// their codes.
@@ -28,8 +26,8 @@ use crate::web::client::ClientIp;
     responses((status = 200, description = "The methods on offer, in the shop's order", body = [MethodInfo]))
 )]
 #[get("/api/v1/payment-methods")]
-pub async fn api_payment_methods(db: &State<Db>) -> AppResult<Json<Vec<MethodInfo>>> {
-    Ok(Json(db.read(offered).await?))
+pub async fn api_payment_methods(cx: Ctx<'_>) -> AppResult<Json<Vec<MethodInfo>>> {
+    Ok(Json(cx.db.read(offered).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -89,17 +87,13 @@ pub struct PayAnswer {
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 #[post("/api/v1/orders/<id>/pay", data = "<body>")]
 pub async fn api_pay(
     id: i64,
     body: Body<PayBody>,
     me: ApiCustomer,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<PayAnswer>> {
     let b = body.into_inner();
     let c = &me.customer;
@@ -107,23 +101,23 @@ pub async fn api_pay(
         method: b.method,
         amount: b.amount.map_or(Amount::None, Amount::Minor),
     };
-    let who = Who::customer(c.id, &c.email, Some(ip));
+    let who = Who::customer(c.id, &c.email, Some(cx.ip));
     let (outcome, order) = flow::pay(
-        db,
-        secret,
+        cx.db,
+        cx.secret,
         id,
         Viewer::Customer(c.id),
         req,
         who,
         base.0,
-        clock.now(),
+        cx.clock.now(),
     )
     .await?;
     let outcome = outcome.into_error()?;
     let bank = match outcome {
         Outcome::Waiting => {
             let o = order.clone();
-            Some(db.read(move |c| bank_transfer(c, &o)).await?)
+            Some(cx.db.read(move |c| bank_transfer(c, &o)).await?)
         }
         _ => None,
     };

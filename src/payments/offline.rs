@@ -122,7 +122,7 @@ pub fn qr_png(conn: &Connection, order: &OrderHead) -> AppResult<Option<Vec<u8>>
     }
     let bank = BankDetails::load(conn)?;
     match bank.qr_payload(order) {
-        Ok((_, payload)) => Ok(Some(qr::png(&payload)?)),
+        Ok((_, payload)) => Ok(Some(crate::media::qr::png(&payload)?)),
         Err(_) => Ok(None),
     }
 }

@@ -364,7 +364,6 @@ pub const MAX_REFERENCE: usize = 100;
 /// Staff received the money (a bank transfer, usually): the order becomes paid, with a
 /// `succeeded` row carrying `reference`. An order not waiting for payment is refused
 /// (recorded). 404 for an unknown order; 422 for a reference too long.
-#[allow(clippy::too_many_arguments)]
 pub fn mark_paid_by_staff(
     conn: &Connection,
     secret: &Secret,

@@ -12,23 +12,22 @@
 use rocket::form::FromForm;
 use rocket::http::Header;
 use rocket::response::{Flash, Redirect, Responder};
-use rocket::{get, post, routes, State};
+use rocket::{get, post, routes};
 
 use super::flow;
 use super::offline;
 use super::pay::{self, Amount, Outcome, PayRequest};
 use super::store::Who;
-use crate::accounts::guard::{BaseUrl, CustomerUser};
-use crate::clock::Clock;
-use crate::db::Db;
+use crate::accounts::guard::CustomerUser;
 use crate::error::{AppError, AppResult};
 use crate::orders::access::{self, OrderHead, Viewer};
 use crate::orders::mails::order_url;
 use crate::secret::Secret;
 use crate::staff::perm::UpdateOrders;
 use crate::staff::Can;
-use crate::web::client::ClientIp;
+use crate::web::base_url::BaseUrl;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::flash_redirect;
 
 #[derive(FromForm)]
@@ -69,31 +68,37 @@ fn flash_kind(o: &Outcome) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/orders/<id>/pay", data = "<form>")]
 async fn pay_form(
     id: i64,
     form: CsrfForm<PayForm>,
     me: Option<CustomerUser>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let f = form.0;
     let viewer = viewer(me.as_ref(), f.key.as_deref()).ok_or_else(access::not_found)?;
     // The buyer is who holds the link, or the logged-in customer.
     let who = match (&viewer, &me) {
-        (Viewer::Customer(_), Some(c)) => Who::customer(c.id(), &c.customer.email, Some(ip)),
-        _ => Who::guest(Some(ip)),
+        (Viewer::Customer(_), Some(c)) => Who::customer(c.id(), &c.customer.email, Some(cx.ip)),
+        _ => Who::guest(Some(cx.ip)),
     };
     let req = PayRequest {
         method: f.method,
         amount: f.amount.map_or(Amount::None, Amount::Typed),
     };
     let back = back_to(id, &viewer);
-    let (outcome, _) = flow::pay(db, secret, id, viewer, req, who, base.0, clock.now()).await?;
+    let (outcome, _) = flow::pay(
+        cx.db,
+        cx.secret,
+        id,
+        viewer,
+        req,
+        who,
+        base.0,
+        cx.clock.now(),
+    )
+    .await?;
     Ok(match outcome {
         Outcome::Redirect(url) => Answer::Away(Redirect::to(url)),
         o => Answer::Back(flash_redirect(back, flash_kind(&o), o.message())),
@@ -112,12 +117,12 @@ async fn payment_qr(
     id: i64,
     key: Option<String>,
     me: Option<CustomerUser>,
-    db: &State<Db>,
-    secret: &State<Secret>,
+    cx: Ctx<'_>,
 ) -> AppResult<Png> {
     let viewer = viewer(me.as_ref(), key.as_deref()).ok_or_else(access::not_found)?;
-    let s = secret.inner().clone();
-    let png = db
+    let s = cx.secret.clone();
+    let png = cx
+        .db
         .read(move |c| {
             let o = access::find(c, &s, id, &viewer)?;
             offline::qr_png(c, &o)
@@ -142,33 +147,24 @@ fn back_from_paypal(secret: &Secret, o: &OrderHead, outcome: &Outcome) -> Flash<
 async fn paypal_return(
     id: i64,
     token: String,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let who = Who::provider(flow::PAYPAL, Some(ip));
+    let who = Who::provider(flow::PAYPAL, Some(cx.ip));
     let (outcome, order) =
-        flow::paypal_return(db, secret, id, token, who, base.0, clock.now()).await?;
-    Ok(back_from_paypal(secret, &order, &outcome))
+        flow::paypal_return(cx.db, cx.secret, id, token, who, base.0, cx.clock.now()).await?;
+    Ok(back_from_paypal(cx.secret, &order, &outcome))
 }
 
 #[get("/orders/<id>/paypal/cancel?<token>")]
-async fn paypal_cancel(
-    id: i64,
-    token: String,
-    ip: ClientIp,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
-) -> AppResult<Flash<Redirect>> {
-    let who = Who::provider(flow::PAYPAL, Some(ip));
-    let now = clock.now();
-    let (outcome, order) = db
+async fn paypal_cancel(id: i64, token: String, cx: Ctx<'_>) -> AppResult<Flash<Redirect>> {
+    let who = Who::provider(flow::PAYPAL, Some(cx.ip));
+    let now = cx.clock.now();
+    let (outcome, order) = cx
+        .db
         .write(move |tx| flow::paypal_cancel(tx, id, &token, &who, now))
         .await?;
-    Ok(back_from_paypal(secret, &order, &outcome))
+    Ok(back_from_paypal(cx.secret, &order, &outcome))
 }
 
 #[derive(FromForm)]
@@ -176,24 +172,21 @@ pub struct MarkPaidForm {
     reference: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/orders/<id>/mark-paid", data = "<form>")]
 async fn mark_paid(
     id: i64,
     form: CsrfForm<MarkPaidForm>,
     me: Can<UpdateOrders>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let who = Who::staff(me.staff.id, &me.staff.email, Some(ip));
+    let who = Who::staff(me.staff.id, &me.staff.email, Some(cx.ip));
     let reference = form.0.reference.unwrap_or_default();
-    let s = secret.inner().clone();
-    let now = clock.now();
+    let s = cx.secret.clone();
+    let now = cx.clock.now();
     let back = format!("/admin/orders/{id}");
-    let res = db
+    let res = cx
+        .db
         .write(move |tx| pay::mark_paid(tx, &s, id, &who, &reference, &base.0, now))
         .await;
     Ok(match res {

@@ -4,11 +4,8 @@
 //! (the caller audits). Secret keys are stored sealed (see `sealed`): only `get_secret`,
 //! given the shop's `Secret`, reads one; everything that shows a setting masks it.
 
-pub mod admin;
-pub mod form;
 pub mod keys;
 pub mod sealed;
-pub mod sections;
 
 use std::collections::HashMap;
 use std::sync::RwLock;

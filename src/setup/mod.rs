@@ -15,16 +15,14 @@ use serde_json::json;
 use crate::audit::{self, Actor};
 use crate::auth::password;
 use crate::auth::session::{self, Kind};
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
-use crate::secret::Secret;
 use crate::settings;
 use crate::staff::{guard::lifetime, store};
-use crate::web::client::{ClientIp, Https};
+use crate::web::client::Https;
 use crate::web::csrf::{self, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -102,11 +100,10 @@ async fn setup_done(db: &Db) -> AppResult<bool> {
 async fn form(
     token: Option<&str>,
     page: Page,
-    db: &State<Db>,
     setup: &State<SetupToken>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
-    if setup_done(db).await? {
+    if setup_done(cx.db).await? {
         return Err(AppError::Gone(DONE.into()));
     }
     if !setup.matches(token.unwrap_or("")) {
@@ -118,7 +115,7 @@ async fn form(
         currency: page.shop.currency.code.into(),
         ..SetupForm::default()
     };
-    render(&page, tpl, &f, &HashMap::new())
+    render(&page, cx.tpl, &f, &HashMap::new())
 }
 
 fn validate(f: &SetupForm) -> HashMap<&'static str, String> {
@@ -134,10 +131,10 @@ fn validate(f: &SetupForm) -> HashMap<&'static str, String> {
     if Currency::find(&f.currency).is_none() {
         e.insert("currency", "Choose the currency your prices are in.".into());
     }
-    if let Err(m) = store::validate_name(&f.owner_name) {
+    if let Err(m) = crate::auth::identity::validate_name(&f.owner_name) {
         e.insert("owner_name", m);
     }
-    if let Err(m) = store::validate_email(&f.email) {
+    if let Err(m) = crate::auth::identity::validate_email(&f.email) {
         e.insert("email", m);
     }
     if let Err(m) = password::check_strength(&f.password, &[&f.email, &f.owner_name]) {
@@ -148,24 +145,18 @@ fn validate(f: &SetupForm) -> HashMap<&'static str, String> {
     e
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/setup", data = "<form>")]
 async fn submit(
     form: CsrfForm<SetupForm>,
-    ip: ClientIp,
     https: Https,
     jar: &CookieJar<'_>,
     page: Page,
-    db: &State<Db>,
     setup: &State<SetupToken>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
-    config: &State<Config>,
-    secret: &State<Secret>,
     cache: &State<settings::Cache>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, status::Custom<RawHtml<String>>>> {
     let mut f = form.0;
-    if setup_done(db).await? {
+    if setup_done(cx.db).await? {
         return Err(AppError::Gone(DONE.into()));
     }
     if !setup.matches(&f.token) {
@@ -177,24 +168,24 @@ async fn submit(
         f.password2.clear();
         return Ok(Err(status::Custom(
             Status::UnprocessableEntity,
-            render(&page, tpl, &f, &errors)?,
+            render(&page, cx.tpl, &f, &errors)?,
         )));
     }
     let pw = std::mem::take(&mut f.password);
     let hash = password::hash_off_thread(&pw).await?;
-    let now = clock.now();
-    let media: PathBuf = config.data_dir.join("media");
-    let ip_text = ip.to_string();
-    let sealer = secret.inner().clone();
-    let (token, demo_count) = db
+    let now = cx.clock.now();
+    let media: PathBuf = cx.config.data_dir.join("media");
+    let ip_text = cx.ip.to_string();
+    let sealer = cx.secret.clone();
+    let (token, demo_count) = cx.db
         .write(move |tx| {
             if store::count_active(tx)? > 0 {
                 return Err(AppError::Gone(DONE.into()));
             }
             settings::set(tx, &sealer, "shop.name", &f.shop_name)?;
             let (_, currency) = settings::set(tx, &sealer, "shop.currency", &f.currency)?;
-            let email = store::validate_email(&f.email).map_err(AppError::Invalid)?;
-            let name = store::validate_name(&f.owner_name).map_err(AppError::Invalid)?;
+            let email = crate::auth::identity::validate_email(&f.email).map_err(AppError::Invalid)?;
+            let name = crate::auth::identity::validate_name(&f.owner_name).map_err(AppError::Invalid)?;
             let id = store::insert(tx, &email, &name, &hash, store::role_id(tx, "Owner")?)?;
             settings::set_internal(tx, "setup.completed_at", &crate::clock::sql_time(now))?;
             let actor = Actor::Staff { id, label: email.clone() };
@@ -208,7 +199,7 @@ async fn submit(
                 tx,
                 &audit::Entry::event("setup", "setup.completed")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("staff", id)
                     .details(json!({ "shop_name": f.shop_name, "currency": currency, "demo_products": demo_count })),
             )?;
@@ -219,7 +210,7 @@ async fn submit(
     setup.consume();
     cache.invalidate();
     session::set_cookie(jar, Kind::Staff, token, https.0);
-    csrf::rotate(jar, secret, https);
+    csrf::rotate(jar, cx.secret, https);
     let msg = if demo_count > 0 {
         format!("Your shop is ready, with {demo_count} demo products to try it out.")
     } else {

@@ -8,7 +8,7 @@
 use rocket::http::{ContentType, Header, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect, Responder};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use serde_json::json;
 
 use super::guard::{EnrollingStaff, StaffUser, ENROL_URL};
@@ -17,12 +17,12 @@ use crate::audit;
 use crate::auth::api_token;
 use crate::auth::password;
 use crate::auth::session::{self, Kind};
-use crate::clock::{shown_time, Clock};
+use crate::clock::shown_time;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
-use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -93,15 +93,9 @@ async fn role_requires(db: &Db, id: i64) -> AppResult<bool> {
 }
 
 #[get("/admin/account/two-factor")]
-async fn show(
-    me: EnrollingStaff,
-    page: Page,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    tpl: &State<Templates>,
-) -> AppResult<NoStore<RawHtml<String>>> {
+async fn show(me: EnrollingStaff, page: Page, cx: Ctx<'_>) -> AppResult<NoStore<RawHtml<String>>> {
     Ok(no_store(
-        render(&page, &me.0, db, secret, tpl, View::default()).await?,
+        render(&page, &me.0, cx.db, cx.secret, cx.tpl, View::default()).await?,
     ))
 }
 
@@ -110,11 +104,11 @@ async fn show(
 async fn qr(
     me: EnrollingStaff,
     page: Page,
-    db: &State<Db>,
-    secret: &State<Secret>,
+    cx: Ctx<'_>,
 ) -> AppResult<NoStore<(ContentType, Vec<u8>)>> {
-    let (id, key) = (me.0.id, secret.inner().clone());
-    let b32 = db
+    let (id, key) = (me.0.id, cx.secret.clone());
+    let b32 = cx
+        .db
         .write(move |tx| {
             if two_factor::state(tx, id)?.enabled_at.is_some() {
                 return Err(AppError::NotFound(
@@ -125,7 +119,7 @@ async fn qr(
         })
         .await?;
     let uri = totp::otpauth_uri(&page.shop.name, &me.0.email, &b32);
-    let png = rocket::tokio::task::spawn_blocking(move || crate::payments::qr::png(&uri))
+    let png = rocket::tokio::task::spawn_blocking(move || crate::media::qr::png(&uri))
         .await
         .map_err(AppError::internal)??;
     Ok(no_store((ContentType::PNG, png)))
@@ -141,23 +135,19 @@ pub struct CodeForm {
 
 type Answer = Result<Flash<Redirect>, status::Custom<NoStore<RawHtml<String>>>>;
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/account/two-factor/confirm", data = "<form>")]
 async fn confirm(
     form: CsrfForm<CodeForm>,
     me: EnrollingStaff,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let me = me.0;
-    let (id, key, now, actor) = (me.id, secret.inner().clone(), clock.now(), me.actor());
+    let (id, key, now, actor) = (me.id, cx.secret.clone(), cx.clock.now(), me.actor());
     let code = form.0.code;
     let keep = me.session_id;
-    let codes = db
+    let codes = cx
+        .db
         .write(move |tx| {
             let Some(codes) = two_factor::confirm(tx, &key, id, &code, now)? else {
                 return Ok(None);
@@ -168,7 +158,7 @@ async fn confirm(
                 tx,
                 &audit::Entry::event("staff", "two_factor.enabled")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("staff", id)
                     .details(json!({ "old": "off", "new": "on", "sessions_ended": ended })),
             )?;
@@ -192,13 +182,13 @@ async fn confirm(
             Status::UnprocessableEntity,
             View {
                 error: "That code is not right. Check that the app shows the account just added, \
-                        and that this device's clock is correct, then type the current code."
+                        and that this device's cx.clock is correct, then type the current code."
                     .into(),
                 ..View::default()
             },
         ),
     };
-    let html = render(&page, &me, db, secret, tpl, view).await?;
+    let html = render(&page, &me, cx.db, cx.secret, cx.tpl, view).await?;
     Ok(Err(status::Custom(status, no_store(html))))
 }
 
@@ -242,19 +232,14 @@ async fn proven(
     .map_err(AppError::internal)
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/account/two-factor/disable", data = "<form>")]
 async fn disable(
     form: CsrfForm<CodeForm>,
     me: StaffUser,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
-    if role_requires(db, me.id).await? {
+    if role_requires(cx.db, me.id).await? {
         return Ok(Ok(flash_redirect(
             ENROL_URL.into(),
             "error",
@@ -264,31 +249,32 @@ async fn disable(
             ),
         )));
     }
-    let now = clock.now();
-    if !proven(db, secret, &me, &form.0, now).await? {
+    let now = cx.clock.now();
+    if !proven(cx.db, cx.secret, &me, &form.0, now).await? {
         let view = View {
             error: "Type a current code from your app, a recovery code, or your password to turn two-factor login off.".into(),
             ..View::default()
         };
-        let html = render(&page, &me, db, secret, tpl, view).await?;
+        let html = render(&page, &me, cx.db, cx.secret, cx.tpl, view).await?;
         return Ok(Err(status::Custom(
             Status::UnprocessableEntity,
             no_store(html),
         )));
     }
     let (id, actor) = (me.id, me.actor());
-    db.write(move |tx| {
-        two_factor::disable(tx, id)?;
-        audit::record(
-            tx,
-            &audit::Entry::event("staff", "two_factor.disabled")
-                .actor(actor)
-                .ip(Some(ip))
-                .entity("staff", id)
-                .details(json!({ "old": "on", "new": "off" })),
-        )
-    })
-    .await?;
+    cx.db
+        .write(move |tx| {
+            two_factor::disable(tx, id)?;
+            audit::record(
+                tx,
+                &audit::Entry::event("staff", "two_factor.disabled")
+                    .actor(actor)
+                    .ip(Some(cx.ip))
+                    .entity("staff", id)
+                    .details(json!({ "old": "on", "new": "off" })),
+            )
+        })
+        .await?;
     Ok(Ok(flash_redirect(
         ENROL_URL.into(),
         "success",
@@ -296,38 +282,34 @@ async fn disable(
     )))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/account/two-factor/recovery-codes", data = "<form>")]
 async fn new_codes(
     form: CsrfForm<CodeForm>,
     me: StaffUser,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<status::Custom<NoStore<RawHtml<String>>>> {
-    let now = clock.now();
-    if !me.totp_enabled || !proven(db, secret, &me, &form.0, now).await? {
+    let now = cx.clock.now();
+    if !me.totp_enabled || !proven(cx.db, cx.secret, &me, &form.0, now).await? {
         let view = View {
             error:
                 "Type a current code from your app, or your password, to make new recovery codes."
                     .into(),
             ..View::default()
         };
-        let html = render(&page, &me, db, secret, tpl, view).await?;
+        let html = render(&page, &me, cx.db, cx.secret, cx.tpl, view).await?;
         return Ok(status::Custom(Status::UnprocessableEntity, no_store(html)));
     }
     let (id, actor) = (me.id, me.actor());
-    let recovery_codes = db
+    let recovery_codes = cx
+        .db
         .write(move |tx| {
             let codes = two_factor::new_recovery_codes(tx, id)?;
             audit::record(
                 tx,
                 &audit::Entry::event("staff", "two_factor.recovery_codes")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("staff", id),
             )?;
             Ok(codes)
@@ -337,7 +319,7 @@ async fn new_codes(
         recovery_codes,
         ..View::default()
     };
-    let html = render(&page, &me, db, secret, tpl, view).await?;
+    let html = render(&page, &me, cx.db, cx.secret, cx.tpl, view).await?;
     Ok(status::Custom(Status::Ok, no_store(html)))
 }
 

@@ -11,14 +11,13 @@ use super::guard::{lifetime, StaffUser};
 use super::store;
 use crate::audit::{self, Actor, AuditSink};
 use crate::auth::password;
-use crate::auth::ratelimit::RateLimiter;
 use crate::auth::session::{self, Kind};
-use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
 use crate::web::client::{ClientIp, Https};
 use crate::web::csrf::{self, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -109,32 +108,26 @@ async fn login_form(
     next: Option<&str>,
     me: Option<StaffUser>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
     demo: &State<DemoLogins>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<RawHtml<String>, Redirect>> {
     let next = safe_next(next);
     if me.is_some() {
         return Ok(Err(Redirect::to(next)));
     }
-    Ok(Ok(login_page(&page, db, tpl, demo, "", "", &next).await?))
+    Ok(Ok(
+        login_page(&page, cx.db, cx.tpl, demo, "", "", &next).await?
+    ))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/login", data = "<form>")]
 async fn login(
     form: CsrfForm<LoginForm>,
-    ip: ClientIp,
     https: Https,
     jar: &CookieJar<'_>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
     demo: &State<DemoLogins>,
-    limiter: &State<RateLimiter>,
-    clock: &State<Clock>,
-    secret: &State<Secret>,
-    sink: &State<AuditSink>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Redirect, status::Custom<RawHtml<String>>>> {
     let LoginForm {
         email,
@@ -142,15 +135,15 @@ async fn login(
         next,
     } = form.0;
     let next = safe_next(next.as_deref());
-    let now = clock.now();
+    let now = cx.clock.now();
 
-    crate::auth::ratelimit::check_login(db, limiter, sink, "staff", ip, now).await?;
+    crate::auth::ratelimit::check_login(cx.db, cx.limiter, cx.sink, "staff", cx.ip, now).await?;
 
-    let Some(id) = check_credentials(db, sink, ip, &email, &password).await? else {
+    let Some(id) = check_credentials(cx.db, cx.sink, cx.ip, &email, &password).await? else {
         let html = login_page(
             &page,
-            db,
-            tpl,
+            cx.db,
+            cx.tpl,
             demo,
             &email,
             "That email and password do not match an active staff account.",
@@ -160,18 +153,20 @@ async fn login(
         return Ok(Err(status::Custom(Status::Unauthorized, html)));
     };
 
-    let enrolled = db
+    let enrolled = cx
+        .db
         .read(move |c| Ok(super::two_factor::state(c, id)?.enabled_at.is_some()))
         .await?;
     if enrolled {
         // The password was right; no session until the code is right too.
-        let token = db
+        let token = cx
+            .db
             .write(move |tx| super::two_factor::start_challenge(tx, id, &next, now))
             .await?;
         super::second_step::set_cookie(jar, token, https.0);
         return Ok(Ok(Redirect::to(super::second_step::URL)));
     }
-    start_session(db, jar, secret, https, id, ip, now, None).await?;
+    start_session(cx.db, jar, cx.secret, https, id, cx.ip, now, None).await?;
     Ok(Ok(Redirect::to(next)))
 }
 
@@ -222,33 +217,32 @@ pub async fn start_session(
 async fn logout(
     _form: CsrfForm<csrf::Csrf>,
     me: Option<StaffUser>,
-    ip: ClientIp,
     https: Https,
     jar: &CookieJar<'_>,
-    db: &State<Db>,
-    secret: &State<Secret>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     if let Some(token) = jar
         .get(Kind::Staff.cookie_name())
         .map(|c| c.value().to_string())
     {
         let actor = me.as_ref().map(|m| m.actor());
-        db.write(move |tx| {
-            session::delete(tx, Kind::Staff, &token)?;
-            if let Some(actor) = actor {
-                audit::record(
-                    tx,
-                    &audit::Entry::event("staff", "logout")
-                        .actor(actor)
-                        .ip(Some(ip)),
-                )?;
-            }
-            Ok(())
-        })
-        .await?;
+        cx.db
+            .write(move |tx| {
+                session::delete(tx, Kind::Staff, &token)?;
+                if let Some(actor) = actor {
+                    audit::record(
+                        tx,
+                        &audit::Entry::event("staff", "logout")
+                            .actor(actor)
+                            .ip(Some(cx.ip)),
+                    )?;
+                }
+                Ok(())
+            })
+            .await?;
     }
     session::remove_cookie(jar, Kind::Staff);
-    csrf::rotate(jar, secret, https);
+    csrf::rotate(jar, cx.secret, https);
     Ok(flash_redirect(
         "/admin/login".into(),
         "success",

@@ -16,9 +16,10 @@ pub fn create(
     pw: &str,
     role: &str,
 ) -> Result<i64, String> {
-    let email = store::validate_email(email)?;
-    let name =
-        store::validate_name(name.unwrap_or_else(|| email.split('@').next().unwrap_or("Staff")))?;
+    let email = crate::auth::identity::validate_email(email)?;
+    let name = crate::auth::identity::validate_name(
+        name.unwrap_or_else(|| email.split('@').next().unwrap_or("Staff")),
+    )?;
     password::check_strength(pw, &[&email, &name]).map_err(|e| format!("password refused: {e}"))?;
     let hash = password::hash(pw)?;
     let role = role.to_string();

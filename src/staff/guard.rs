@@ -20,6 +20,7 @@ use crate::error::AppResult;
 use crate::settings;
 use crate::web::client::ClientIp;
 use crate::web::errors::FailMessage;
+use crate::web::errors::LoginInstead;
 
 #[derive(Debug, Clone)]
 pub struct StaffUser {
@@ -37,10 +38,6 @@ pub struct StaffUser {
     /// reach the set-up page (`EnrollingStaff`) and nothing else.
     pub must_enrol: bool,
 }
-
-/// Left by `StaffUser` when the member must set up two-factor login first; the 401
-/// catcher then sends the browser to the set-up page instead of the login form.
-pub struct MustEnrol(pub bool);
 
 /// Where a member whose role requires two-factor login sets it up.
 pub const ENROL_URL: &str = "/admin/account/two-factor";
@@ -132,7 +129,8 @@ impl<'r> FromRequest<'r> for StaffUser {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         match req.local_cache_async(lookup(req)).await {
             Some(user) if user.must_enrol => {
-                req.local_cache(|| MustEnrol(true));
+                // The 401 catcher sends the browser to the set-up page, not the login form.
+                req.local_cache(|| LoginInstead(Some(ENROL_URL)));
                 Outcome::Error((Status::Unauthorized, ()))
             }
             Some(user) => Outcome::Success(user.clone()),
@@ -159,7 +157,41 @@ impl<'r> FromRequest<'r> for EnrollingStaff {
 
 pub struct Can<P: Permission> {
     pub staff: StaffUser,
+    /// Where the request came from, for the audit entry.
+    pub ip: Option<ClientIp>,
     _p: PhantomData<P>,
+}
+
+impl<P: Permission> Can<P> {
+    /// This member acting now, for the audit entry and the rows the action writes.
+    pub fn by(&self, clock: &Clock) -> By {
+        By::new(&self.staff, self.ip, clock)
+    }
+}
+
+/// Who is acting and from where, for the audit log and the rows an action writes (a stock
+/// movement's `staff:7`).
+#[derive(Debug, Clone)]
+pub struct By {
+    pub actor: Actor,
+    pub ip: Option<ClientIp>,
+    pub staff_id: i64,
+    pub now: String,
+}
+
+impl By {
+    pub fn new(staff: &StaffUser, ip: Option<ClientIp>, clock: &Clock) -> By {
+        By {
+            actor: staff.actor(),
+            ip,
+            staff_id: staff.id,
+            now: clock.now_sql(),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        format!("staff:{}", self.staff_id)
+    }
 }
 
 #[rocket::async_trait]
@@ -175,6 +207,7 @@ impl<'r, P: Permission> FromRequest<'r> for Can<P> {
         match permit::<P>(req, staff).await {
             Ok(staff) => Outcome::Success(Can {
                 staff,
+                ip: req.guard::<ClientIp>().await.succeeded(),
                 _p: PhantomData,
             }),
             Err(status) => Outcome::Error((status, ())),
@@ -246,7 +279,16 @@ impl<'r> FromRequest<'r> for ApiStaff {
 /// `Can<P>` for the staff API: the bearer token's staff member holds `P`.
 pub struct ApiCan<P: Permission> {
     pub staff: StaffUser,
+    /// Where the request came from, for the audit entry.
+    pub ip: Option<ClientIp>,
     _p: PhantomData<P>,
+}
+
+impl<P: Permission> ApiCan<P> {
+    /// This member acting now, for the audit entry and the rows the action writes.
+    pub fn by(&self, clock: &Clock) -> By {
+        By::new(&self.staff, self.ip, clock)
+    }
 }
 
 #[rocket::async_trait]
@@ -262,6 +304,7 @@ impl<'r, P: Permission> FromRequest<'r> for ApiCan<P> {
         match permit::<P>(req, api.staff).await {
             Ok(staff) => Outcome::Success(ApiCan {
                 staff,
+                ip: req.guard::<ClientIp>().await.succeeded(),
                 _p: PhantomData,
             }),
             Err(status) => Outcome::Error((status, ())),

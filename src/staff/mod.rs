@@ -4,7 +4,6 @@
 //! staff are invited with, and two-factor login (TOTP).
 
 pub mod account_two_factor;
-pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod guard;
@@ -16,15 +15,16 @@ pub mod roles_store;
 pub mod second_step;
 pub mod set_password;
 pub mod staff_admin;
+pub mod staff_api;
 pub mod store;
 pub mod totp;
 pub mod two_factor;
 
-pub use guard::{ApiCan, ApiStaff, Can, StaffUser};
+pub use guard::{ApiCan, ApiStaff, By, Can, StaffUser};
 
 pub fn routes() -> Vec<rocket::Route> {
     let mut r = auth::routes();
-    r.extend(api::routes());
+    r.extend(staff_api::routes());
     r.extend(second_step::routes());
     r.extend(account_two_factor::routes());
     r.extend(roles_admin::routes());

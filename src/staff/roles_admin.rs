@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use serde_json::{json, Map, Value};
 
 use super::perm::{CreateRoles, DeleteRoles, ReadRoles, Rights, UpdateRoles};
@@ -20,22 +20,17 @@ use super::{nav, Can, StaffUser};
 use crate::audit;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
 #[get("/admin/roles")]
-async fn list(
-    me: Can<ReadRoles>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    let roles = db.read(rs::list).await?;
+async fn list(me: Can<ReadRoles>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let roles = cx.db.read(rs::list).await?;
     let mut ctx = nav::context(&page, &me.staff, "roles");
     ctx.insert("roles", &roles);
-    tpl.page("backoffice/roles.html.tera", &ctx)
+    cx.tpl.page("backoffice/roles.html.tera", &ctx)
 }
 
 #[derive(FromForm, Default)]
@@ -169,13 +164,8 @@ fn render(
 }
 
 #[get("/admin/roles/new")]
-async fn new_form(
-    me: Can<CreateRoles>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    let areas = db.read(rs::areas).await?;
+async fn new_form(me: Can<CreateRoles>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let areas = cx.db.read(rs::areas).await?;
     let grid: Grid = areas
         .iter()
         .map(|(c, _)| (c.clone(), Rights::default()))
@@ -183,7 +173,7 @@ async fn new_form(
     render(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         None,
         &RoleForm::default(),
         &grid,
@@ -193,14 +183,9 @@ async fn new_form(
 }
 
 #[get("/admin/roles/<id>")]
-async fn show(
-    id: i64,
-    me: Can<ReadRoles>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    let (role, grid, areas) = db
+async fn show(id: i64, me: Can<ReadRoles>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let (role, grid, areas) = cx
+        .db
         .read(move |c| Ok((rs::get(c, id)?, rs::grid(c, id)?, rs::areas(c)?)))
         .await?;
     let values = RoleForm {
@@ -212,7 +197,7 @@ async fn show(
     render(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         Some(&role),
         &values,
         &grid,
@@ -227,23 +212,21 @@ type Answer = Result<Flash<Redirect>, status::Custom<RawHtml<String>>>;
 async fn create(
     form: CsrfForm<RoleForm>,
     me: Can<CreateRoles>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let f = form.0;
-    let areas = db.read(rs::areas).await?;
+    let areas = cx.db.read(rs::areas).await?;
     let c = match check(&f, &areas) {
         Ok(c) => c,
         Err(errors) => {
             let grid = typed_grid(&f, &areas);
-            let html = render(&page, &me.staff, tpl, None, &f, &grid, &areas, &errors)?;
+            let html = render(&page, &me.staff, cx.tpl, None, &f, &grid, &areas, &errors)?;
             return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
         }
     };
     let actor = me.staff.actor();
-    let done = db
+    let done = cx.db
         .write(move |tx| {
             let id = rs::insert(tx, &c.name, &c.description, c.require_totp)?;
             rs::save_grid(tx, id, &c.grid)?;
@@ -251,7 +234,7 @@ async fn create(
                 tx,
                 &audit::Entry::event("staff", "role.created")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("role", id)
                     .details(json!({ "new": snapshot(&c.name, &c.description, c.require_totp, &c.grid, None) })),
             )?;
@@ -267,7 +250,7 @@ async fn create(
         Err(AppError::Conflict(m)) => {
             let grid = typed_grid(&f, &areas);
             let errors = HashMap::from([("name", m)]);
-            let html = render(&page, &me.staff, tpl, None, &f, &grid, &areas, &errors)?;
+            let html = render(&page, &me.staff, cx.tpl, None, &f, &grid, &areas, &errors)?;
             Ok(Err(status::Custom(Status::Conflict, html)))
         }
         Err(e) => Err(e),
@@ -318,16 +301,15 @@ async fn save(
     id: i64,
     form: CsrfForm<RoleForm>,
     me: Can<UpdateRoles>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let f = form.0;
-    let (role, old_grid, areas) = db
+    let (role, old_grid, areas) = cx
+        .db
         .read(move |c| Ok((rs::get(c, id)?, rs::grid(c, id)?, rs::areas(c)?)))
         .await?;
-    if !me.staff.is_owner && role.id == own_role(db, me.staff.id).await? {
+    if !me.staff.is_owner && role.id == own_role(cx.db, me.staff.id).await? {
         return Err(AppError::Forbidden(
             "You cannot change the role you hold yourself; ask an owner.".into(),
         ));
@@ -343,7 +325,7 @@ async fn save(
             let html = render(
                 &page,
                 &me.staff,
-                tpl,
+                cx.tpl,
                 Some(&role),
                 &f,
                 &grid,
@@ -393,7 +375,8 @@ async fn save(
         &c.grid,
         Some(&changed_areas),
     );
-    let done = db
+    let done = cx
+        .db
         .write(move |tx| {
             rs::update(tx, id, &c.name, &c.description, c.require_totp)?;
             rs::save_grid(tx, id, &c.grid)?;
@@ -401,7 +384,7 @@ async fn save(
                 tx,
                 &audit::Entry::event("staff", "role.updated")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("role", id)
                     .details(json!({ "old": old, "new": new })),
             )
@@ -419,7 +402,7 @@ async fn save(
             let html = render(
                 &page,
                 &me.staff,
-                tpl,
+                cx.tpl,
                 Some(&role),
                 &f,
                 &grid,
@@ -446,11 +429,10 @@ async fn delete(
     id: i64,
     _form: CsrfForm<crate::web::csrf::Csrf>,
     me: Can<DeleteRoles>,
-    ip: ClientIp,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let back = format!("/admin/roles/{id}");
-    let role = db.read(move |c| rs::get(c, id)).await?;
+    let role = cx.db.read(move |c| rs::get(c, id)).await?;
     if role.is_owner {
         return Ok(flash_redirect(
             back,
@@ -476,7 +458,7 @@ async fn delete(
         ));
     }
     let actor = me.staff.actor();
-    let done = db
+    let done = cx.db
         .write(move |tx| {
             let grid = rs::grid(tx, id)?;
             rs::delete(tx, id)?;
@@ -484,7 +466,7 @@ async fn delete(
                 tx,
                 &audit::Entry::event("staff", "role.deleted")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("role", id)
                     .details(json!({ "old": snapshot(&role.name, &role.description, role.require_totp, &grid, None), "new": null })),
             )?;

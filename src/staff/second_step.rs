@@ -6,19 +6,16 @@
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use serde_json::json;
 
 use super::auth::start_session;
 use super::two_factor;
-use crate::audit::{self, AuditSink};
-use crate::auth::ratelimit::RateLimiter;
-use crate::clock::Clock;
-use crate::db::Db;
+use crate::audit::{self};
 use crate::error::AppResult;
-use crate::secret::Secret;
-use crate::web::client::{ClientIp, Https};
+use crate::web::client::Https;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -63,22 +60,21 @@ fn render(page: &Page, tpl: &Templates, error: &str) -> AppResult<RawHtml<String
 async fn form(
     jar: &CookieJar<'_>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<RawHtml<String>, Flash<Redirect>>> {
     let Some(token) = cookie_token(jar) else {
         return Ok(Err(expired()));
     };
-    let now = clock.now();
-    let live = db
+    let now = cx.clock.now();
+    let live = cx
+        .db
         .read(move |c| two_factor::find_challenge(c, &token, now))
         .await?;
     if live.is_none() {
         remove_cookie(jar);
         return Ok(Err(expired()));
     }
-    Ok(Ok(render(&page, tpl, "")?))
+    Ok(Ok(render(&page, cx.tpl, "")?))
 }
 
 #[derive(FromForm)]
@@ -88,31 +84,25 @@ pub struct CodeForm {
 
 type Answer = Result<Redirect, Result<status::Custom<RawHtml<String>>, Flash<Redirect>>>;
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/login/two-factor", data = "<form>")]
 async fn submit(
     form: CsrfForm<CodeForm>,
-    ip: ClientIp,
     https: Https,
     jar: &CookieJar<'_>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    limiter: &State<RateLimiter>,
-    sink: &State<AuditSink>,
-    clock: &State<Clock>,
-    secret: &State<Secret>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
-    let now = clock.now();
-    crate::auth::ratelimit::check_login(db, limiter, sink, "staff", ip, now).await?;
+    let now = cx.clock.now();
+    crate::auth::ratelimit::check_login(cx.db, cx.limiter, cx.sink, "staff", cx.ip, now).await?;
     let Some(token) = cookie_token(jar) else {
         return Ok(Err(Err(expired())));
     };
     let code = form.0.code;
-    let key = secret.inner().clone();
+    let key = cx.secret.clone();
     // Checking and recording the code (its step, or the recovery code as used) is one
     // transaction, so two requests with the same code cannot both pass.
-    let outcome = db
+    let outcome = cx
+        .db
         .write(move |tx| {
             let Some(ch) = two_factor::find_challenge(tx, &token, now)? else {
                 return Ok(None);
@@ -136,7 +126,17 @@ async fn submit(
     match result {
         Ok(proof) => {
             remove_cookie(jar);
-            start_session(db, jar, secret, https, ch.staff_id, ip, now, Some(proof)).await?;
+            start_session(
+                cx.db,
+                jar,
+                cx.secret,
+                https,
+                ch.staff_id,
+                cx.ip,
+                now,
+                Some(proof),
+            )
+            .await?;
             let next = super::auth::safe_next(Some(&ch.next));
             if proof == two_factor::Proof::Recovery {
                 return Ok(Err(Err(flash_redirect(
@@ -148,9 +148,9 @@ async fn submit(
             Ok(Ok(Redirect::to(next)))
         }
         Err(left) => {
-            sink.send(
+            cx.sink.send(
                 audit::Entry::error("staff", "login.two_factor_failed")
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("staff", ch.staff_id)
                     .details(json!({ "attempts_left": left })),
             );
@@ -160,7 +160,7 @@ async fn submit(
             }
             let html = render(
                 &page,
-                tpl,
+                cx.tpl,
                 &format!(
                     "That code is not right (or was already used). {left} {} left.",
                     if left == 1 { "try" } else { "tries" }

@@ -8,18 +8,17 @@ use std::collections::HashMap;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use serde_json::json;
 
 use super::account_two_factor::end_sessions;
 use super::{invite, store};
 use crate::audit::{self, Actor};
 use crate::auth::password;
-use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
-use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -59,15 +58,9 @@ async fn lookup(
 }
 
 #[get("/admin/set-password/<token>")]
-async fn form(
-    token: &str,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
-) -> AppResult<RawHtml<String>> {
-    let (member, invited) = lookup(db, token, clock.now()).await?;
-    render(&page, tpl, token, &member, invited, &HashMap::new())
+async fn form(token: &str, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let (member, invited) = lookup(cx.db, token, cx.clock.now()).await?;
+    render(&page, cx.tpl, token, &member, invited, &HashMap::new())
 }
 
 #[derive(FromForm)]
@@ -78,19 +71,15 @@ pub struct PasswordForm {
     password_again: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/set-password/<token>", data = "<form>")]
 async fn submit(
     token: &str,
     form: CsrfForm<PasswordForm>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, status::Custom<RawHtml<String>>>> {
-    let now = clock.now();
-    let (member, invited) = lookup(db, token, now).await?;
+    let now = cx.clock.now();
+    let (member, invited) = lookup(cx.db, token, now).await?;
     let f = form.0;
     let mut errors = HashMap::new();
     if let Err(why) = password::check_strength(&f.password, &[&member.email, &member.name]) {
@@ -102,26 +91,27 @@ async fn submit(
         );
     }
     if !errors.is_empty() {
-        let html = render(&page, tpl, token, &member, invited, &errors)?;
+        let html = render(&page, cx.tpl, token, &member, invited, &errors)?;
         return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
     }
     let hash = password::hash_off_thread(&f.password).await?;
     let (t, id, email) = (token.to_string(), member.id, member.email.clone());
-    db.write(move |tx| {
-        let v = invite::consume(tx, &t, now)?;
-        store::set_password(tx, v.staff_id, &hash)?;
-        // A password change ends every session and API token of the account.
-        let ended = end_sessions(tx, v.staff_id, None)?;
-        audit::record(
-            tx,
-            &audit::Entry::event("staff", "password.set")
-                .actor(Actor::Staff { id, label: email })
-                .ip(Some(ip))
-                .entity("staff", id)
-                .details(json!({ "via": v.purpose, "sessions_ended": ended })),
-        )
-    })
-    .await?;
+    cx.db
+        .write(move |tx| {
+            let v = invite::consume(tx, &t, now)?;
+            store::set_password(tx, v.staff_id, &hash)?;
+            // A password change ends every session and API token of the account.
+            let ended = end_sessions(tx, v.staff_id, None)?;
+            audit::record(
+                tx,
+                &audit::Entry::event("staff", "password.set")
+                    .actor(Actor::Staff { id, label: email })
+                    .ip(Some(cx.ip))
+                    .entity("staff", id)
+                    .details(json!({ "via": v.purpose, "sessions_ended": ended })),
+            )
+        })
+        .await?;
     Ok(Ok(flash_redirect(
         "/admin/login".into(),
         "success",

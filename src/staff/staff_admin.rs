@@ -15,7 +15,7 @@ use rocket::http::uri::Origin;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use rusqlite::params;
 use serde_json::{json, Value};
 
@@ -24,13 +24,14 @@ use super::invite::{self, Purpose};
 use super::perm::{CreateStaff, ReadStaff, UpdateStaff};
 use super::roles_store;
 use super::{nav, store, two_factor, Can, StaffUser};
-use crate::accounts::guard::BaseUrl;
 use crate::audit;
-use crate::clock::{shown_time, Clock};
+use crate::clock::shown_time;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::web::base_url::BaseUrl;
 use crate::web::client::ClientIp;
 use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::pagination;
 use crate::web::query::ListQuery;
@@ -43,10 +44,9 @@ async fn list(
     uri: &Origin<'_>,
     me: Can<ReadStaff>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
-    let roles = db.read(roles_store::list).await?;
+    let roles = cx.db.read(roles_store::list).await?;
     let role_ids: Vec<String> = roles.iter().map(|r| r.id.to_string()).collect();
     let allowed: Vec<&str> = role_ids.iter().map(String::as_str).collect();
     let list = ListQuery::parse(
@@ -60,7 +60,8 @@ async fn list(
         list.page,
     );
     let (r2, s2, q2) = (role.clone(), state.clone(), q.clone());
-    let (rows, total) = db
+    let (rows, total) = cx
+        .db
         .read(move |c| {
             let like = crate::db::like_contains(&q2);
             let filter = "(?1 = '' OR s.role_id = CAST(?1 AS INTEGER))
@@ -125,7 +126,7 @@ async fn list(
             total,
         ),
     );
-    tpl.page("backoffice/staff_list.html.tera", &ctx)
+    cx.tpl.page("backoffice/staff_list.html.tera", &ctx)
 }
 
 #[derive(FromForm, Default)]
@@ -183,17 +184,12 @@ async fn render_new(
 }
 
 #[get("/admin/staff/new")]
-async fn new_form(
-    me: Can<CreateStaff>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
+async fn new_form(me: Can<CreateStaff>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
     render_new(
         &page,
         &me.staff,
-        db,
-        tpl,
+        cx.db,
+        cx.tpl,
         &MemberForm::default(),
         &HashMap::new(),
     )
@@ -202,28 +198,25 @@ async fn new_form(
 
 type Answer = Result<Flash<Redirect>, status::Custom<RawHtml<String>>>;
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/staff", data = "<form>")]
 async fn create(
     form: CsrfForm<MemberForm>,
     me: Can<CreateStaff>,
-    ip: ClientIp,
     base: BaseUrl,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let f = form.0;
     let staff = me.staff.clone();
     let (name, email, role) = (f.name.clone(), f.email.clone(), f.role.clone());
-    let checked = db
+    let checked = cx
+        .db
         .read(move |c| {
             let mut errors = HashMap::new();
-            let name = store::validate_name(&name)
+            let name = crate::auth::identity::validate_name(&name)
                 .map_err(|e| errors.insert("name", e))
                 .ok();
-            let email = store::validate_email(&email)
+            let email = crate::auth::identity::validate_email(&email)
                 .map_err(|e| errors.insert("email", e))
                 .ok();
             if let Some(e) = &email {
@@ -246,12 +239,12 @@ async fn create(
     let (name, email, role) = match checked {
         Ok(v) => v,
         Err(errors) => {
-            let html = render_new(&page, &me.staff, db, tpl, &f, &errors).await?;
+            let html = render_new(&page, &me.staff, cx.db, cx.tpl, &f, &errors).await?;
             return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
         }
     };
-    let (actor, by, now) = (me.staff.actor(), me.staff.name.clone(), clock.now());
-    let done = db
+    let (actor, by, now) = (me.staff.actor(), me.staff.name.clone(), cx.clock.now());
+    let done = cx.db
         .write(move |tx| {
             let id = store::insert(tx, &email, &name, invite::NO_PASSWORD, role.id)?;
             let row = store::get(tx, id)?.ok_or_else(|| AppError::internal("new staff row"))?;
@@ -260,7 +253,7 @@ async fn create(
                 tx,
                 &audit::Entry::event("staff", "staff.created")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("staff", id)
                     .details(json!({ "new": { "name": name, "email": email, "role": role.name, "active": true }, "invited": true })),
             )?;
@@ -275,7 +268,7 @@ async fn create(
         ))),
         Err(AppError::Conflict(m)) => {
             let errors = HashMap::from([("email", m)]);
-            let html = render_new(&page, &me.staff, db, tpl, &f, &errors).await?;
+            let html = render_new(&page, &me.staff, cx.db, cx.tpl, &f, &errors).await?;
             Ok(Err(status::Custom(Status::Conflict, html)))
         }
         Err(e) => Err(e),
@@ -343,14 +336,8 @@ async fn render_member(
 }
 
 #[get("/admin/staff/<id>")]
-async fn show(
-    id: i64,
-    me: Can<ReadStaff>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    render_member(&page, &me.staff, db, tpl, id, None, &HashMap::new()).await
+async fn show(id: i64, me: Can<ReadStaff>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    render_member(&page, &me.staff, cx.db, cx.tpl, id, None, &HashMap::new()).await
 }
 
 /// The member, if `me` may change them (an owner's account: owners only).
@@ -367,25 +354,23 @@ async fn changeable(db: &Db, me: &StaffUser, id: i64) -> AppResult<store::StaffR
     Ok(row)
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/staff/<id>", data = "<form>")]
 async fn save(
     id: i64,
     form: CsrfForm<MemberForm>,
     me: Can<UpdateStaff>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let f = form.0;
-    let before = changeable(db, &me.staff, id).await?;
+    let before = changeable(cx.db, &me.staff, id).await?;
     let staff = me.staff.clone();
     let (name, role) = (f.name.clone(), f.role.clone());
-    let checked = db
+    let checked = cx
+        .db
         .read(move |c| {
             let mut errors = HashMap::new();
-            let name = store::validate_name(&name)
+            let name = crate::auth::identity::validate_name(&name)
                 .map_err(|e| errors.insert("name", e))
                 .ok();
             let role = role_choice(c, &staff, &role)
@@ -400,7 +385,8 @@ async fn save(
     let (name, role) = match checked {
         Ok(v) => v,
         Err(errors) => {
-            let html = render_member(&page, &me.staff, db, tpl, id, Some(&f), &errors).await?;
+            let html =
+                render_member(&page, &me.staff, cx.db, cx.tpl, id, Some(&f), &errors).await?;
             return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
         }
     };
@@ -416,7 +402,8 @@ async fn save(
         (me.staff.id == id).then_some(me.staff.session_id).flatten(),
     );
     let role_changed = role.id != before.role_id;
-    let done = db
+    let done = cx
+        .db
         .write(move |tx| {
             tx.execute(
                 "UPDATE staff SET name = ?2, role_id = ?3 WHERE id = ?1",
@@ -433,7 +420,7 @@ async fn save(
                 tx,
                 &audit::Entry::event("staff", "staff.updated")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("staff", id)
                     .details(json!({
                         "old": { "name": before.name, "role": before.role },
@@ -455,7 +442,8 @@ async fn save(
         ))),
         Err(AppError::Conflict(m)) => {
             let errors = HashMap::from([("role", m)]);
-            let html = render_member(&page, &me.staff, db, tpl, id, Some(&f), &errors).await?;
+            let html =
+                render_member(&page, &me.staff, cx.db, cx.tpl, id, Some(&f), &errors).await?;
             Ok(Err(status::Custom(Status::Conflict, html)))
         }
         Err(e) => Err(e),
@@ -537,10 +525,9 @@ async fn deactivate(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateStaff>,
-    ip: ClientIp,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    set_active(id, false, &me.staff, ip, db).await
+    set_active(id, false, &me.staff, cx.ip, cx.db).await
 }
 
 #[post("/admin/staff/<id>/reactivate", data = "<_form>")]
@@ -548,10 +535,9 @@ async fn reactivate(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateStaff>,
-    ip: ClientIp,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    set_active(id, true, &me.staff, ip, db).await
+    set_active(id, true, &me.staff, cx.ip, cx.db).await
 }
 
 /// Mails a set-password link (the invitation again, for a member who never set one).
@@ -560,12 +546,10 @@ async fn password_link(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateStaff>,
-    ip: ClientIp,
     base: BaseUrl,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let row = changeable(db, &me.staff, id).await?;
+    let row = changeable(cx.db, &me.staff, id).await?;
     if !row.active {
         return Ok(flash_redirect(
             format!("/admin/staff/{id}"),
@@ -573,9 +557,9 @@ async fn password_link(
             "Reactivate the account first: a deactivated member cannot set a password.",
         ));
     }
-    let (actor, by, now) = (me.staff.actor(), me.staff.name.clone(), clock.now());
+    let (actor, by, now) = (me.staff.actor(), me.staff.name.clone(), cx.clock.now());
     let email = row.email.clone();
-    db.write(move |tx| {
+    cx.db.write(move |tx| {
         let (hash,): (String,) = tx.query_row(
             "SELECT password_hash FROM staff WHERE id = ?1",
             [id],
@@ -591,7 +575,7 @@ async fn password_link(
             tx,
             &audit::Entry::event("staff", "staff.password_link_sent")
                 .actor(actor)
-                .ip(Some(ip))
+                .ip(Some(cx.ip))
                 .entity("staff", id)
                 .details(json!({ "to": row.email, "purpose": if purpose == Purpose::Invite { "invite" } else { "reset" } })),
         )
@@ -612,31 +596,31 @@ async fn two_factor_off(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateStaff>,
-    ip: ClientIp,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     if !me.staff.is_owner {
         return Err(AppError::Forbidden(
             "Only an owner can turn off another member's two-factor login.".into(),
         ));
     }
-    let row = changeable(db, &me.staff, id).await?;
+    let row = changeable(cx.db, &me.staff, id).await?;
     let actor = me.staff.actor();
-    db.write(move |tx| {
-        two_factor::disable(tx, id)?;
-        let ended = end_sessions(tx, id, None)?;
-        audit::record(
+    cx.db
+        .write(move |tx| {
+            two_factor::disable(tx, id)?;
+            let ended = end_sessions(tx, id, None)?;
+            audit::record(
             tx,
             &audit::Entry::event("staff", "two_factor.disabled")
                 .actor(actor)
-                .ip(Some(ip))
+                .ip(Some(cx.ip))
                 .entity("staff", id)
                 .details(
                     json!({ "old": "on", "new": "off", "by_owner": true, "sessions_ended": ended }),
                 ),
         )
-    })
-    .await?;
+        })
+        .await?;
     Ok(flash_redirect(
         format!("/admin/staff/{id}"),
         "success",

@@ -1,6 +1,7 @@
-//! Health (`/health`) and the back office's system page (`page`): jobs, mail queue,
-//! database size, version, last backup.
+//! Health (`/health`), the back office's system page (`page`: jobs, mail queue,
+//! database size, version, last backup) and the audit log (`audit_log`).
 
+pub mod audit_log;
 pub mod page;
 
 use std::time::Instant;

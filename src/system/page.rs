@@ -13,14 +13,13 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Started;
-use crate::clock::{shown_time, Clock};
-use crate::config::Config;
-use crate::db::{migrate, Db};
+use crate::clock::shown_time;
+use crate::db::migrate;
 use crate::error::AppResult;
 use crate::staff::perm::ReadSystem;
 use crate::staff::{nav, Can};
+use crate::web::ctx::Ctx;
 use crate::web::page::Page;
-use crate::web::templates::Templates;
 
 pub fn human_bytes(n: u64) -> String {
     match n {
@@ -146,19 +145,16 @@ pub fn last_backup(data_dir: &Path) -> Option<(String, u64, String)> {
 }
 
 #[get("/admin/system")]
-#[allow(clippy::too_many_arguments)]
 async fn page(
     me: Can<ReadSystem>,
     page: Page,
-    db: &State<Db>,
-    config: &State<Config>,
-    clock: &State<Clock>,
     started: &State<Started>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
-    let health = super::probe(db).await;
-    let now = clock.now_sql();
-    let (version, pages, page_size, jobs, queue, recent) = db
+    let health = super::probe(cx.db).await;
+    let now = cx.clock.now_sql();
+    let (version, pages, page_size, jobs, queue, recent) = cx
+        .db
         .read(move |c| {
             let mut s = c.prepare(
                 "SELECT job, finished_at, outcome, summary FROM job_runs ORDER BY id DESC LIMIT 15",
@@ -183,19 +179,19 @@ async fn page(
             ))
         })
         .await?;
-    let wal = std::fs::metadata(db.path().with_extension("db-wal"))
+    let wal = std::fs::metadata(cx.db.path().with_extension("cx.db-wal"))
         .map(|m| m.len())
         .unwrap_or(0);
     let up = started.0.elapsed().as_secs();
     let db_bytes = (pages * page_size) as u64;
-    let backup = last_backup(&config.data_dir);
+    let backup = last_backup(&cx.config.data_dir);
     let facts = vec![
         json!({ "label": "Version", "value": env!("CARGO_PKG_VERSION") }),
         json!({ "label": "Schema version", "value": format!("{version} (this binary writes {})", migrate::SCHEMA_VERSION) }),
         json!({ "label": "Database", "value": human_bytes(db_bytes), "hint": format!("{pages} pages of {page_size} bytes") }),
         json!({ "label": "Write-ahead log", "value": human_bytes(wal), "hint": "folded into the database at checkpoints" }),
-        json!({ "label": "Data folder", "value": config.data_dir.display().to_string(), "mono": true }),
-        json!({ "label": "Listening on", "value": config.local_url(), "mono": true }),
+        json!({ "label": "Data folder", "value": cx.config.data_dir.display().to_string(), "mono": true }),
+        json!({ "label": "Listening on", "value": cx.config.local_url(), "mono": true }),
         json!({ "label": "Up for", "value": format!("{}h {}m {}s", up / 3600, up / 60 % 60, up % 60) }),
         match &backup {
             Some((name, size, at)) => {
@@ -215,7 +211,7 @@ async fn page(
         "queue",
         &json!({ "queued": queue.0, "due": queue.1, "failed": queue.2, "sent": queue.3 }),
     );
-    tpl.page("backoffice/system.html.tera", &ctx)
+    cx.tpl.page("backoffice/system.html.tera", &ctx)
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -20,6 +20,10 @@ pub struct FailMessage(pub String);
 /// `fields`, as a handler's own refusal does.
 pub struct FailField(pub Option<(String, String)>);
 
+/// Left by a guard whose refusal (401) must send a browser somewhere other than the
+/// login form: a member whose role requires two-factor login sets it up first.
+pub struct LoginInstead(pub Option<&'static str>);
+
 /// A finished error response (catchers return it).
 pub struct ErrorPage(Response<'static>);
 
@@ -164,9 +168,8 @@ fn bad_request(req: &Request<'_>) -> ErrorPage {
 #[catch(401)]
 fn unauthorized(req: &Request<'_>) -> Result<Redirect, Box<ErrorPage>> {
     let path = req.uri().path();
-    // A member whose role requires two-factor login sets it up before anything else.
-    if path.starts_with("/admin") && req.local_cache(|| crate::staff::guard::MustEnrol(false)).0 {
-        return Ok(Redirect::to(crate::staff::guard::ENROL_URL));
+    if let Some(to) = req.local_cache(|| LoginInstead(None)).0 {
+        return Ok(Redirect::to(to));
     }
     let login = if path.starts_with("/admin") {
         Some("/admin/login")

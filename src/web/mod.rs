@@ -3,10 +3,12 @@
 //! owns a table.
 
 pub mod assets;
+pub mod base_url;
 pub mod body;
 pub mod client;
 pub mod cors;
 pub mod csrf;
+pub mod ctx;
 pub mod errors;
 pub mod headers;
 pub mod json;

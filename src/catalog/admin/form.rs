@@ -5,19 +5,18 @@
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, State};
+use rocket::{get, post, routes};
 use serde_json::{json, Value};
 
 use super::product::{self, Errors, Product, ProductInput};
-use crate::clock::{shown_time, Clock};
-use crate::config::Config;
+use crate::clock::shown_time;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::staff::guard::StaffUser;
 use crate::staff::perm::{CreateProducts, DeleteProducts, ReadProducts, UpdateProducts};
 use crate::staff::{nav, Can};
-use crate::web::client::ClientIp;
 use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -121,13 +120,8 @@ fn render(
 }
 
 #[get("/admin/products/new")]
-async fn new_form(
-    me: Can<CreateProducts>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    let cats = db.read(super::categories).await?;
+async fn new_form(me: Can<CreateProducts>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let cats = cx.db.read(super::categories).await?;
     let input = ProductInput {
         status: "draft".into(),
         stock: "0".into(),
@@ -137,7 +131,7 @@ async fn new_form(
     render(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         &cats,
         &input,
         &Errors::new(),
@@ -151,17 +145,17 @@ pub async fn edit_form(
     id: i64,
     me: Can<ReadProducts>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
-    let (x, cats) = db
+    let (x, cats) = cx
+        .db
         .read(move |c| Ok((extras(c, id)?, super::categories(c)?)))
         .await?;
     let input = x.product.as_input(page.shop.currency);
     render(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         &cats,
         &input,
         &Errors::new(),
@@ -250,50 +244,46 @@ pub async fn create_or_update(
     .await
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/products", data = "<form>")]
 async fn create(
     form: CsrfForm<ProductInput>,
     me: Can<CreateProducts>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let input = form.0;
-    let by = super::by(&me.staff, Some(ip), clock);
-    match create_or_update(db, None, input.clone(), by).await? {
+    let by = me.by(cx.clock);
+    match create_or_update(cx.db, None, input.clone(), by).await? {
         Ok(id) => Ok(Ok(flash_redirect(
             format!("/admin/products/{id}"),
             "success",
             format!("“{}” was created. Add images below.", input.name.trim()),
         ))),
-        Err((errors, input)) => refused(&page, &me.staff, db, tpl, None, &input, &errors).await,
+        Err((errors, input)) => {
+            refused(&page, &me.staff, cx.db, cx.tpl, None, &input, &errors).await
+        }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/products/<id>", data = "<form>")]
 async fn update(
     id: i64,
     form: CsrfForm<ProductInput>,
     me: Can<UpdateProducts>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let input = form.0;
-    let by = super::by(&me.staff, Some(ip), clock);
-    match create_or_update(db, Some(id), input.clone(), by).await? {
+    let by = me.by(cx.clock);
+    match create_or_update(cx.db, Some(id), input.clone(), by).await? {
         Ok(id) => Ok(Ok(flash_redirect(
             format!("/admin/products/{id}"),
             "success",
             "The product was saved.",
         ))),
-        Err((errors, input)) => refused(&page, &me.staff, db, tpl, Some(id), &input, &errors).await,
+        Err((errors, input)) => {
+            refused(&page, &me.staff, cx.db, cx.tpl, Some(id), &input, &errors).await
+        }
     }
 }
 
@@ -304,15 +294,12 @@ async fn delete(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<DeleteProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    config: &State<Config>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let by = super::by(&me.staff, Some(ip), clock);
-    match db.write(move |tx| product::delete(tx, id, &by)).await {
+    let by = me.by(cx.clock);
+    match cx.db.write(move |tx| product::delete(tx, id, &by)).await {
         Ok(files) => {
-            remove_files(&config.data_dir, &files);
+            remove_files(&cx.config.data_dir, &files);
             Ok(flash_redirect(
                 "/admin/products".into(),
                 "success",
@@ -340,12 +327,10 @@ async fn archive(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let by = super::by(&me.staff, Some(ip), clock);
-    db.write(move |tx| product::archive(tx, id, &by)).await?;
+    let by = me.by(cx.clock);
+    cx.db.write(move |tx| product::archive(tx, id, &by)).await?;
     Ok(flash_redirect(
         format!("/admin/products/{id}"),
         "success",

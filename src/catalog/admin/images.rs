@@ -7,22 +7,20 @@
 use rocket::fs::TempFile;
 use rocket::response::{Flash, Redirect};
 use rocket::tokio::io::AsyncReadExt;
-use rocket::{post, routes, FromForm, State};
+use rocket::{post, routes, FromForm};
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 
 use super::product;
 use crate::audit;
 use crate::catalog::model::media_url;
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::media::pipeline::{self, Limits};
 use crate::staff::perm::UpdateProducts;
 use crate::staff::Can;
-use crate::web::client::ClientIp;
 use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::flash_redirect;
 
 pub const MAX_IMAGES: i64 = 20;
@@ -210,26 +208,22 @@ pub async fn read_upload(file: &TempFile<'_>) -> AppResult<Option<(String, Vec<u
     Ok(Some((shown_name(&name), bytes)))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/products/<id>/images", data = "<form>")]
 async fn upload(
     id: i64,
     form: CsrfForm<Upload<'_>>,
     me: Can<UpdateProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    config: &State<Config>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let back = format!("/admin/products/{id}#images");
-    let by = super::by(&me.staff, Some(ip), clock);
-    let media = config.data_dir.join("media");
+    let by = me.by(cx.clock);
+    let media = cx.config.data_dir.join("media");
     let (mut added, mut refused) = (0, Vec::new());
     for file in form.0.images.iter() {
         let Some((name, bytes)) = read_upload(file).await? else {
             continue;
         };
-        match add(db, &media, id, bytes, &by).await? {
+        match add(cx.db, &media, id, bytes, &by).await? {
             Outcome::Ready(_) => added += 1,
             Outcome::Failed(why) => refused.push(format!("{name}: {why}")),
         }
@@ -393,7 +387,6 @@ pub fn delete(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/products/<id>/images/<image>/<how>", data = "<_form>")]
 async fn change(
     id: i64,
@@ -401,22 +394,21 @@ async fn change(
     how: &str,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    config: &State<Config>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let by = super::by(&me.staff, Some(ip), clock);
+    let by = me.by(cx.clock);
     let back = format!("/admin/products/{id}#images");
     let how = how.to_string();
     if how == "delete" {
-        let files = db.write(move |tx| delete(tx, id, image, &by)).await?;
+        let files = cx.db.write(move |tx| delete(tx, id, image, &by)).await?;
         let files: Vec<String> = files.into_iter().filter(|f| !f.is_empty()).collect();
-        super::form::remove_files(&config.data_dir, &files);
+        super::form::remove_files(&cx.config.data_dir, &files);
         return Ok(flash_redirect(back, "success", "The image was deleted."));
     }
     let h = how.clone();
-    db.write(move |tx| reorder(tx, id, image, &h, &by)).await?;
+    cx.db
+        .write(move |tx| reorder(tx, id, image, &h, &by))
+        .await?;
     let msg = if how == "main" {
         "That image is now the main image."
     } else {

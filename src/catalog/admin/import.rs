@@ -17,7 +17,7 @@ use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::status;
 use rocket::tokio::io::AsyncReadExt;
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
@@ -25,16 +25,13 @@ use serde_json::json;
 use super::list::CsvFile;
 use super::product::{self, By, ProductInput};
 use crate::audit;
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::exports::cells::formula_like;
 use crate::staff::guard::StaffUser;
 use crate::staff::perm::{CreateProducts, UpdateProducts};
 use crate::staff::{nav, Can};
-use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::Page;
 use crate::web::templates::Templates;
 
@@ -348,9 +345,9 @@ async fn show(
     me: Can<CreateProducts>,
     _up: Can<UpdateProducts>,
     page: Page,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
-    render(&page, &me.staff, tpl, None, "", "", false)
+    render(&page, &me.staff, cx.tpl, None, "", "", false)
 }
 
 /// A template to fill in: the header line and two examples.
@@ -378,20 +375,17 @@ type Answer = status::Custom<RawHtml<String>>;
 
 /// Checks the uploaded file and shows the report; a file that could be written waits
 /// under imports/ for the confirmation.
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/products/import", data = "<form>")]
 async fn check(
     form: CsrfForm<Upload<'_>>,
     me: Can<CreateProducts>,
     _up: Can<UpdateProducts>,
     page: Page,
-    db: &State<Db>,
-    config: &State<Config>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let Some(file) = form.0.file.as_ref().filter(|f| f.len() > 0) else {
         let r = file_refused("Choose a CSV file to import.".into());
-        let html = render(&page, &me.staff, tpl, Some(&r), "", "", false)?;
+        let html = render(&page, &me.staff, cx.tpl, Some(&r), "", "", false)?;
         return Ok(status::Custom(Status::UnprocessableEntity, html));
     };
     let name: String = file
@@ -410,13 +404,13 @@ async fn check(
             "The file is larger than {} MB; split it into smaller files.",
             MAX_BYTES / 1024 / 1024
         ));
-        let html = render(&page, &me.staff, tpl, Some(&r), "", &name, false)?;
+        let html = render(&page, &me.staff, cx.tpl, Some(&r), "", &name, false)?;
         return Ok(status::Custom(Status::PayloadTooLarge, html));
     }
     let mut bytes = Vec::with_capacity(file.len() as usize);
     file.open().await?.read_to_end(&mut bytes).await?;
-    let (b2, data_dir) = (bytes.clone(), config.data_dir.clone());
-    let report = db.read(move |c| run(c, &b2, None)).await?;
+    let (b2, data_dir) = (bytes.clone(), cx.config.data_dir.clone());
+    let report = cx.db.read(move |c| run(c, &b2, None)).await?;
     let mut id = String::new();
     if report.acceptable() {
         id = new_id();
@@ -429,7 +423,7 @@ async fn check(
     } else {
         Status::Ok
     };
-    let html = render(&page, &me.staff, tpl, Some(&report), &id, &name, false)?;
+    let html = render(&page, &me.staff, cx.tpl, Some(&report), &id, &name, false)?;
     Ok(status::Custom(code, html))
 }
 
@@ -443,20 +437,15 @@ pub struct Confirm {
 
 /// Writes the waiting file in one transaction, checking it again first (the catalogue
 /// may have changed since); any refused line rolls back everything.
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/products/import/confirm", data = "<form>")]
 async fn confirm(
     form: CsrfForm<Confirm>,
     me: Can<CreateProducts>,
     _up: Can<UpdateProducts>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    config: &State<Config>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
-    let Some(path) = waiting(&config.data_dir, &form.0.upload) else {
+    let Some(path) = waiting(&cx.config.data_dir, &form.0.upload) else {
         return Err(AppError::BadRequest("That import is unknown.".into()));
     };
     let Ok(bytes) = rocket::tokio::fs::read(&path).await else {
@@ -466,7 +455,7 @@ async fn confirm(
         let html = render(
             &page,
             &me.staff,
-            tpl,
+            cx.tpl,
             Some(&r),
             "",
             &form.0.file_name,
@@ -474,9 +463,9 @@ async fn confirm(
         )?;
         return Ok(status::Custom(Status::Gone, html));
     };
-    let by = super::by(&me.staff, Some(ip), clock);
+    let by = me.by(cx.clock);
     let (b2, name) = (bytes.clone(), form.0.file_name.clone());
-    let written = db
+    let written = cx.db
         .write(move |tx| {
             let report = run(tx, &b2, Some(&by))?;
             if !report.acceptable() {
@@ -499,7 +488,7 @@ async fn confirm(
         }
         Err(AppError::Conflict(_)) => {
             // Shown as it stands now; nothing was written.
-            db.read(move |c| run(c, &bytes, None)).await?
+            cx.db.read(move |c| run(c, &bytes, None)).await?
         }
         Err(e) => return Err(e),
     };
@@ -512,7 +501,7 @@ async fn confirm(
     let html = render(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         Some(&shown),
         "",
         &form.0.file_name,

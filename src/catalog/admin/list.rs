@@ -5,20 +5,20 @@
 use rocket::http::uri::Origin;
 use rocket::http::Header;
 use rocket::response::content::RawHtml;
-use rocket::{get, routes, Responder, State};
+use rocket::{get, routes, Responder};
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 
 use crate::catalog::model::media_url;
-use crate::db::{like_contains, Db};
+use crate::db::like_contains;
 use crate::error::{AppError, AppResult};
 use crate::exports::cells::neutralise;
 use crate::staff::perm::ReadProducts;
 use crate::staff::{nav, Can};
+use crate::web::ctx::Ctx;
 use crate::web::page::Page;
 use crate::web::pagination;
 use crate::web::query::{pairs, url};
-use crate::web::templates::Templates;
 
 pub const PER_PAGE: u32 = 50;
 /// (value, label, ORDER BY). The SQL comes from this table, never from the request.
@@ -211,12 +211,12 @@ async fn list(
     uri: &Origin<'_>,
     me: Can<ReadProducts>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
     let (filter, page_no) = Filter::parse(uri)?;
     let f2 = filter.clone();
-    let ((rows, total), cats) = db
+    let ((rows, total), cats) = cx
+        .db
         .read(move |c| {
             Ok((
                 search(c, &f2, page_no, Some(PER_PAGE))?,
@@ -286,7 +286,7 @@ async fn list(
             total,
         ),
     );
-    tpl.page("backoffice/products.html.tera", &ctx)
+    cx.tpl.page("backoffice/products.html.tera", &ctx)
 }
 
 fn capitalise(s: &str) -> String {
@@ -305,9 +305,10 @@ pub struct CsvFile(pub Vec<u8>, pub Header<'static>);
 /// export can be edited and imported again. Text cells that could start a formula are
 /// prefixed with `'` (POLICY "Exports").
 #[get("/admin/products/export.csv")]
-async fn export(uri: &Origin<'_>, _me: Can<ReadProducts>, db: &State<Db>) -> AppResult<CsvFile> {
+async fn export(uri: &Origin<'_>, _me: Can<ReadProducts>, cx: Ctx<'_>) -> AppResult<CsvFile> {
     let (filter, _) = Filter::parse(uri)?;
-    let bytes = db
+    let bytes = cx
+        .db
         .read(move |c| {
             let cur = crate::settings::currency(c)?;
             let cats = super::categories(c)?;

@@ -1,24 +1,23 @@
-//! Back office: products. The list with search, filters, sorting and CSV export (`list`),
-//! the create/edit form with delete and archive (`form`), images (`images`, and over the API `images_api`), stock
-//! adjustments (`stock`), CSV import (`import`) and the staff API (`api`). Every write
-//! goes through `product` (one validation, one save), audited in its transaction.
+//! Back office: the catalogue. Products: the list with search, filters, sorting and CSV
+//! export (`list`), the create/edit form with delete and archive (`form`), images
+//! (`images`), stock adjustments (`stock`), CSV import (`import`) and the staff API
+//! (`staff_api`, `images_staff_api`). The category tree editor (`categories`). Every
+//! product write goes through `product` (one validation, one save), audited in its
+//! transaction.
 
-pub mod api;
+pub mod categories;
 pub mod form;
 pub mod images;
-pub mod images_api;
+pub mod images_staff_api;
 pub mod import;
 pub mod list;
 pub mod product;
+pub mod staff_api;
 pub mod stock;
 
 use rusqlite::Connection;
 
-use crate::clock::Clock;
 use crate::error::AppResult;
-use crate::staff::guard::StaffUser;
-use crate::web::client::ClientIp;
-use product::By;
 
 pub fn routes() -> Vec<rocket::Route> {
     let mut r = list::routes();
@@ -26,8 +25,9 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(images::routes());
     r.extend(stock::routes());
     r.extend(import::routes());
-    r.extend(api::routes());
-    r.extend(images_api::routes());
+    r.extend(staff_api::routes());
+    r.extend(images_staff_api::routes());
+    r.extend(categories::routes());
     r
 }
 
@@ -46,14 +46,4 @@ pub fn categories(c: &Connection) -> AppResult<Vec<(i64, String, String)>> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
-}
-
-/// Who is acting, for `product::save` and friends.
-pub fn by(staff: &StaffUser, ip: Option<ClientIp>, clock: &Clock) -> By {
-    By {
-        actor: staff.actor(),
-        ip,
-        staff_id: staff.id,
-        now: clock.now_sql(),
-    }
 }

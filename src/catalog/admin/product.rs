@@ -8,10 +8,10 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::audit::{self, Actor};
+use crate::audit::{self};
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
-use crate::web::client::ClientIp;
+pub use crate::staff::By;
 
 pub const STATUSES: [&str; 3] = ["draft", "active", "archived"];
 /// Stock and thresholds above this are typing mistakes, not shops.
@@ -335,22 +335,6 @@ pub fn validate(
         category_id,
         status,
     }))
-}
-
-/// Who changed something and from where, for stock movements and the audit log.
-#[derive(Debug, Clone)]
-pub struct By {
-    pub actor: Actor,
-    pub ip: Option<ClientIp>,
-    /// The staff id, for stock_movements.actor ("staff:7").
-    pub staff_id: i64,
-    pub now: String,
-}
-
-impl By {
-    pub fn label(&self) -> String {
-        format!("staff:{}", self.staff_id)
-    }
 }
 
 /// The fields that differ, as {"old": {...}, "new": {...}}.

@@ -4,18 +4,15 @@
 
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{post, routes, FromForm, State};
+use rocket::{post, routes, FromForm};
 
 use super::product::{self, Errors};
-use crate::clock::Clock;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::staff::perm::UpdateProducts;
 use crate::staff::Can;
-use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
-use crate::web::templates::Templates;
 
 #[derive(FromForm)]
 pub struct Adjust {
@@ -55,17 +52,13 @@ pub fn check(change: &str, reason: &str) -> Result<(i64, String), Errors> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/products/<id>/stock", data = "<form>")]
 async fn adjust(
     id: i64,
     form: CsrfForm<Adjust>,
     me: Can<UpdateProducts>,
     page: Page,
-    ip: ClientIp,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, status::Custom<RawHtml<String>>>> {
     let Adjust { change, reason } = form.0;
     let refused = |errors: Errors| {
@@ -73,7 +66,7 @@ async fn adjust(
         let shown = super::form::stock_form(&change, &reason, &errors);
         let page = &page;
         async move {
-            super::form::stock_refused(page, &staff, db, tpl, id, shown)
+            super::form::stock_refused(page, &staff, cx.db, cx.tpl, id, shown)
                 .await
                 .map(Err)
         }
@@ -82,8 +75,9 @@ async fn adjust(
         Ok(v) => v,
         Err(errors) => return refused(errors).await,
     };
-    let by = super::by(&me.staff, Some(ip), clock);
-    match db
+    let by = me.by(cx.clock);
+    match cx
+        .db
         .write(move |tx| product::adjust_stock(tx, id, delta, &why, &by))
         .await
     {

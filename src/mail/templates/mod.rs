@@ -7,7 +7,6 @@
 //! A feature that sends mail calls `queue_templated` in its own write transaction with the
 //! variables listed in `spec` (the contract, see docs/MAIL_TEMPLATES.md).
 
-pub mod admin;
 pub mod engine;
 pub mod spec;
 

@@ -11,11 +11,11 @@ use std::collections::{BTreeMap, HashMap};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use super::keys::{self, Kind};
 use crate::audit::{self, Actor};
 use crate::error::AppResult;
 use crate::money::Currency;
 use crate::secret::Secret;
+use crate::settings::keys::{self, Kind};
 use crate::web::client::ClientIp;
 
 /// How a field is typed on the page.
@@ -85,13 +85,13 @@ impl Section {
 
     /// The setting's current values as the form shows them (secrets never).
     pub fn current(&self, c: &Connection) -> AppResult<HashMap<String, String>> {
-        let cur = super::currency(c)?;
+        let cur = crate::settings::currency(c)?;
         let mut out = HashMap::new();
         for f in self.fields {
             let v = match f.input {
                 Input::Secret => String::new(),
-                Input::Money => cur.to_major(super::get_i64(c, f.key)?),
-                _ => super::get(c, f.key)?,
+                Input::Money => cur.to_major(crate::settings::get_i64(c, f.key)?),
+                _ => crate::settings::get(c, f.key)?,
             };
             out.insert(f.name.to_string(), v);
         }
@@ -102,7 +102,10 @@ impl Section {
     pub fn secrets_stored(&self, c: &Connection) -> AppResult<HashMap<String, bool>> {
         let mut out = HashMap::new();
         for f in self.fields.iter().filter(|f| f.input == Input::Secret) {
-            out.insert(f.name.to_string(), !super::get_shown(c, f.key)?.is_empty());
+            out.insert(
+                f.name.to_string(),
+                !crate::settings::get_shown(c, f.key)?.is_empty(),
+            );
         }
         Ok(out)
     }
@@ -145,7 +148,7 @@ impl Section {
                 },
                 _ => raw.to_string(),
             };
-            let checked = super::normalise(key, &raw)
+            let checked = crate::settings::normalise(key, &raw)
                 .map_err(|m| friendly(&m, key, f, currency))
                 .and_then(|v| match f.rule {
                     Some(rule) if !v.is_empty() => rule(&v),
@@ -296,14 +299,14 @@ pub fn save(
         let key = keys::find(name)
             .ok_or_else(|| crate::error::AppError::internal(format!("unknown setting {name}")))?;
         let same = if key.secret {
-            super::get_secret(tx, secret, name).is_ok_and(|v| v == *value)
+            crate::settings::get_secret(tx, secret, name).is_ok_and(|v| v == *value)
         } else {
-            super::get(tx, name)? == *value
+            crate::settings::get(tx, name)? == *value
         };
         if same {
             continue;
         }
-        let (old, new) = super::set(tx, secret, name, value)?;
+        let (old, new) = crate::settings::set(tx, secret, name, value)?;
         audit::record(
             tx,
             &audit::Entry::event("settings", "setting.changed")

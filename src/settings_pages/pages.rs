@@ -1,6 +1,6 @@
 //! Back office: the settings pages. `/admin/settings` lists the sections (and every setting,
 //! read-only, secrets masked); `/admin/settings/<section>` is one form per section
-//! (`sections::PAGES`; mail has its own page in `mail::settings_admin`). Saving goes through
+//! (`sections::PAGES`; mail has its own page in `mail_pages::settings`). Saving goes through
 //! `form::check` (every field, nothing saved when one is wrong) and `form::save` (one
 //! transaction, one audit row per changed key). A section with an image (the shop's logo,
 //! the payment QR image) has an upload form: the file goes through the media pipeline, its
@@ -32,6 +32,7 @@ use crate::staff::perm::{ReadSettings, UpdateSettings};
 use crate::staff::{nav, Can};
 use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -52,13 +53,8 @@ pub fn menu_for(current: &str) -> serde_json::Value {
 }
 
 #[get("/admin/settings")]
-async fn list(
-    me: Can<ReadSettings>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    let rows = db.read(super::list).await?;
+async fn list(me: Can<ReadSettings>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let rows = cx.db.read(crate::settings::list).await?;
     let mut ctx = nav::context(&page, &me.staff, "settings");
     let settings: Vec<_> = rows
         .iter()
@@ -66,7 +62,7 @@ async fn list(
         .collect();
     ctx.insert("settings", &settings);
     ctx.insert("menu", &menu(""));
-    tpl.page("backoffice/settings.html.tera", &ctx)
+    cx.tpl.page("backoffice/settings.html.tera", &ctx)
 }
 
 fn find(slug: &str) -> AppResult<&'static sections::Page> {
@@ -86,7 +82,7 @@ struct Saved {
 fn read_saved(c: &Connection, p: &sections::Page) -> AppResult<Saved> {
     let mut stored = p.section.secrets_stored(c)?;
     let image = match &p.image {
-        Some(img) => super::get(c, img.key)?,
+        Some(img) => crate::settings::get(c, img.key)?,
         None => String::new(),
     };
     if let Some(img) = &p.image {
@@ -96,7 +92,7 @@ fn read_saved(c: &Connection, p: &sections::Page) -> AppResult<Saved> {
         values: p.section.current(c)?,
         stored,
         image,
-        currency: super::currency(c)?,
+        currency: crate::settings::currency(c)?,
         notes: notes(c, p)?,
     })
 }
@@ -170,15 +166,14 @@ async fn show(
     slug: &str,
     me: Can<ReadSettings>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
     let p = find(slug)?;
-    let saved = db.read(move |c| read_saved(c, p)).await?;
+    let saved = cx.db.read(move |c| read_saved(c, p)).await?;
     render(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         p,
         &saved,
         &saved.values,
@@ -187,22 +182,18 @@ async fn show(
     )
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/settings/<slug>", data = "<form>", rank = 5)]
 async fn save(
     slug: &str,
     form: CsrfForm<HashMap<String, String>>,
     me: Can<UpdateSettings>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    tpl: &State<Templates>,
-    cache: &State<super::Cache>,
+    cache: &State<crate::settings::Cache>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let p = find(slug)?;
     let typed = form.0;
-    let saved = db.read(move |c| read_saved(c, p)).await?;
+    let saved = cx.db.read(move |c| read_saved(c, p)).await?;
     let values = match p.section.check(&typed, saved.currency, &saved.stored) {
         Ok(v) => v,
         Err(errors) => {
@@ -220,7 +211,7 @@ async fn save(
             let html = render(
                 &page,
                 &me.staff,
-                tpl,
+                cx.tpl,
                 p,
                 &saved,
                 &shown,
@@ -230,10 +221,11 @@ async fn save(
             return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
         }
     };
-    let key = secret.inner().clone();
+    let key = cx.secret.clone();
     let actor = me.staff.actor();
-    let changes = db
-        .write(move |tx| form::save(tx, &key, &actor, Some(ip), &values))
+    let changes = cx
+        .db
+        .write(move |tx| form::save(tx, &key, &actor, Some(cx.ip), &values))
         .await?;
     cache.invalidate();
     Ok(Ok(flash_redirect(
@@ -257,13 +249,13 @@ fn image_values(
 ) -> AppResult<Vec<(&'static str, String)>> {
     let mut values = vec![(img.key, path.to_string())];
     if img.key == "payments.bank_transfer.qr_image" {
-        let qr = super::get(c, "payments.bank_transfer.qr")?;
+        let qr = crate::settings::get(c, "payments.bank_transfer.qr")?;
         if !path.is_empty() {
             values.push(("payments.bank_transfer.qr", "image".into()));
         } else if qr == "image" {
             // Back to the code the shop can make from its details, if any.
-            let iban = super::get(c, "payments.bank_transfer.iban")?;
-            let upi = super::get(c, "payments.bank_transfer.upi_id")?;
+            let iban = crate::settings::get(c, "payments.bank_transfer.iban")?;
+            let upi = crate::settings::get(c, "payments.bank_transfer.upi_id")?;
             let fallback = if !iban.is_empty() {
                 "epc"
             } else if !upi.is_empty() {
@@ -314,7 +306,7 @@ async fn store_image(
     let new = path.clone();
     let (old, n) = db
         .write(move |tx| {
-            let old = super::get(tx, img.key)?;
+            let old = crate::settings::get(tx, img.key)?;
             let values = image_values(tx, img, &new)?;
             let changes = form::save(tx, &key, &actor, Some(ip), &values)?;
             Ok((old, changes.len()))
@@ -326,19 +318,14 @@ async fn store_image(
     Ok(n)
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/settings/<slug>/image", data = "<form>")]
 async fn upload(
     slug: &str,
     form: CsrfForm<Upload<'_>>,
     me: Can<UpdateSettings>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    config: &State<Config>,
-    tpl: &State<Templates>,
-    cache: &State<super::Cache>,
+    cache: &State<crate::settings::Cache>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let p = find(slug)?;
     let img = p
@@ -346,12 +333,22 @@ async fn upload(
         .as_ref()
         .ok_or_else(|| AppError::NotFound("This settings page has no image.".into()))?;
     let mut form = form.0;
-    let (limits, saved) = db
+    let (limits, saved) = cx
+        .db
         .read(move |c| Ok((pipeline::Limits::from_settings(c)?, read_saved(c, p)?)))
         .await?;
     let refuse = |saved: &Saved, message: String| -> AppResult<Answer> {
         let errors = Errors::from([("image".to_string(), message)]);
-        let html = render(&page, &me.staff, tpl, p, saved, &saved.values, &errors, &[])?;
+        let html = render(
+            &page,
+            &me.staff,
+            cx.tpl,
+            p,
+            saved,
+            &saved.values,
+            &errors,
+            &[],
+        )?;
         Ok(Err(status::Custom(Status::UnprocessableEntity, html)))
     };
     let bytes = match form.image.as_mut() {
@@ -377,20 +374,21 @@ async fn upload(
         Err(refusal) => {
             let actor = me.staff.actor();
             let details = json!({ "setting": img.key, "reason": refusal.0 });
-            db.write(move |tx| {
-                audit::record(
-                    tx,
-                    &audit::Entry::error("settings", "image.refused")
-                        .actor(actor)
-                        .ip(Some(ip))
-                        .details(details),
-                )
-            })
-            .await?;
+            cx.db
+                .write(move |tx| {
+                    audit::record(
+                        tx,
+                        &audit::Entry::error("settings", "image.refused")
+                            .actor(actor)
+                            .ip(Some(cx.ip))
+                            .details(details),
+                    )
+                })
+                .await?;
             return refuse(&saved, format!("{refusal} Nothing was changed."));
         }
     };
-    let media = media_dir(config);
+    let media = media_dir(cx.config);
     let folder = img.folder;
     let m2 = media.clone();
     let written =
@@ -398,11 +396,11 @@ async fn upload(
             .await
             .map_err(AppError::internal)??;
     let result = store_image(
-        db,
-        secret,
+        cx.db,
+        cx.secret,
         &media,
         me.staff.actor(),
-        ip,
+        cx.ip,
         img,
         written.path.clone(),
     )
@@ -419,17 +417,13 @@ async fn upload(
     )))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/settings/<slug>/image/remove", data = "<_form>")]
 async fn remove(
     slug: &str,
     _form: CsrfForm<crate::web::csrf::Csrf>,
     me: Can<UpdateSettings>,
-    ip: ClientIp,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    config: &State<Config>,
-    cache: &State<super::Cache>,
+    cache: &State<crate::settings::Cache>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let p = find(slug)?;
     let img = p
@@ -437,11 +431,11 @@ async fn remove(
         .as_ref()
         .ok_or_else(|| AppError::NotFound("This settings page has no image.".into()))?;
     let n = store_image(
-        db,
-        secret,
-        &media_dir(config),
+        cx.db,
+        cx.secret,
+        &media_dir(cx.config),
         me.staff.actor(),
-        ip,
+        cx.ip,
         img,
         String::new(),
     )

@@ -1,6 +1,6 @@
 //! The back office's settings sections (each a page at /admin/settings/<slug>) and the
 //! rules of their fields beyond what a key's kind checks. Mail has its own page
-//! (`mail::settings_admin`) because of its test button, but saves through `form::save`.
+//! (`mail_pages::settings`) because of its test button, but saves through `form::save`.
 
 use super::form::{Field, Input, Section, Values};
 use crate::payments::qr;

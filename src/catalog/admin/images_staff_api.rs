@@ -9,7 +9,7 @@ use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::status;
 use rocket::serde::json::Json;
-use rocket::{delete, get, post, put, routes, FromForm, State};
+use rocket::{delete, get, post, put, routes, FromForm};
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -18,15 +18,12 @@ use utoipa::ToSchema;
 use super::images::{self, FOLDER, MAX_IMAGES};
 use super::product;
 use crate::catalog::model::media_url;
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::media::pipeline::{self, Limits, Processed, Stored};
 use crate::staff::perm::{ReadProducts, UpdateProducts};
 use crate::staff::ApiCan;
 use crate::web::body::Body;
-use crate::web::client::ClientIp;
+use crate::web::ctx::Ctx;
 use crate::web::json::{invalid as refusal, FieldErrorBody, Invalid};
 
 #[derive(Serialize, ToSchema, Clone)]
@@ -130,9 +127,9 @@ fn listed(c: &Connection, product_id: i64) -> AppResult<Json<ImageList>> {
 pub async fn api_list_images(
     id: i64,
     _me: ApiCan<ReadProducts>,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<ImageList>> {
-    db.read(move |c| listed(c, id)).await
+    cx.db.read(move |c| listed(c, id)).await
 }
 
 /// Adds images to the end of the product's list. Every file goes through the upload
@@ -154,16 +151,12 @@ pub async fn api_list_images(
     ),
     security(("bearer" = []))
 )]
-#[allow(clippy::too_many_arguments)]
 #[post("/api/v1/admin/products/<id>/images", data = "<form>")]
 pub async fn api_add_images(
     id: i64,
     form: Result<Form<Upload<'_>>, FormErrors<'_>>,
     me: ApiCan<UpdateProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    config: &State<Config>,
+    cx: Ctx<'_>,
 ) -> Answer<status::Created<Json<UploadBody>>> {
     let form = form.map_err(|errors| Ok(unreadable(&errors)))?;
     let mut files = Vec::new();
@@ -178,7 +171,8 @@ pub async fn api_add_images(
             [("images", "No file was sent.".to_string())],
         )));
     }
-    let (limits, live) = db
+    let (limits, live) = cx
+        .db
         .read(move |c| {
             product::must_get(c, id)?;
             Ok((
@@ -196,7 +190,7 @@ pub async fn api_add_images(
         )));
     }
 
-    let by = super::by(&me.staff, Some(ip), clock);
+    let by = me.by(cx.clock);
     let (processed, refused) =
         rocket::tokio::task::spawn_blocking(move || process_all(files, &limits))
             .await
@@ -208,7 +202,8 @@ pub async fn api_add_images(
             "refused": refused.iter().map(|(f, why)| json!({ "file": f, "reason": why })).collect::<Vec<_>>(),
         });
         let by2 = by.clone();
-        db.write(move |tx| images::audit_refused(tx, id, details, &by2))
+        cx.db
+            .write(move |tx| images::audit_refused(tx, id, details, &by2))
             .await
             .map_err(Err)?;
         return Err(Ok(refusal(
@@ -217,7 +212,7 @@ pub async fn api_add_images(
         )));
     }
 
-    let media = config.data_dir.join("media");
+    let media = cx.config.data_dir.join("media");
     let m2 = media.clone();
     let stored = rocket::tokio::task::spawn_blocking(move || write_all(&m2, &processed))
         .await
@@ -228,7 +223,8 @@ pub async fn api_add_images(
             )))
         })?;
     let s2 = stored.clone();
-    let saved = db
+    let saved = cx
+        .db
         .write(move |tx| {
             product::must_get(tx, id)?;
             let ids = insert_all(tx, id, &s2, &by)?;
@@ -363,13 +359,12 @@ pub async fn api_order_images(
     id: i64,
     req: Body<OrderRequest>,
     me: ApiCan<UpdateProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> Answer<Json<ImageList>> {
-    let by = super::by(&me.staff, Some(ip), clock);
+    let by = me.by(cx.clock);
     let ids = req.into_inner().ids;
-    let done = db
+    let done = cx
+        .db
         .write(move |tx| {
             product::must_get(tx, id)?;
             match images::set_order(tx, id, &ids, &by)? {
@@ -402,17 +397,16 @@ pub async fn api_main_image(
     id: i64,
     image: i64,
     me: ApiCan<UpdateProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<ImageList>> {
-    let by = super::by(&me.staff, Some(ip), clock);
-    db.write(move |tx| {
-        product::must_get(tx, id)?;
-        images::reorder(tx, id, image, "main", &by)?;
-        listed(tx, id)
-    })
-    .await
+    let by = me.by(cx.clock);
+    cx.db
+        .write(move |tx| {
+            product::must_get(tx, id)?;
+            images::reorder(tx, id, image, "main", &by)?;
+            listed(tx, id)
+        })
+        .await
 }
 
 /// Deletes an image and its files; the next one becomes the main image.
@@ -435,20 +429,18 @@ pub async fn api_delete_image(
     id: i64,
     image: i64,
     me: ApiCan<UpdateProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    config: &State<Config>,
+    cx: Ctx<'_>,
 ) -> AppResult<Status> {
-    let by = super::by(&me.staff, Some(ip), clock);
-    let files = db
+    let by = me.by(cx.clock);
+    let files = cx
+        .db
         .write(move |tx| {
             product::must_get(tx, id)?;
             images::delete(tx, id, image, &by)
         })
         .await?;
     let files: Vec<String> = files.into_iter().filter(|f| !f.is_empty()).collect();
-    super::form::remove_files(&config.data_dir, &files);
+    super::form::remove_files(&cx.config.data_dir, &files);
     Ok(Status::NoContent)
 }
 

@@ -6,22 +6,20 @@
 use rocket::http::Status;
 use rocket::response::status;
 use rocket::serde::json::Json;
-use rocket::{delete, get, post, put, routes, State};
+use rocket::{delete, get, post, put, routes};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::images_api::ImageBody;
+use super::images_staff_api::ImageBody;
 use super::list::{self, Filter, Row};
 use super::product::{self, Errors, Product, ProductInput};
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::staff::perm::{CreateProducts, DeleteProducts, ReadProducts, UpdateProducts};
 use crate::staff::ApiCan;
 use crate::web::body::Body;
-use crate::web::client::ClientIp;
+use crate::web::ctx::Ctx;
 use crate::web::json::{field_errors, FieldErrorBody, Invalid};
 
 /// One page of the staff product list.
@@ -85,7 +83,7 @@ pub struct StockBody {
 type Refusal = Result<Invalid, AppError>;
 
 fn body(c: &rusqlite::Connection, p: Product) -> AppResult<ProductBody> {
-    let images = super::images_api::list(c, p.id)?;
+    let images = super::images_staff_api::list(c, p.id)?;
     Ok(ProductBody { product: p, images })
 }
 
@@ -190,7 +188,7 @@ pub async fn api_list_products(
     page: Option<u32>,
     per_page: Option<u32>,
     _me: ApiCan<ReadProducts>,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<StaffProductPage>> {
     let status = status.unwrap_or_default();
     if !status.is_empty() && !product::STATUSES.contains(&status.as_str()) {
@@ -213,7 +211,8 @@ pub async fn api_list_products(
         low_stock: low_stock.unwrap_or(false),
         sort,
     };
-    let (items, total) = db
+    let (items, total) = cx
+        .db
         .read(move |c| list::search(c, &f, page, Some(per_page)))
         .await?;
     Ok(Json(StaffProductPage {
@@ -238,10 +237,12 @@ pub async fn api_list_products(
 pub async fn api_get_product(
     id: i64,
     _me: ApiCan<ReadProducts>,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<ProductBody>> {
     Ok(Json(
-        db.read(move |c| body(c, product::must_get(c, id)?)).await?,
+        cx.db
+            .read(move |c| body(c, product::must_get(c, id)?))
+            .await?,
     ))
 }
 
@@ -295,12 +296,13 @@ async fn write(
 pub async fn api_create_product(
     req: Body<ProductRequest>,
     me: ApiCan<CreateProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> Result<status::Created<Json<ProductBody>>, Refusal> {
-    let by = super::by(&me.staff, Some(ip), clock);
-    match write(db, None, req.into_inner(), by).await.map_err(Err)? {
+    let by = me.by(cx.clock);
+    match write(cx.db, None, req.into_inner(), by)
+        .await
+        .map_err(Err)?
+    {
         Ok(b) => Ok(
             status::Created::new(format!("/api/v1/admin/products/{}", b.product.id)).body(Json(b)),
         ),
@@ -325,12 +327,10 @@ pub async fn api_update_product(
     id: i64,
     req: Body<ProductRequest>,
     me: ApiCan<UpdateProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> Result<Json<ProductBody>, Refusal> {
-    let by = super::by(&me.staff, Some(ip), clock);
-    match write(db, Some(id), req.into_inner(), by)
+    let by = me.by(cx.clock);
+    match write(cx.db, Some(id), req.into_inner(), by)
         .await
         .map_err(Err)?
     {
@@ -355,14 +355,11 @@ pub async fn api_update_product(
 pub async fn api_delete_product(
     id: i64,
     me: ApiCan<DeleteProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    config: &State<Config>,
+    cx: Ctx<'_>,
 ) -> AppResult<Status> {
-    let by = super::by(&me.staff, Some(ip), clock);
-    let files = db.write(move |tx| product::delete(tx, id, &by)).await?;
-    super::form::remove_files(&config.data_dir, &files);
+    let by = me.by(cx.clock);
+    let files = cx.db.write(move |tx| product::delete(tx, id, &by)).await?;
+    super::form::remove_files(&cx.config.data_dir, &files);
     Ok(Status::NoContent)
 }
 
@@ -383,14 +380,13 @@ pub async fn api_adjust_stock(
     id: i64,
     req: Body<StockRequest>,
     me: ApiCan<UpdateProducts>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> Result<Json<StockBody>, Refusal> {
     let (delta, reason) = super::stock::check(&req.change.to_string(), &req.reason)
         .map_err(|e| Ok(field_errors(e)))?;
-    let by = super::by(&me.staff, Some(ip), clock);
-    let stock = db
+    let by = me.by(cx.clock);
+    let stock = cx
+        .db
         .write(move |tx| product::adjust_stock(tx, id, delta, &reason, &by))
         .await
         .map_err(Err)?;

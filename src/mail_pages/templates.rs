@@ -7,20 +7,22 @@ use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, State};
+use rocket::{get, post, routes};
 use serde_json::{json, Map, Value};
 
-use super::{check, defaults, load, render_parts, save, spec, PartError, Parts, Spec};
 use crate::audit;
-use crate::clock::{shown_time, Clock};
+use crate::clock::shown_time;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::mail::templates::{
+    check, defaults, load, render_parts, save, spec, PartError, Parts, Spec,
+};
 use crate::settings;
 use crate::staff::guard::StaffUser;
 use crate::staff::perm::{Action, ReadMailTemplates, UpdateMailTemplates};
 use crate::staff::{nav, Can};
-use crate::web::client::ClientIp;
 use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::headers::SandboxedHtml;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
@@ -59,13 +61,9 @@ fn saved_by(updated_by: &str) -> &str {
 }
 
 #[get("/admin/mail-templates")]
-async fn list(
-    me: Can<ReadMailTemplates>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    let rows = db
+async fn list(me: Can<ReadMailTemplates>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let rows = cx
+        .db
         .read(|c| {
             spec::SPECS
                 .iter()
@@ -100,7 +98,7 @@ async fn list(
         .await?;
     let mut ctx = nav::context(&page, &me.staff, AREA);
     ctx.insert("templates", &rows);
-    tpl.page("backoffice/mail_templates.html.tera", &ctx)
+    cx.tpl.page("backoffice/mail_templates.html.tera", &ctx)
 }
 
 /// The editor page for `spec`, showing `values` (stored or as typed) and `errors`.
@@ -141,7 +139,7 @@ async fn editor(
             Value::String(e.message.clone()),
         );
     }
-    let vars: Vec<Value> = super::COMMON
+    let vars: Vec<Value> = crate::mail::templates::COMMON
         .iter()
         .chain(spec.vars)
         .map(
@@ -176,11 +174,10 @@ async fn edit(
     name: &str,
     me: Can<ReadMailTemplates>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
     let spec = find(name)?;
-    editor(spec, &me.staff, &page, db, tpl, None, &[]).await
+    editor(spec, &me.staff, &page, cx.db, cx.tpl, None, &[]).await
 }
 
 /// What an audit entry says about a change from `old` to `new`: the parts that changed,
@@ -199,29 +196,26 @@ fn changes(old: &Parts, new: &Parts) -> Value {
     Value::Object(changed)
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/mail-templates/<name>", data = "<form>")]
 async fn update(
     name: &str,
     form: CsrfForm<TemplateForm>,
     me: Can<UpdateMailTemplates>,
     page: Page,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Result<Flash<Redirect>, status::Custom<RawHtml<String>>>> {
     let spec = find(name)?;
     let parts = form.0.parts();
     if let Err(errors) = check(spec.name, &parts) {
-        let body = editor(spec, &me.staff, &page, db, tpl, Some(parts), &errors).await?;
+        let body = editor(spec, &me.staff, &page, cx.db, cx.tpl, Some(parts), &errors).await?;
         return Ok(Err(status::Custom(Status::UnprocessableEntity, body)));
     }
     let actor = me.staff.actor();
     let by = me.staff.email.clone();
-    let now = clock.now();
+    let now = cx.clock.now();
     let name = spec.name;
-    let changed = db
+    let changed = cx
+        .db
         .write(move |tx| {
             let Some(old) = save(tx, name, &parts, &by, now)? else {
                 return Ok(false);
@@ -230,7 +224,7 @@ async fn update(
                 tx,
                 &audit::Entry::event("mail", "mail_template.updated")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("mail_template", name)
                     .details(changes(&old, &parts)),
             )?;
@@ -261,9 +255,7 @@ async fn reset(
     name: &str,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateMailTemplates>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let spec = find(name)?;
     let name = spec.name;
@@ -272,8 +264,9 @@ async fn reset(
     })?;
     let actor = me.staff.actor();
     let by = me.staff.email.clone();
-    let now = clock.now();
-    let changed = db
+    let now = cx.clock.now();
+    let changed = cx
+        .db
         .write(move |tx| {
             let Some(old) = save(tx, name, &default, &by, now)? else {
                 return Ok(false);
@@ -282,7 +275,7 @@ async fn reset(
                 tx,
                 &audit::Entry::event("mail", "mail_template.reset")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("mail_template", name)
                     .details(changes(&old, &default)),
             )?;
@@ -360,16 +353,15 @@ async fn preview_stored(
     name: &str,
     _me: Can<ReadMailTemplates>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<SandboxedHtml> {
     let spec = find(name)?;
     let n = spec.name;
-    let parts = match db.read(move |c| load(c, n)).await? {
+    let parts = match cx.db.read(move |c| load(c, n)).await? {
         Some(s) => s.parts,
         None => defaults(n).ok_or_else(|| AppError::internal(format!("no built-in '{n}'")))?,
     };
-    preview(spec, parts, &page, db, tpl).await
+    preview(spec, parts, &page, cx.db, cx.tpl).await
 }
 
 /// The template as typed, previewed: the editor's "Preview" button (and, with JavaScript,
@@ -381,11 +373,10 @@ async fn preview_typed(
     form: CsrfForm<TemplateForm>,
     _me: Can<ReadMailTemplates>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<SandboxedHtml> {
     let spec = find(name)?;
-    preview(spec, form.0.parts(), &page, db, tpl).await
+    preview(spec, form.0.parts(), &page, cx.db, cx.tpl).await
 }
 
 pub fn routes() -> Vec<rocket::Route> {

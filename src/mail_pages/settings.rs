@@ -19,21 +19,19 @@ use rocket::{get, post, routes, FromForm, State};
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::message::{build, Queued};
-use super::smtp::{is_host, Security, SmtpConfig};
-use super::transport;
 use crate::audit;
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::mail::message::{build, Queued};
+use crate::mail::smtp::{is_host, Security, SmtpConfig};
+use crate::mail::transport;
 use crate::secret::Secret;
 use crate::settings::{self, keys};
 use crate::staff::guard::StaffUser;
 use crate::staff::perm::{ReadSettings, UpdateSettings};
 use crate::staff::{nav, Can};
-use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -243,7 +241,6 @@ fn check(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn render(
     page: &Page,
     staff: &StaffUser,
@@ -254,7 +251,7 @@ fn render(
     test_to: &str,
 ) -> AppResult<RawHtml<String>> {
     let mut ctx = nav::context(page, staff, "settings");
-    ctx.insert("menu", &crate::settings::admin::menu_for("mail"));
+    ctx.insert("menu", &crate::settings_pages::pages::menu_for("mail"));
     ctx.insert(
         "values",
         &json!({
@@ -294,19 +291,13 @@ fn render(
 }
 
 #[get("/admin/settings/mail")]
-async fn show(
-    me: Can<ReadSettings>,
-    page: Page,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    let secret = secret.inner().clone();
-    let saved = db.read(move |c| Saved::read(c, &secret)).await?;
+async fn show(me: Can<ReadSettings>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let secret = cx.secret.clone();
+    let saved = cx.db.read(move |c| Saved::read(c, &secret)).await?;
     render(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         &saved,
         &saved.form,
         &HashMap::new(),
@@ -316,75 +307,71 @@ async fn show(
 
 type Answer = Result<Flash<Redirect>, status::Custom<RawHtml<String>>>;
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/settings/mail", data = "<form>")]
 async fn save(
     form: CsrfForm<MailForm>,
     me: Can<UpdateSettings>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    tpl: &State<Templates>,
     cache: &State<settings::Cache>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let mut f = form.0;
-    let key = secret.inner().clone();
-    let saved = db.read(move |c| Saved::read(c, &key)).await?;
+    let key = cx.secret.clone();
+    let saved = cx.db.read(move |c| Saved::read(c, &key)).await?;
     let values = match check(&f, &saved) {
         Ok(v) => v,
         Err(errors) => {
             // Never sent back to the browser: the page asks for it again if it was typed.
             f.password_typed = !f.password.is_empty();
             f.password.clear();
-            let html = render(&page, &me.staff, tpl, &saved, &f, &errors, &me.staff.email)?;
+            let html = render(
+                &page,
+                &me.staff,
+                cx.tpl,
+                &saved,
+                &f,
+                &errors,
+                &me.staff.email,
+            )?;
             return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
         }
     };
-    let key = secret.inner().clone();
+    let key = cx.secret.clone();
     let actor = me.staff.actor();
     // The shared settings save: changed keys only, each audited (the password masked).
-    let changed = db
-        .write(move |tx| settings::form::save(tx, &key, &actor, Some(ip), &values))
+    let changed = cx
+        .db
+        .write(move |tx| crate::settings_pages::form::save(tx, &key, &actor, Some(cx.ip), &values))
         .await?
         .len();
     cache.invalidate();
-    let message = settings::form::saved_message("Mail", changed);
+    let message = crate::settings_pages::form::saved_message("Mail", changed);
     Ok(Ok(flash_redirect(URL.into(), "success", message)))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/settings/mail/test", data = "<form>")]
 async fn send_test(
     form: CsrfForm<TestForm>,
     me: Can<UpdateSettings>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    secret: &State<Secret>,
-    config: &State<Config>,
-    clock: &State<Clock>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let to = form.0.to.trim().to_string();
     if to.contains(['\r', '\n']) || to.parse::<lettre::Address>().is_err() {
-        let key = secret.inner().clone();
-        let saved = db.read(move |c| Saved::read(c, &key)).await?;
+        let key = cx.secret.clone();
+        let saved = cx.db.read(move |c| Saved::read(c, &key)).await?;
         let errors = HashMap::from([(
             "test_to",
             "Enter the address to send the test mail to, such as you@example.com.".to_string(),
         )]);
-        let html = render(&page, &me.staff, tpl, &saved, &saved.form, &errors, &to)?;
+        let html = render(&page, &me.staff, cx.tpl, &saved, &saved.form, &errors, &to)?;
         return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
     }
-    let (db_c, key, data_dir): (Db, Secret, PathBuf) = (
-        db.inner().clone(),
-        secret.inner().clone(),
-        config.data_dir.clone(),
-    );
+    let (db_c, key, data_dir): (Db, Secret, PathBuf) =
+        (cx.db.clone(), cx.secret.clone(), cx.config.data_dir.clone());
     let staff_name = me.staff.name.clone();
     let recipient = to.clone();
-    let now = clock.now();
+    let now = cx.clock.now();
     // Delivered right here, not queued, so the owner sees the outcome at once; on a
     // blocking thread, as SMTP may take up to its timeout.
     let (via, outcome) = rocket::tokio::task::spawn_blocking(move || -> AppResult<_> {
@@ -424,7 +411,8 @@ async fn send_test(
     };
     let details = json!({ "to": to, "via": via, "error": outcome.as_ref().err() });
     let actor = me.staff.actor();
-    db.write(move |tx| audit::record(tx, &entry.actor(actor).ip(Some(ip)).details(details)))
+    cx.db
+        .write(move |tx| audit::record(tx, &entry.actor(actor).ip(Some(cx.ip)).details(details)))
         .await?;
     Ok(Ok(match outcome {
         Ok(path) if !path.is_empty() => flash_redirect(

@@ -12,19 +12,18 @@ use std::collections::{BTreeMap, HashMap};
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
-use rocket::{get, post, routes, FromForm, State};
+use rocket::{get, post, routes, FromForm};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::audit;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::staff::guard::StaffUser;
 use crate::staff::perm::{CreateCategories, DeleteCategories, ReadCategories, UpdateCategories};
 use crate::staff::{nav, Can};
-use crate::web::client::ClientIp;
 use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::templates::Templates;
 
@@ -231,7 +230,6 @@ fn options(nodes: &[Node]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn render_list(
     page: &Page,
     staff: &StaffUser,
@@ -257,17 +255,12 @@ fn render_list(
 }
 
 #[get("/admin/categories")]
-async fn list(
-    me: Can<ReadCategories>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    let nodes = db.read(tree).await?;
+async fn list(me: Can<ReadCategories>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let nodes = cx.db.read(tree).await?;
     render_list(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         &nodes,
         &CategoryForm::default(),
         &Errors::new(),
@@ -276,20 +269,18 @@ async fn list(
 
 type Answer = Result<Flash<Redirect>, status::Custom<RawHtml<String>>>;
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/categories", data = "<form>")]
 async fn create(
     form: CsrfForm<CategoryForm>,
     me: Can<CreateCategories>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let f = form.0;
     let actor = me.staff.actor();
     let typed = f.clone();
-    let outcome = db
+    let outcome = cx
+        .db
         .write(move |tx| {
             let (name, slug, parent) = match check(tx, &typed)? {
                 Ok(v) => v,
@@ -309,7 +300,7 @@ async fn create(
                 tx,
                 &audit::Entry::event("catalog", "category.created")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("category", id)
                     .details(json!({ "new": { "name": name, "slug": slug, "parent_id": parent } })),
             )?;
@@ -323,8 +314,8 @@ async fn create(
             format!("Category “{name}” created."),
         ))),
         Err(errors) => {
-            let nodes = db.read(tree).await?;
-            let html = render_list(&page, &me.staff, tpl, &nodes, &f, &errors)?;
+            let nodes = cx.db.read(tree).await?;
+            let html = render_list(&page, &me.staff, cx.tpl, &nodes, &f, &errors)?;
             Ok(Err(status::Custom(Status::UnprocessableEntity, html)))
         }
     }
@@ -336,7 +327,6 @@ fn find(nodes: &[Node], id: i64) -> AppResult<&Node> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn render_edit(
     page: &Page,
     staff: &StaffUser,
@@ -375,15 +365,14 @@ async fn edit(
     id: i64,
     me: Can<ReadCategories>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
-    let nodes = db.read(tree).await?;
+    let nodes = cx.db.read(tree).await?;
     let node = find(&nodes, id)?;
     render_edit(
         &page,
         &me.staff,
-        tpl,
+        cx.tpl,
         &nodes,
         node,
         &form_of(node),
@@ -391,21 +380,18 @@ async fn edit(
     )
 }
 
-#[allow(clippy::too_many_arguments)]
 #[post("/admin/categories/<id>", data = "<form>")]
 async fn update(
     id: i64,
     form: CsrfForm<CategoryForm>,
     me: Can<UpdateCategories>,
-    ip: ClientIp,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<Answer> {
     let f = form.0;
     let actor = me.staff.actor();
     let typed = f.clone();
-    let outcome = db
+    let outcome = cx.db
         .write(move |tx| {
             let nodes = tree(tx)?;
             let old = find(&nodes, id)?.clone();
@@ -434,7 +420,7 @@ async fn update(
                 tx,
                 &audit::Entry::event("catalog", action)
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("category", id)
                     .details(json!({
                         "old": { "name": old.name, "slug": old.slug, "parent_id": old.parent_id, "parent": parent_name(&nodes, old.parent_id) },
@@ -460,9 +446,9 @@ async fn update(
             format!("Category “{name}” {what}."),
         ))),
         Err(errors) => {
-            let nodes = db.read(tree).await?;
+            let nodes = cx.db.read(tree).await?;
             let node = find(&nodes, id)?;
-            let html = render_edit(&page, &me.staff, tpl, &nodes, node, &f, &errors)?;
+            let html = render_edit(&page, &me.staff, cx.tpl, &nodes, node, &f, &errors)?;
             Ok(Err(status::Custom(Status::UnprocessableEntity, html)))
         }
     }
@@ -473,11 +459,10 @@ async fn delete(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<DeleteCategories>,
-    ip: ClientIp,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let actor = me.staff.actor();
-    let outcome = db
+    let outcome = cx.db
         .write(move |tx| {
             let nodes = tree(tx)?;
             let node = find(&nodes, id)?.clone();
@@ -490,7 +475,7 @@ async fn delete(
                 tx,
                 &audit::Entry::event("catalog", "category.deleted")
                     .actor(actor)
-                    .ip(Some(ip))
+                    .ip(Some(cx.ip))
                     .entity("category", id)
                     .details(json!({
                         "old": { "name": node.name, "slug": node.slug, "parent_id": node.parent_id, "parent": parent_name(&nodes, node.parent_id) },

@@ -9,16 +9,14 @@ use utoipa::ToSchema;
 
 use super::auth::check_credentials;
 use super::guard::ApiStaff;
-use crate::accounts::api::TokenResponse;
-use crate::audit::{self, Actor, AuditSink};
+use crate::audit::{self, Actor};
 use crate::auth::api_token;
-use crate::auth::ratelimit::RateLimiter;
+use crate::auth::api_token::TokenResponse;
 use crate::auth::session::Kind;
-use crate::clock::{sql_time, Clock};
-use crate::db::Db;
+use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
 use crate::web::body::Body;
-use crate::web::client::ClientIp;
+use crate::web::ctx::Ctx;
 
 #[derive(Deserialize, ToSchema)]
 pub struct StaffLoginRequest {
@@ -42,25 +40,22 @@ pub struct StaffLoginRequest {
         (status = 429, description = "Too many attempts from this client", body = crate::web::json::ErrorBody),
     )
 )]
-#[allow(clippy::too_many_arguments)]
 #[post("/api/v1/admin/auth/login", data = "<body>")]
 pub async fn api_staff_login(
     body: Body<StaffLoginRequest>,
-    ip: ClientIp,
-    db: &State<Db>,
-    limiter: &State<RateLimiter>,
-    sink: &State<AuditSink>,
-    clock: &State<Clock>,
     secret: &State<crate::secret::Secret>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<TokenResponse>> {
-    let now = clock.now();
-    crate::auth::ratelimit::check_login(db, limiter, sink, "staff", ip, now).await?;
-    let Some(id) = check_credentials(db, sink, ip, &body.email, &body.password).await? else {
+    let now = cx.clock.now();
+    crate::auth::ratelimit::check_login(cx.db, cx.limiter, cx.sink, "staff", cx.ip, now).await?;
+    let Some(id) = check_credentials(cx.db, cx.sink, cx.ip, &body.email, &body.password).await?
+    else {
         return Err(AppError::LoginFailed(
             "That email and password do not match an active staff account.".into(),
         ));
     };
-    let (req_totp, enrolled) = db
+    let (req_totp, enrolled) = cx
+        .db
         .read(move |c| {
             Ok(super::store::get(c, id)?
                 .map(|r| (r.require_totp, r.totp_enabled))
@@ -68,9 +63,9 @@ pub async fn api_staff_login(
         })
         .await?;
     if req_totp && !enrolled {
-        sink.send(
+        cx.sink.send(
             audit::Entry::error("staff", "api.login_refused")
-                .ip(Some(ip))
+                .ip(Some(cx.ip))
                 .entity("staff", id)
                 .details(serde_json::json!({ "reason": "two-factor login not set up" })),
         );
@@ -86,7 +81,8 @@ pub async fn api_staff_login(
     }
     let email = body.email.clone();
     let key = secret.inner().clone();
-    let token = db
+    let token = cx
+        .db
         .write(move |tx| {
             let proof = if enrolled {
                 match super::two_factor::check_code(tx, &key, id, &code, now)? {
@@ -99,7 +95,7 @@ pub async fn api_staff_login(
             let token = api_token::create(tx, Kind::Staff, id, now)?;
             let mut entry = audit::Entry::event("staff", "api.login")
                 .actor(Actor::Staff { id, label: email })
-                .ip(Some(ip))
+                .ip(Some(cx.ip))
                 .entity("staff", id);
             if let Some(p) = proof {
                 entry = entry.details(serde_json::json!({ "two_factor": p.as_str() }));
@@ -109,9 +105,9 @@ pub async fn api_staff_login(
         })
         .await?;
     let Some(token) = token else {
-        sink.send(
+        cx.sink.send(
             audit::Entry::error("staff", "login.two_factor_failed")
-                .ip(Some(ip))
+                .ip(Some(cx.ip))
                 .entity("staff", id)
                 .details(serde_json::json!({ "via": "api" })),
         );
@@ -137,17 +133,18 @@ pub async fn api_staff_login(
     security(("bearer" = []))
 )]
 #[post("/api/v1/admin/auth/logout")]
-pub async fn api_staff_logout(me: ApiStaff, ip: ClientIp, db: &State<Db>) -> AppResult<Status> {
-    db.write(move |tx| {
-        api_token::revoke(tx, Kind::Staff, &me.token)?;
-        audit::record(
-            tx,
-            &audit::Entry::event("staff", "api.logout")
-                .actor(me.staff.actor())
-                .ip(Some(ip)),
-        )
-    })
-    .await?;
+pub async fn api_staff_logout(me: ApiStaff, cx: Ctx<'_>) -> AppResult<Status> {
+    cx.db
+        .write(move |tx| {
+            api_token::revoke(tx, Kind::Staff, &me.token)?;
+            audit::record(
+                tx,
+                &audit::Entry::event("staff", "api.logout")
+                    .actor(me.staff.actor())
+                    .ip(Some(cx.ip)),
+            )
+        })
+        .await?;
     Ok(Status::NoContent)
 }
 
