@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// file writers and the mail queue (its back-office pages are the feature `mail_pages`).
 const KERNEL: &[&str] = &[
     "db", "web", "auth", "audit", "media", "jobs", "error", "clock", "config", "money", "secret",
-    "settings", "exports",
+    "settings", "exports", "mail",
 ];
 
 fn rust_files(root: &Path, out: &mut Vec<PathBuf>) {
@@ -89,6 +89,46 @@ fn no_kernel_file_names_a_feature() {
     assert!(
         violations.is_empty(),
         "kernel files must not use features:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// The code of a file without its unit tests (which may set up rows by hand).
+fn without_tests(text: &str) -> &str {
+    text.split("#[cfg(test)]").next().unwrap_or(text)
+}
+
+/// Stock is the catalogue's: every change of `products.stock` and every movement row goes
+/// through `catalog::stock`, so the figure and its history cannot drift apart.
+#[test]
+fn only_the_stock_module_writes_stock() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let owner = src.join("catalog").join("stock.rs");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut violations = Vec::new();
+    for f in files.iter().filter(|f| **f != owner) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in without_tests(&text).lines().enumerate() {
+            let sql = line.to_ascii_lowercase();
+            if sql.contains("set stock") || sql.contains("into stock_movements") {
+                violations.push(format!(
+                    "{}:{}",
+                    f.strip_prefix(&src).unwrap().display(),
+                    n + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        std::fs::read_to_string(&owner)
+            .unwrap()
+            .contains("INSERT INTO stock_movements"),
+        "the stock module writes the movements"
+    );
+    assert!(
+        violations.is_empty(),
+        "stock written outside catalog::stock:\n{}",
         violations.join("\n")
     );
 }

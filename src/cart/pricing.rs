@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::shipping::{self, ShippingMethod};
+use crate::catalog::stock::too_many;
 use crate::error::AppResult;
 
 /// A line as asked for: product and quantity.
@@ -64,15 +65,6 @@ impl Quote {
             .iter()
             .find(|l| l.product_id == product_id)
             .map_or(0, |l| l.quantity)
-    }
-}
-
-/// The sentence for asking more than there is; shared by the cart and the order.
-pub fn too_many(name: &str, available: i64, asked: i64) -> String {
-    if available <= 0 {
-        format!("'{name}' is out of stock.")
-    } else {
-        format!("Only {available} of '{name}' left — your cart has {asked}.")
     }
 }
 
@@ -164,4 +156,90 @@ pub fn quote(
         shipping_method: chosen,
         shipping_methods,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+
+    /// A real shop database (schema and default settings) with three products:
+    /// 1 active (€12.50, 4 in stock), 2 archived, 3 active and sold out.
+    fn shop() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("shop.db")).unwrap();
+        db.write_blocking(|tx| {
+            tx.execute_batch(
+                "INSERT INTO products (id, slug, sku, name, price, stock, status) VALUES
+                     (1, 'mug', 'M-1', 'Mug', 1250, 4, 'active'),
+                     (2, 'old', 'O-1', 'Old mug', 900, 9, 'archived'),
+                     (3, 'cup', 'C-1', 'Cup', 300, 0, 'active');",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        (dir, db)
+    }
+
+    fn priced(db: &Db, items: &[(i64, i64)], shipping: Option<&str>) -> Quote {
+        let items: Vec<Item> = items
+            .iter()
+            .map(|&(product_id, quantity)| Item {
+                product_id,
+                quantity,
+            })
+            .collect();
+        db.read_blocking(|c| quote(c, &items, shipping, &|m| format!("€{m}")))
+            .unwrap()
+    }
+
+    #[test]
+    fn prices_come_from_the_database_and_add_up_with_the_chosen_shipping() {
+        let (_dir, db) = shop();
+        let q = priced(&db, &[(1, 3)], Some("flat"));
+        assert_eq!(q.lines[0].unit_price, 1250);
+        assert_eq!(q.lines[0].line_total, 3750);
+        assert_eq!((q.subtotal, q.discount), (3750, 0));
+        // Below the free-delivery threshold (5000) the flat rate (490) applies.
+        assert_eq!(q.shipping, 490);
+        assert_eq!(q.total, 3750 + 490);
+        assert!(q.problems().is_empty());
+    }
+
+    #[test]
+    fn delivery_is_free_from_the_threshold_and_an_unknown_method_costs_nothing_but_is_not_chosen() {
+        let (_dir, db) = shop();
+        let q = priced(&db, &[(1, 4)], Some("flat"));
+        assert_eq!((q.subtotal, q.shipping, q.total), (5000, 0, 5000));
+        let q = priced(&db, &[(1, 1)], Some("teleport"));
+        assert!(q.shipping_method.is_none());
+        assert_eq!(q.total, 1250);
+        let offered: Vec<&str> = q.shipping_methods.iter().map(|m| m.code.as_str()).collect();
+        assert_eq!(offered, ["flat", "pickup"]);
+    }
+
+    #[test]
+    fn each_line_that_cannot_be_bought_says_why() {
+        let (_dir, db) = shop();
+        let q = priced(&db, &[(1, 5), (2, 1), (3, 1), (99, 1)], None);
+        assert_eq!(
+            q.problems(),
+            [
+                "Only 4 of 'Mug' left — your cart has 5.",
+                "'Old mug' is no longer sold; remove it to check out.",
+                "'Cup' is out of stock.",
+                "A product in your cart no longer exists; remove it to check out.",
+            ]
+        );
+        // A vanished product is priced at nothing rather than at a stale price.
+        assert_eq!(q.lines[3].line_total, 0);
+    }
+
+    #[test]
+    fn an_empty_cart_is_a_problem_of_its_own() {
+        let (_dir, db) = shop();
+        let q = priced(&db, &[], Some("pickup"));
+        assert_eq!(q.problems(), ["Your cart is empty."]);
+        assert_eq!(q.total, 0);
+    }
 }

@@ -5,7 +5,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use time::{Duration, OffsetDateTime};
 
-use super::pricing::{too_many, Item};
+use super::pricing::Item;
+use crate::catalog::stock::too_many;
 use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
 use crate::secret::hash_token;

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod model;
 pub mod query;
 pub mod shop;
+pub mod stock;
 pub mod store;
 pub mod tree;
 

@@ -2,11 +2,12 @@
 //! ready for paying or paid; staff along the transitions their role allows. Stock returns
 //! in the same transaction, each unit recorded as a stock movement.
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use time::{Duration, OffsetDateTime};
 
 use super::access::{self, OrderHead};
 use super::mails;
+use crate::catalog::stock::{self, Movement};
 use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
@@ -54,15 +55,13 @@ pub fn restock(
     let lines: Vec<(i64, i64)> = stmt
         .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    let at = sql_time(now);
     for (product, qty) in lines {
-        conn.execute(
-            "UPDATE products SET stock = stock + ?2 WHERE id = ?1",
-            params![product, qty],
-        )?;
-        conn.execute(
-            "INSERT INTO stock_movements (product_id, delta, reason, order_id, actor, at)
-             VALUES (?1, ?2, 'cancel', ?3, ?4, ?5)",
-            params![product, qty, order_id, actor, sql_time(now)],
+        stock::put_back(
+            conn,
+            product,
+            qty,
+            &Movement::order("cancel", order_id, actor, &at),
         )?;
     }
     Ok(())

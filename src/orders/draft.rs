@@ -15,7 +15,8 @@ use time::OffsetDateTime;
 use super::{access, mails, status};
 use crate::accounts::validate::Address;
 use crate::audit::{self, Actor};
-use crate::cart::pricing::{quote, too_many, Item, Quote};
+use crate::cart::pricing::{quote, Item, Quote};
+use crate::catalog::stock::{self, Movement};
 use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
@@ -202,52 +203,19 @@ fn items_json(items: &[Item]) -> serde_json::Value {
         .collect::<Vec<_>>())
 }
 
-/// Takes `delta` units (or gives them back when negative) for an order, with its movement.
-#[allow(clippy::too_many_arguments)]
+/// Takes `delta` units for an order (or gives them back when negative), with the movement.
 fn move_stock(
     conn: &Connection,
-    order_id: i64,
     product_id: i64,
     name: &str,
-    delta_taken: i64,
-    reason: &str,
-    actor: &str,
-    now: OffsetDateTime,
+    delta: i64,
+    m: &Movement,
 ) -> AppResult<()> {
-    if delta_taken == 0 {
-        return Ok(());
-    }
-    if delta_taken > 0 {
-        let taken = conn
-            .prepare_cached(
-                "UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2 AND status = 'active'",
-            )?
-            .execute(params![product_id, delta_taken])?;
-        if taken == 0 {
-            let left: i64 = conn
-                .prepare_cached("SELECT stock FROM products WHERE id = ?1")?
-                .query_row([product_id], |r| r.get(0))
-                .optional()?
-                .unwrap_or(0);
-            return Err(AppError::Conflict(too_many(name, left, delta_taken)));
-        }
+    if delta >= 0 {
+        stock::take(conn, product_id, name, delta, m)
     } else {
-        conn.prepare_cached("UPDATE products SET stock = stock + ?2 WHERE id = ?1")?
-            .execute(params![product_id, -delta_taken])?;
+        stock::put_back(conn, product_id, -delta, m)
     }
-    conn.prepare_cached(
-        "INSERT INTO stock_movements (product_id, delta, reason, order_id, actor, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        product_id,
-        -delta_taken,
-        reason,
-        order_id,
-        actor,
-        sql_time(now)
-    ])?;
-    Ok(())
 }
 
 /// Replaces the lines of a draft or pending-payment order with `items`, re-priced; for a
@@ -276,6 +244,7 @@ pub fn set_lines(
     let q = priced(conn, &items, &o.shipping_method)?;
     sellable(&q)?;
     if o.status == "pending_payment" {
+        let (who, at) = (by.history(), sql_time(now));
         let mut deltas: BTreeMap<i64, (i64, String)> = BTreeMap::new();
         for l in &q.lines {
             deltas.entry(l.product_id).or_insert((0, l.name.clone())).0 += l.quantity;
@@ -296,13 +265,10 @@ pub fn set_lines(
             }
             move_stock(
                 conn,
-                order_id,
                 *product,
                 name,
                 *delta,
-                "edit",
-                &by.history(),
-                now,
+                &Movement::order("edit", order_id, &who, &at),
             )?;
         }
     } else {
@@ -357,17 +323,14 @@ pub fn place(
                 .replace("Your cart is empty.", "The order has no lines."),
         ));
     }
-    let who = by.history();
+    let (who, at) = (by.history(), sql_time(now));
     for l in &q.lines {
-        move_stock(
+        stock::take(
             conn,
-            order_id,
             l.product_id,
             &l.name,
             l.quantity,
-            "order",
-            &who,
-            now,
+            &Movement::order("order", order_id, &who, &at),
         )?;
     }
     write_lines(conn, order_id, &q)?;

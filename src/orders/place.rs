@@ -11,8 +11,9 @@ use super::mails;
 use super::status;
 use crate::accounts::validate::Address;
 use crate::audit;
-use crate::cart::pricing::{quote, too_many};
+use crate::cart::pricing::quote;
 use crate::cart::store::{self, Owner};
+use crate::catalog::stock::{self, Movement};
 use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
 use crate::secret::{hash_token, Secret};
@@ -114,23 +115,6 @@ pub fn place(
         (None, _) => return Err(AppError::Invalid("Enter the address to deliver to.".into())),
     };
 
-    // Stock first: a guarded decrement, so two buyers can never both take the last unit.
-    for l in &q.lines {
-        let taken = conn
-            .prepare_cached(
-                "UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2 AND status = 'active'",
-            )?
-            .execute(params![l.product_id, l.quantity])?;
-        if taken == 0 {
-            let left: i64 = conn
-                .prepare_cached("SELECT stock FROM products WHERE id = ?1")?
-                .query_row([l.product_id], |r| r.get(0))
-                .optional()?
-                .unwrap_or(0);
-            return Err(AppError::Conflict(too_many(&l.name, left, l.quantity)));
-        }
-    }
-
     let customer_id = match c.owner {
         Owner::Customer(id) => Some(id),
         Owner::Guest(_) => None,
@@ -159,11 +143,15 @@ pub fn place(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
         .execute(params![id, l.product_id, l.name, l.sku, l.unit_price, l.quantity, l.discount, l.line_total])?;
-        conn.prepare_cached(
-            "INSERT INTO stock_movements (product_id, delta, reason, order_id, actor, at)
-             VALUES (?1, ?2, 'order', ?3, ?4, ?5)",
-        )?
-        .execute(params![l.product_id, -l.quantity, id, who, at])?;
+        // A guarded decrement: two buyers can never both take the last unit; a refusal
+        // rolls the whole transaction back, the order row with it.
+        stock::take(
+            conn,
+            l.product_id,
+            &l.name,
+            l.quantity,
+            &Movement::order("order", id, &who, &at),
+        )?;
     }
     store::empty(conn, &c.owner, now)?;
     let mut entry = audit::Entry::event("order", "order.placed")
@@ -183,4 +171,133 @@ pub fn place(
         number,
         repeated: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-12-07 10:00 UTC);
+
+    struct Shop {
+        _dir: tempfile::TempDir,
+        db: Db,
+        secret: Secret,
+    }
+
+    /// A real shop database with a mug (3 in stock) and a guest's cart holding `quantity`.
+    fn shop(quantity: i64) -> Shop {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("shop.db")).unwrap();
+        let secret = Secret::load_or_create(&dir.path().join("secret.key")).unwrap();
+        db.write_blocking(move |tx| {
+            tx.execute(
+                "INSERT INTO products (id, slug, sku, name, price, stock, status)
+                 VALUES (1, 'mug', 'M-1', 'Mug', 1250, 3, 'active')",
+                [],
+            )?;
+            store::add(tx, &guest(), 1, quantity, NOW)
+        })
+        .unwrap();
+        Shop {
+            _dir: dir,
+            db,
+            secret,
+        }
+    }
+
+    fn guest() -> Owner {
+        Owner::Guest("guest-cart-token".into())
+    }
+
+    fn checkout(key: &str) -> Checkout {
+        Checkout {
+            owner: guest(),
+            email: "mira@tea.test".into(),
+            address: None,
+            shipping_method: "pickup".into(),
+            payment_method: "cod".into(),
+            idempotency_key: key.into(),
+            ip: None,
+        }
+    }
+
+    fn place_now(s: &Shop, c: Checkout) -> AppResult<Placed> {
+        let secret = Secret::clone(&s.secret);
+        s.db.write_blocking(move |tx| place(tx, &secret, &c, "http://shop.test", NOW))
+    }
+
+    fn count(s: &Shop, sql: &str) -> i64 {
+        s.db.read_blocking(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .unwrap()
+    }
+
+    #[test]
+    fn an_order_takes_its_stock_records_the_movement_and_empties_the_cart() {
+        let s = shop(2);
+        let p = place_now(&s, checkout("k-1")).unwrap();
+        assert_eq!(p.number, format!("2026-{:06}", p.id));
+        assert!(!p.repeated);
+        assert_eq!(count(&s, "SELECT stock FROM products WHERE id = 1"), 1);
+        assert_eq!(
+            count(
+                &s,
+                "SELECT delta FROM stock_movements WHERE reason = 'order'"
+            ),
+            -2
+        );
+        assert_eq!(count(&s, "SELECT total FROM orders"), 2500);
+        assert_eq!(count(&s, "SELECT count(*) FROM cart_items"), 0);
+        assert_eq!(
+            count(
+                &s,
+                "SELECT count(*) FROM mail_outbox WHERE template = 'order_placed'"
+            ),
+            1
+        );
+    }
+
+    #[test]
+    fn the_same_key_gives_back_the_same_order_and_takes_nothing_twice() {
+        let s = shop(1);
+        let first = place_now(&s, checkout("k-1")).unwrap();
+        let again = place_now(&s, checkout(" k-1 ")).unwrap();
+        assert_eq!((again.id, again.repeated), (first.id, true));
+        assert_eq!(count(&s, "SELECT count(*) FROM orders"), 1);
+        assert_eq!(count(&s, "SELECT stock FROM products WHERE id = 1"), 2);
+    }
+
+    #[test]
+    fn more_than_there_is_leaves_no_order_no_movement_and_the_stock_as_it_was() {
+        let s = shop(3);
+        s.db.write_blocking(|tx| {
+            tx.execute("UPDATE products SET stock = 2 WHERE id = 1", [])?;
+            Ok(())
+        })
+        .unwrap();
+        let err = place_now(&s, checkout("k-1")).unwrap_err();
+        assert!(matches!(err, AppError::Conflict(ref m) if m.contains("Only 2 of 'Mug' left")));
+        assert_eq!(count(&s, "SELECT count(*) FROM orders"), 0);
+        assert_eq!(count(&s, "SELECT count(*) FROM stock_movements"), 0);
+        assert_eq!(count(&s, "SELECT stock FROM products WHERE id = 1"), 2);
+        assert_eq!(count(&s, "SELECT count(*) FROM cart_items"), 1);
+    }
+
+    #[test]
+    fn a_missing_key_or_address_is_refused_before_anything_is_written() {
+        let s = shop(1);
+        assert!(matches!(
+            place_now(&s, checkout("  ")),
+            Err(AppError::BadRequest(_))
+        ));
+        let mut delivered = checkout("k-2");
+        delivered.shipping_method = "flat".into();
+        assert!(matches!(
+            place_now(&s, delivered),
+            Err(AppError::Invalid(ref m)) if m == "Enter the address to deliver to."
+        ));
+        assert_eq!(count(&s, "SELECT count(*) FROM orders"), 0);
+    }
 }

@@ -8,7 +8,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::audit::{self};
+use crate::audit;
+use crate::catalog::stock::{self, Movement};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
 pub use crate::staff::By;
@@ -367,7 +369,7 @@ pub fn save(
             tx.prepare_cached(
                 "INSERT INTO products (name, slug, sku, description, price, compare_at_price,
                     stock, low_stock_threshold, category_id, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)",
             )?
             .execute(params![
                 p.name,
@@ -376,7 +378,6 @@ pub fn save(
                 p.description,
                 p.price,
                 p.compare_at_price,
-                p.stock,
                 p.low_stock_threshold,
                 p.category_id,
                 p.status
@@ -386,8 +387,8 @@ pub fn save(
         Some(b) => {
             tx.prepare_cached(
                 "UPDATE products SET name = ?2, slug = ?3, sku = ?4, description = ?5,
-                    price = ?6, compare_at_price = ?7, stock = ?8, low_stock_threshold = ?9,
-                    category_id = ?10, status = ?11
+                    price = ?6, compare_at_price = ?7, low_stock_threshold = ?8,
+                    category_id = ?9, status = ?10
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -398,7 +399,6 @@ pub fn save(
                 p.description,
                 p.price,
                 p.compare_at_price,
-                p.stock,
                 p.low_stock_threshold,
                 p.category_id,
                 p.status
@@ -406,15 +406,14 @@ pub fn save(
             b.id
         }
     };
-    let delta = p.stock - before.map_or(0, |b| b.stock);
-    if delta != 0 {
-        let note = if before.is_none() {
-            "initial stock"
-        } else {
-            "stock set in the product"
-        };
-        movement(tx, id, delta, stock_reason, note, by)?;
-    }
+    let note = if before.is_none() {
+        "initial stock"
+    } else {
+        "stock set in the product"
+    };
+    let (from, actor) = (before.map_or(0, |b| b.stock), by.label());
+    let m = Movement::staff(stock_reason, note, &actor, &by.now);
+    stock::set(tx, id, from, p.stock, &m)?;
     let stored = Product { id, ..p.clone() };
     let (action, details) = match before {
         None => ("product.created", json!({ "new": stored })),
@@ -432,21 +431,30 @@ pub fn save(
     Ok(id)
 }
 
-/// One stock_movements row.
-pub fn movement(
-    tx: &Connection,
-    id: i64,
-    delta: i64,
-    reason: &str,
-    note: &str,
-    by: &By,
-) -> AppResult<()> {
-    tx.prepare_cached(
-        "INSERT INTO stock_movements (product_id, delta, reason, note, actor, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![id, delta, reason, note, by.label(), by.now])?;
-    Ok(())
+/// Validates and saves in one write transaction (so a slug or SKU taken a moment ago is
+/// still caught), for the form and the API alike. Refused: the messages and the input to
+/// show again (its `stock_was` brought up to date).
+pub async fn create_or_update(
+    db: &Db,
+    id: Option<i64>,
+    input: ProductInput,
+    by: By,
+) -> AppResult<Result<i64, (Errors, ProductInput)>> {
+    db.write(move |tx| {
+        let mut input = input;
+        let cur = crate::settings::currency(tx)?;
+        let before = id.map(|id| must_get(tx, id)).transpose()?;
+        if let Some(b) = &before {
+            if let Err(errors) = reconcile_stock(&mut input, b) {
+                return Ok(Err((errors, input)));
+            }
+        }
+        match validate(tx, &input, id, cur)? {
+            Err(errors) => Ok(Err((errors, input))),
+            Ok(p) => Ok(Ok(save(tx, before.as_ref(), &p, &by, "edit")?)),
+        }
+    })
+    .await
 }
 
 pub const IN_ORDERS: &str = "This product appears in orders, so it cannot be deleted: \
@@ -522,9 +530,14 @@ pub fn adjust_stock(tx: &Connection, id: i64, delta: i64, note: &str, by: &By) -
             "Stock can be at most {MAX_COUNT}."
         )));
     }
-    tx.prepare_cached("UPDATE products SET stock = ?2 WHERE id = ?1")?
-        .execute(params![id, new])?;
-    movement(tx, id, delta, "adjust", note, by)?;
+    let actor = by.label();
+    stock::set(
+        tx,
+        id,
+        p.stock,
+        new,
+        &Movement::staff("adjust", note, &actor, &by.now),
+    )?;
     audit::record(
         tx,
         &audit::Entry::event("products", "product.stock_adjusted")
