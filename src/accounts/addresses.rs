@@ -7,8 +7,9 @@ use rocket::response::{status, Flash, Redirect};
 use rocket::{get, post, routes, FromForm, State};
 use serde_json::{json, Value};
 
+use super::countries::{address_countries, country_name};
 use super::guard::CustomerUser;
-use super::pages::{address_countries, country_name, member_context};
+use super::pages::member_context;
 use super::store::{self, StoredAddress};
 use super::validate::{self, AddressInput, Errors};
 use crate::audit;

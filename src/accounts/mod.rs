@@ -6,6 +6,8 @@
 pub mod addresses;
 pub mod api;
 pub mod calling_codes;
+pub mod countries;
+pub mod deliver_to;
 pub mod guard;
 pub mod login;
 pub mod mails;

@@ -1,9 +1,5 @@
-//! What every account page shares: the storefront frame without the category bar, and
-//! the country lists for phone and address fields.
+//! What every account page shares: the storefront frame without the category bar.
 
-use serde_json::{json, Value};
-
-use super::calling_codes::CallingCode;
 use super::guard::CustomerUser;
 use crate::web::page::Page;
 
@@ -22,31 +18,4 @@ pub fn member_context(page: &Page, me: &CustomerUser, section: &str) -> tera::Co
     ctx.insert("me", &me.customer);
     ctx.insert("section", section);
     ctx
-}
-
-/// Every country for a drop-down, "Bulgaria (+359)", with `selected` (an ISO code).
-pub fn phone_countries(selected: &str) -> Vec<Value> {
-    CallingCode::all()
-        .iter()
-        .map(|c| {
-            json!({
-                "value": c.iso2,
-                "label": format!("{} ({})", c.name, c.code),
-                "selected": c.iso2.eq_ignore_ascii_case(selected),
-            })
-        })
-        .collect()
-}
-
-/// Every country for an address, by name.
-pub fn address_countries(selected: &str) -> Vec<Value> {
-    CallingCode::all()
-        .iter()
-        .map(|c| json!({ "value": c.iso2, "label": c.name, "selected": c.iso2.eq_ignore_ascii_case(selected) }))
-        .collect()
-}
-
-/// A country's name for showing an address.
-pub fn country_name(iso2: &str) -> &'static str {
-    CallingCode::find(iso2).map(|c| c.name).unwrap_or("")
 }

@@ -9,9 +9,10 @@ use rocket::{get, post, routes, FromForm};
 use serde_json::json;
 use time::OffsetDateTime;
 
+use super::countries::phone_countries;
 use super::guard::{actor, CustomerUser};
 use super::mails;
-use super::pages::{member_context, phone_countries};
+use super::pages::member_context;
 use super::store;
 use super::tokens::{self, Purpose};
 use super::validate::{self, Errors, ProfileInput};

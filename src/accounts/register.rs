@@ -8,9 +8,10 @@ use rocket::{get, post, routes, FromForm, State};
 use serde_json::json;
 use time::OffsetDateTime;
 
+use super::countries::{address_countries, phone_countries};
 use super::guard::{actor, CustomerUser};
 use super::mails;
-use super::pages::{account_context, address_countries, phone_countries};
+use super::pages::account_context;
 use super::store::{self, Customer};
 use super::tokens::{self, Purpose};
 use super::validate::{self, AddressInput, Errors, ProfileInput, RegisterInput};
@@ -26,7 +27,6 @@ use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
-use crate::web::templates::Templates;
 
 /// What registering needs from the server.
 pub struct Deps<'a> {
@@ -217,18 +217,16 @@ impl RegisterForm {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The registration page with what was typed, the refusals per field and one for the form.
 async fn form_page(
     page: &Page,
-    tpl: &Templates,
-    db: &Db,
+    cx: &Ctx<'_>,
     captchas: &Captchas,
-    ip: ClientIp,
-    now: OffsetDateTime,
     f: &RegisterForm,
     errors: &Errors,
     form_error: &str,
 ) -> AppResult<RawHtml<String>> {
+    let (db, ip, now) = (cx.db, cx.ip, cx.clock.now());
     let (captcha_on, _) = db.read(captcha::settings).await?;
     let locked = captcha_lock(db, captchas, ip, now).await?;
     let mut ctx = account_context(page);
@@ -258,7 +256,7 @@ async fn form_page(
     let captcha_id = (captcha_on && locked.is_none()).then(|| captchas.issue(now));
     ctx.insert("captcha_id", &captcha_id);
     ctx.insert("today", &now.date().to_string());
-    tpl.page("storefront/account/register.html.tera", &ctx)
+    cx.tpl.page("storefront/account/register.html.tera", &ctx)
 }
 
 #[get("/account/register")]
@@ -272,18 +270,9 @@ async fn register_form(
         return Ok(Err(Redirect::to("/account")));
     }
     let f = RegisterForm::default();
-    Ok(Ok(form_page(
-        &page,
-        cx.tpl,
-        cx.db,
-        captchas,
-        cx.ip,
-        cx.clock.now(),
-        &f,
-        &Errors::new(),
-        "",
-    )
-    .await?))
+    Ok(Ok(
+        form_page(&page, &cx, captchas, &f, &Errors::new(), "").await?
+    ))
 }
 
 #[post("/account/register", data = "<form>")]
@@ -316,19 +305,15 @@ async fn register_submit(
             ),
         ))),
         Err(Refused::Fields(errors)) => {
-            let html =
-                form_page(&page, cx.tpl, cx.db, captchas, cx.ip, now, &f, &errors, "").await?;
+            let html = form_page(&page, &cx, captchas, &f, &errors, "").await?;
             Ok(Err(status::Custom(Status::UnprocessableEntity, html)))
         }
         Err(Refused::Other(e)) => {
             let status = e.status();
             let html = form_page(
                 &page,
-                cx.tpl,
-                cx.db,
+                &cx,
                 captchas,
-                cx.ip,
-                now,
                 &f,
                 &Errors::new(),
                 &e.public_message(),

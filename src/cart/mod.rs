@@ -7,6 +7,7 @@ pub mod pages;
 pub mod pricing;
 pub mod shipping;
 pub mod store;
+pub mod view;
 
 pub fn routes() -> Vec<rocket::Route> {
     let mut r = pages::routes();

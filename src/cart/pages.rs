@@ -9,8 +9,8 @@ use rocket::{get, post, routes, FromForm, State};
 use serde_json::{json, Value};
 
 use super::owner;
-use super::pricing::{quote, Quote};
-use super::store::{self, Owner};
+use super::store;
+use super::view::{priced, quote_json};
 use crate::accounts::guard::CustomerUser;
 use crate::accounts::pages::account_context;
 use crate::clock::Clock;
@@ -28,52 +28,6 @@ pub fn parse_quantity(typed: &str) -> AppResult<i64> {
     })?;
     store::check_quantity(q)?;
     Ok(q)
-}
-
-/// The quote as the cart and checkout pages show it.
-pub fn quote_json(page: &Page, q: &Quote) -> Value {
-    let lines: Vec<Value> = q
-        .lines
-        .iter()
-        .map(|l| {
-            json!({
-                "product_id": l.product_id, "name": l.name, "sku": l.sku,
-                "url": if l.slug.is_empty() { String::new() } else { format!("/products/{}", l.slug) },
-                "quantity": l.quantity, "unit_price": page.money(l.unit_price),
-                "line_total": page.money(l.line_total),
-                "discount": if l.discount > 0 { page.money(l.discount) } else { String::new() },
-                "problem": l.problem,
-            })
-        })
-        .collect();
-    json!({
-        "lines": lines,
-        "count": q.lines.iter().map(|l| l.quantity).sum::<i64>(),
-        "subtotal": page.money(q.subtotal),
-        "discount": if q.discount > 0 { page.money(q.discount) } else { String::new() },
-        "shipping": q.shipping_method.as_ref().map(|m| if m.price == 0 { "Free".to_string() } else { page.money(m.price) }),
-        "shipping_label": q.shipping_method.as_ref().map(|m| m.label.clone()),
-        "total": page.money(q.total),
-        "problems": q.problems(),
-    })
-}
-
-/// Prices the owner's cart now.
-pub async fn priced(
-    db: &Db,
-    page: &Page,
-    owner: Option<Owner>,
-    shipping: Option<String>,
-) -> AppResult<Quote> {
-    let currency = page.shop.currency;
-    db.read(move |c| {
-        let items = match &owner {
-            Some(o) => store::items_of(c, o)?,
-            None => Vec::new(),
-        };
-        quote(c, &items, shipping.as_deref(), &|m| currency.format(m))
-    })
-    .await
 }
 
 #[get("/cart")]

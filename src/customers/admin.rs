@@ -13,7 +13,7 @@ use rocket::{get, post, routes, FromForm};
 use serde_json::{json, Value};
 
 use super::query::{self, CustomerFilter, CustomerSummary};
-use crate::accounts::pages::{country_name, phone_countries};
+use crate::accounts::countries::{country_name, phone_countries};
 use crate::accounts::validate::{self, ProfileInput};
 use crate::accounts::{mails, store, tokens};
 use crate::audit::{self};

@@ -10,12 +10,11 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes};
 use serde_json::{json, Value};
 
-use crate::accounts::pages::country_name;
+use crate::accounts::countries::country_name;
 use crate::audit;
 use crate::clock::shown_time;
 use crate::error::{AppError, AppResult};
 use crate::orders::{access, mails, query, status};
-use crate::payments::store::{self as pstore, Attempt, Who};
 use crate::secret::Secret;
 use crate::staff::perm::{Action, ReadDeliveries, UpdateDeliveries};
 use crate::staff::{nav, Can, StaffUser};
@@ -135,7 +134,7 @@ pub fn mark_delivered(
     }
     let actor = status::actor_staff(staff.id);
     mails::move_and_tell(tx, secret, id, "delivered", &actor, "", base_url, now)?;
-    cash_collected(tx, &o, staff, ip, now)?;
+    crate::payments::pay::cash_collected(tx, &o, staff, ip, now)?;
     audit::record(
         tx,
         &audit::Entry::event("deliveries", "delivery.delivered")
@@ -144,35 +143,6 @@ pub fn mark_delivered(
             .entity("order", id)
             .details(json!({ "old": { "status": o.status }, "new": { "status": "delivered" } })),
     )
-}
-
-/// Cash on delivery is paid when delivered (DESIGN §4): a `succeeded` payment row for the
-/// order's total, by the staff member who delivered it. Nothing for other methods.
-pub fn cash_collected(
-    tx: &rusqlite::Connection,
-    o: &access::OrderHead,
-    staff: &StaffUser,
-    ip: Option<ClientIp>,
-    now: time::OffsetDateTime,
-) -> AppResult<()> {
-    if o.payment_method != "cod" {
-        return Ok(());
-    }
-    let who = Who::staff(staff.id, &staff.email, ip);
-    pstore::record(
-        tx,
-        &Attempt {
-            order_id: o.id,
-            method: crate::payments::Method::Cod,
-            amount: o.total,
-            status: pstore::Status::Succeeded,
-            reference: "",
-            message: "Cash collected on delivery.",
-        },
-        &who,
-        now,
-    )?;
-    Ok(())
 }
 
 #[post("/admin/deliveries/<id>/delivered", data = "<_form>")]

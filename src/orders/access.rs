@@ -96,6 +96,15 @@ pub fn head(r: &Row<'_>) -> rusqlite::Result<OrderHead> {
     })
 }
 
+/// A customer's orders, newest first (up to 200); drafts are the shop's, not listed.
+pub fn of_customer(conn: &Connection, customer_id: i64) -> AppResult<Vec<OrderHead>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM orders WHERE customer_id = ?1 AND status <> 'draft' ORDER BY id DESC LIMIT 200"
+    ))?;
+    let rows = stmt.query_map([customer_id], head)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 pub fn not_found() -> AppError {
     AppError::NotFound("There is no such order in your account.".into())
 }

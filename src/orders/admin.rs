@@ -8,20 +8,17 @@ use rocket::http::uri::Origin;
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm};
-use rusqlite::params;
 use serde_json::{json, Value};
 
-use super::access;
-use super::{cancel, mails, query, status};
-use crate::accounts::pages::country_name;
-use crate::audit;
+use super::moves::{assign, staff_move, MoveRequest, Mover};
+use super::{query, status};
+use crate::accounts::countries::country_name;
 use crate::clock::shown_time;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
 use crate::staff::perm::{ReadOrders, UpdateOrders};
 use crate::staff::{nav, Can};
 use crate::web::base_url::BaseUrl;
-use crate::web::client::ClientIp;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
@@ -151,105 +148,6 @@ async fn show(id: i64, me: Can<ReadOrders>, page: Page, cx: Ctx<'_>) -> AppResul
     cx.tpl.page("backoffice/order.html.tera", &ctx)
 }
 
-/// A status move asked by staff (page or API), with what some moves need.
-#[derive(Debug, Clone, Default)]
-pub struct MoveRequest {
-    pub to: String,
-    pub tracking_number: String,
-    pub courier_id: Option<i64>,
-}
-
-/// Moves an order for a staff member in the caller's transaction: `paid` records a
-/// payment, placing a draft takes its stock, `shipped` needs a tracking number (and may
-/// assign a courier), `cancelled` returns stock that was taken. Any other move goes to the
-/// database, whose trigger refuses what `order_transitions` does not list (409, its
-/// message). Audited with old → new.
-#[allow(clippy::too_many_arguments)]
-pub fn staff_move(
-    tx: &rusqlite::Connection,
-    secret: &Secret,
-    id: i64,
-    m: &MoveRequest,
-    staff: &crate::staff::StaffUser,
-    ip: Option<ClientIp>,
-    base_url: &str,
-    now: time::OffsetDateTime,
-) -> AppResult<()> {
-    let tracking = m.tracking_number.trim().to_string();
-    if !status::ALL.contains(&m.to.as_str()) {
-        return Err(AppError::Invalid(format!(
-            "'{}' is not an order status.",
-            m.to
-        )));
-    }
-    if m.to == "shipped"
-        && (tracking.is_empty()
-            || tracking.chars().count() > 100
-            || tracking.chars().any(char::is_control))
-    {
-        return Err(AppError::Invalid(
-            "Enter the tracking number (one line, up to 100 characters) to mark the order shipped."
-                .into(),
-        ));
-    }
-    let before =
-        access::get(tx, id).map_err(|_| AppError::NotFound("There is no such order.".into()))?;
-    let actor = status::actor_staff(staff.id);
-    let by = super::draft::Staff {
-        id: staff.id,
-        actor: staff.actor(),
-        ip,
-    };
-    if m.to == "pending_payment" && before.status == "draft" {
-        return super::draft::place(tx, secret, id, &by, base_url, now);
-    }
-    if m.to == "paid" && before.status == "pending_payment" {
-        let who = crate::payments::store::Who::staff(staff.id, &staff.email, ip);
-        return match crate::payments::pay::mark_paid(tx, secret, id, &who, "", base_url, now)? {
-            crate::payments::Outcome::Paid => Ok(()),
-            other => Err(AppError::Conflict(other.message())),
-        };
-    }
-    if m.to == "shipped" {
-        tx.execute(
-            "UPDATE orders SET tracking_number = ?2 WHERE id = ?1",
-            params![id, tracking],
-        )?;
-        if let Some(courier) = m.courier_id {
-            tx.execute(
-                "UPDATE orders SET courier_id = ?2 WHERE id = ?1",
-                params![id, courier],
-            )?;
-        }
-    }
-    let reason = if m.to == "cancelled" {
-        "Cancelled by the shop."
-    } else {
-        ""
-    };
-    mails::move_and_tell(tx, secret, id, &m.to, &actor, reason, base_url, now)?;
-    // A draft never took stock, so there is none to return.
-    if m.to == "cancelled" && before.status != "draft" {
-        cancel::restock(tx, id, &actor, now)?;
-    }
-    if m.to == "delivered" {
-        crate::deliveries::cash_collected(tx, &before, staff, ip, now)?;
-    }
-    let mut new = json!({ "status": m.to });
-    if m.to == "shipped" {
-        new["tracking_number"] = json!(tracking);
-        new["courier_id"] = json!(m.courier_id);
-    }
-    audit::record(
-        tx,
-        &audit::Entry::event("orders", "order.status")
-            .actor(staff.actor())
-            .ip(ip)
-            .entity("order", id)
-            .details(json!({ "old": { "status": before.status }, "new": new })),
-    )
-}
-
 #[derive(FromForm)]
 pub struct StatusForm {
     to: String,
@@ -278,7 +176,7 @@ async fn change_status(
     let (s, now) = (Secret::clone(cx.secret), cx.clock.now());
     let done = cx
         .db
-        .write(move |tx| staff_move(tx, &s, id, &m, &staff, Some(cx.ip), &base.0, now))
+        .write(move |tx| staff_move(tx, &s, id, &m, &Mover::new(&staff, cx.ip), &base.0, now))
         .await;
     match done {
         Ok(()) => Ok(flash_redirect(
@@ -312,25 +210,7 @@ async fn assign_courier(
     let staff = me.staff.clone();
     let done = cx
         .db
-        .write(move |tx| {
-            let old: Option<i64> = tx
-                .query_row("SELECT courier_id FROM orders WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .map_err(|_| AppError::NotFound("There is no such order.".into()))?;
-            tx.execute(
-                "UPDATE orders SET courier_id = ?2 WHERE id = ?1",
-                params![id, courier],
-            )?;
-            audit::record(
-                tx,
-                &audit::Entry::event("orders", "order.courier")
-                    .actor(staff.actor())
-                    .ip(Some(cx.ip))
-                    .entity("order", id)
-                    .details(json!({ "old": old, "new": courier })),
-            )
-        })
+        .write(move |tx| assign(tx, id, courier, &Mover::new(&staff, cx.ip)))
         .await;
     match done {
         Ok(()) => Ok(flash_redirect(back, "success", "The courier is saved.")),

@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 use super::access::{self, OrderHead, Viewer};
 use super::place::{self, Checkout};
 use super::{cancel, status as order_status};
+use crate::accounts::deliver_to::{resolve_address, Book};
 use crate::accounts::guard::ApiCustomer;
-use crate::accounts::store as customers;
-use crate::accounts::validate::{self, AddressInput, Errors};
+use crate::accounts::validate::{AddressInput, Errors};
 use crate::cart::store::Owner;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
@@ -89,17 +89,13 @@ pub struct ApiStatusChange {
 
 pub fn api_order(conn: &rusqlite::Connection, o: OrderHead) -> AppResult<ApiOrder> {
     let lines = super::query::lines(conn, o.id)?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT to_status, at FROM order_status_history WHERE order_id = ?1 ORDER BY id",
-    )?;
-    let history = stmt
-        .query_map([o.id], |r| {
-            Ok(ApiStatusChange {
-                status: r.get(0)?,
-                at: r.get(1)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    let history = super::query::history(conn, o.id)?
+        .into_iter()
+        .map(|h| ApiStatusChange {
+            status: h.to_status,
+            at: h.at,
+        })
+        .collect();
     Ok(ApiOrder {
         id: o.id,
         number: o.number,
@@ -141,37 +137,30 @@ pub async fn checkout(
 ) -> Result<status::Custom<Json<ApiOrder>>, Result<FieldRefusal, AppError>> {
     let b = body.into_inner();
     let cid = me.customer.id;
-    let mut errors = Errors::new();
     // Neither given: the default address of the address book, if there is one.
-    let address_id = match (b.address_id, &b.address) {
-        (None, None) => cx
-            .db
-            .read(move |c| customers::addresses(c, cid))
-            .await
-            .map_err(Err)?
-            .into_iter()
-            .find(|a| a.is_default)
-            .map(|a| a.id),
-        (id, _) => id,
-    };
-    let address = match (address_id, &b.address) {
-        _ if b.shipping_method == "pickup" => None,
-        (Some(id), _) => Some(
-            cx.db
-                .read(move |c| customers::address(c, cid, id))
-                .await
-                .map(validate::Address::from)
-                .map_err(Err)?,
-        ),
-        (None, Some(a)) => validate::address(a, &me.customer.full_name(), &mut errors),
-        (None, None) => {
-            errors.insert(
-                "address",
-                "Give an address or an address_id for delivery.".into(),
-            );
-            None
-        }
-    };
+    let book = b.address_id.map_or(Book::Default, Book::Entry);
+    let (customer, pickup, typed) = (
+        me.customer.clone(),
+        b.shipping_method == "pickup",
+        b.address.clone(),
+    );
+    let address = cx
+        .db
+        .read(move |c| {
+            let mut errors = Errors::new();
+            let a = resolve_address(
+                c,
+                Some(&customer),
+                pickup,
+                book,
+                typed.as_ref(),
+                &mut errors,
+            )?;
+            Ok((a, errors))
+        })
+        .await
+        .map_err(Err)?;
+    let (address, errors) = address;
     if !errors.is_empty() {
         return Err(Ok(crate::accounts::api::field_errors(errors)));
     }
@@ -210,16 +199,10 @@ pub async fn checkout(
 #[get("/api/v1/orders")]
 pub async fn list(me: ApiCustomer, cx: Ctx<'_>) -> AppResult<Json<Vec<ApiOrder>>> {
     let id = me.customer.id;
-    let orders = cx.db
+    let orders = cx
+        .db
         .read(move |c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {} FROM orders WHERE customer_id = ?1 AND status <> 'draft' ORDER BY id DESC LIMIT 200",
-                access::COLUMNS
-            ))?;
-            let heads: Vec<OrderHead> = stmt
-                .query_map([id], access::head)?
-                .collect::<Result<_, _>>()?;
-            heads
+            access::of_customer(c, id)?
                 .into_iter()
                 .map(|o| api_order(c, o))
                 .collect::<AppResult<Vec<_>>>()

@@ -11,13 +11,15 @@ use serde_json::{json, Value};
 
 use super::access;
 use super::place::{self, Checkout, Placed};
+use crate::accounts::countries::{address_countries, country_name};
+use crate::accounts::deliver_to::{resolve_address, Book};
 use crate::accounts::guard::CustomerUser;
-use crate::accounts::pages::{account_context, address_countries, country_name};
+use crate::accounts::pages::account_context;
 use crate::accounts::store as customers;
 use crate::accounts::validate::{self, AddressInput, Errors};
 use crate::cart::owner;
-use crate::cart::pages::{priced, quote_json};
 use crate::cart::store::Owner;
+use crate::cart::view::{priced, quote_json};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::{random_token, Secret};
@@ -25,7 +27,6 @@ use crate::web::base_url::BaseUrl;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
-use crate::web::templates::Templates;
 
 #[derive(FromForm, Default, Clone)]
 pub struct CheckoutForm {
@@ -71,11 +72,10 @@ async fn offered_payments(db: &Db) -> AppResult<Vec<Value>> {
         .collect())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The checkout page with what was typed, the refusals per field and one for the form.
 async fn render(
     page: &Page,
-    tpl: &Templates,
-    db: &Db,
+    cx: &Ctx<'_>,
     me: Option<&CustomerUser>,
     owner: Option<Owner>,
     f: &CheckoutForm,
@@ -83,7 +83,7 @@ async fn render(
     form_error: &str,
 ) -> AppResult<RawHtml<String>> {
     let shipping = (!f.shipping_method.is_empty()).then(|| f.shipping_method.clone());
-    let q = priced(db, page, owner, shipping).await?;
+    let q = priced(cx.db, page, owner, shipping).await?;
     let mut ctx = account_context(page);
     ctx.insert("cart", &quote_json(page, &q));
     let methods: Vec<Value> = q
@@ -94,7 +94,7 @@ async fn render(
                           "checked": m.code == f.shipping_method }))
         .collect();
     ctx.insert("shipping_methods", &methods);
-    let payments: Vec<Value> = offered_payments(db)
+    let payments: Vec<Value> = offered_payments(cx.db)
         .await?
         .into_iter()
         .map(|mut p| {
@@ -106,7 +106,7 @@ async fn render(
     let book = match me {
         Some(m) => {
             let id = m.id();
-            db.read(move |c| customers::addresses(c, id)).await?
+            cx.db.read(move |c| customers::addresses(c, id)).await?
         }
         None => Vec::new(),
     };
@@ -150,7 +150,7 @@ async fn render(
         f.idempotency_key.clone()
     };
     ctx.insert("idempotency_key", &key);
-    tpl.page("storefront/checkout.html.tera", &ctx)
+    cx.tpl.page("storefront/checkout.html.tera", &ctx)
 }
 
 #[get("/checkout")]
@@ -173,8 +173,7 @@ async fn form(
     let f = CheckoutForm::default();
     Ok(Ok(render(
         &page,
-        cx.tpl,
-        cx.db,
+        &cx,
         me.as_ref(),
         owner,
         &f,
@@ -197,8 +196,7 @@ async fn confirm(
     let Some(owner) = owner::current(me.as_ref(), jar) else {
         let html = render(
             &page,
-            cx.tpl,
-            cx.db,
+            &cx,
             me.as_ref(),
             None,
             &f,
@@ -214,55 +212,38 @@ async fn confirm(
         None => validate::email(&f.email, &mut errors),
     };
     // A customer who picks nothing gets their default address.
-    let chosen = match (&me, f.address.as_str()) {
-        (Some(m), "") => {
-            let cid = m.id();
-            cx.db
-                .read(move |c| customers::addresses(c, cid))
-                .await?
-                .into_iter()
-                .find(|a| a.is_default)
-                .map(|a| a.id)
-        }
-        (Some(_), typed) => typed.parse::<i64>().ok(),
-        (None, _) => None,
+    let book = match f.address.as_str() {
+        "" => Book::Default,
+        typed => typed.parse().map_or(Book::Unused, Book::Entry),
     };
-    let address = if f.shipping_method == "pickup" {
-        None
-    } else if let (Some(m), Some(id)) = (&me, chosen) {
-        let cid = m.id();
-        match cx.db.read(move |c| customers::address(c, cid, id)).await {
-            Ok(a) => Some(validate::Address::from(a)),
-            Err(_) => {
-                errors.insert(
-                    "address",
-                    "Choose an address from your address book.".into(),
-                );
-                None
-            }
-        }
-    } else {
-        let input = AddressInput {
-            name: f.address_name.clone(),
-            line1: f.address_line1.clone(),
-            line2: f.address_line2.clone(),
-            city: f.address_city.clone(),
-            postcode: f.address_postcode.clone(),
-            country: f.address_country.clone(),
-        };
-        let default_name = me
-            .as_ref()
-            .map(|m| m.customer.full_name())
-            .unwrap_or_default();
-        let a = validate::address(&input, &default_name, &mut errors);
-        if a.as_ref().is_some_and(|a| a.name.is_empty()) {
-            errors.insert(
-                "address_name",
-                "Enter the name of the person receiving the parcel.".into(),
-            );
-        }
-        a
+    let typed = AddressInput {
+        name: f.address_name.clone(),
+        line1: f.address_line1.clone(),
+        line2: f.address_line2.clone(),
+        city: f.address_city.clone(),
+        postcode: f.address_postcode.clone(),
+        country: f.address_country.clone(),
     };
+    let (customer, pickup) = (
+        me.as_ref().map(|m| m.customer.clone()),
+        f.shipping_method == "pickup",
+    );
+    let (address, found) = cx
+        .db
+        .read(move |c| {
+            let mut errors = Errors::new();
+            let a = resolve_address(
+                c,
+                customer.as_ref(),
+                pickup,
+                book,
+                Some(&typed),
+                &mut errors,
+            )?;
+            Ok((a, errors))
+        })
+        .await?;
+    errors.extend(found);
     if f.shipping_method.is_empty() {
         errors.insert("shipping_method", "Choose how to get your order.".into());
     }
@@ -270,17 +251,7 @@ async fn confirm(
         errors.insert("payment_method", "Choose how to pay.".into());
     }
     if !errors.is_empty() {
-        let html = render(
-            &page,
-            cx.tpl,
-            cx.db,
-            me.as_ref(),
-            Some(owner),
-            &f,
-            &errors,
-            "",
-        )
-        .await?;
+        let html = render(&page, &cx, me.as_ref(), Some(owner), &f, &errors, "").await?;
         return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
     }
     let checkout = Checkout {
@@ -308,8 +279,7 @@ async fn confirm(
             let status = e.status();
             let html = render(
                 &page,
-                cx.tpl,
-                cx.db,
+                &cx,
                 me.as_ref(),
                 Some(owner),
                 &f,

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::draft::{self, NewDraft, Staff};
 use super::{access, query, status};
-use crate::accounts::pages::address_countries;
+use crate::accounts::countries::address_countries;
 use crate::accounts::validate::{self, AddressInput};
 use crate::cart::pricing::Item;
 use crate::error::{AppError, AppResult};

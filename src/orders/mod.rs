@@ -10,6 +10,7 @@ pub mod compose;
 pub mod draft;
 pub mod jobs;
 pub mod mails;
+pub mod moves;
 pub mod pages;
 pub mod place;
 pub mod query;

@@ -11,17 +11,16 @@ use super::access::{self, OrderHead, Viewer};
 use super::cancel;
 use super::checkout::order_path;
 use super::status;
+use crate::accounts::countries::country_name;
 use crate::accounts::guard::CustomerUser;
-use crate::accounts::pages::{account_context, country_name, member_context};
+use crate::accounts::pages::{account_context, member_context};
 use crate::clock::shown_time;
-use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::secret::Secret;
 use crate::web::base_url::BaseUrl;
 use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
-use crate::web::templates::Templates;
 
 /// Everything the order page shows, read in one go.
 fn detail(
@@ -30,25 +29,17 @@ fn detail(
     now: time::OffsetDateTime,
 ) -> AppResult<Value> {
     let fmt = o.formatter();
-    let mut stmt = conn.prepare_cached(
-        "SELECT name, sku, unit_price, quantity, line_total FROM order_lines WHERE order_id = ?1 ORDER BY id",
-    )?;
-    let lines: Vec<Value> = stmt
-        .query_map([o.id], |r| {
-            Ok(json!({ "name": r.get::<_, String>(0)?, "sku": r.get::<_, String>(1)?,
-                       "unit_price": fmt(r.get(2)?), "quantity": r.get::<_, i64>(3)?, "line_total": fmt(r.get(4)?) }))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT to_status, at FROM order_status_history WHERE order_id = ?1 ORDER BY id",
-    )?;
-    let history: Vec<Value> = stmt
-        .query_map([o.id], |r| {
-            let to: String = r.get(0)?;
-            let at: String = r.get(1)?;
-            Ok(json!({ "status": to, "label": status::label(&to), "at": shown_time(&at) }))
-        })?
-        .collect::<Result<_, _>>()?;
+    let lines: Vec<Value> = super::query::lines(conn, o.id)?
+        .iter()
+        .map(|l| {
+            json!({ "name": l.name, "sku": l.sku, "unit_price": fmt(l.unit_price),
+                         "quantity": l.quantity, "line_total": fmt(l.line_total) })
+        })
+        .collect();
+    let history: Vec<Value> = super::query::history(conn, o.id)?
+        .iter()
+        .map(|h| json!({ "status": h.to_status, "label": status::label(&h.to_status), "at": shown_time(&h.at) }))
+        .collect();
     let cancel_refusal = cancel::customer_refusal(conn, o, now)?;
     Ok(json!({
         "id": o.id, "number": o.number, "status": o.status, "status_label": status::label(&o.status),
@@ -69,16 +60,7 @@ fn detail(
 #[get("/account/orders")]
 async fn list(me: CustomerUser, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
     let id = me.id();
-    let orders = cx.db
-        .read(move |c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {} FROM orders WHERE customer_id = ?1 AND status <> 'draft' ORDER BY id DESC LIMIT 200",
-                access::COLUMNS
-            ))?;
-            let rows = stmt.query_map([id], access::head)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-        .await?;
+    let orders = cx.db.read(move |c| access::of_customer(c, id)).await?;
     let shown: Vec<Value> = orders
         .iter()
         .map(|o| json!({ "id": o.id, "number": o.number, "placed_at": shown_time(&o.placed_at),
@@ -89,22 +71,20 @@ async fn list(me: CustomerUser, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<St
     cx.tpl.page("storefront/account/orders.html.tera", &ctx)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The order page for its customer or, by the mailed link, its guest.
 async fn show(
     page: &Page,
-    db: &Db,
-    tpl: &Templates,
-    secret: &Secret,
+    cx: &Ctx<'_>,
     id: i64,
     viewer: Viewer,
     me: Option<&CustomerUser>,
     base_url: &str,
-    now: time::OffsetDateTime,
 ) -> AppResult<RawHtml<String>> {
-    let key_secret = Secret::clone(secret);
+    let (key_secret, now) = (Secret::clone(cx.secret), cx.clock.now());
     let v = viewer.clone();
     let base = base_url.to_string();
-    let (view, payment) = db
+    let (view, payment) = cx
+        .db
         .read(move |c| {
             let o = access::find(c, &key_secret, id, &v)?;
             let guest_key = match &v {
@@ -130,7 +110,7 @@ async fn show(
         },
     );
     ctx.insert("guest", &me.is_none());
-    tpl.page(
+    cx.tpl.page(
         if me.is_some() {
             "storefront/account/order.html.tera"
         } else {
@@ -150,14 +130,11 @@ async fn account_order(
 ) -> AppResult<RawHtml<String>> {
     show(
         &page,
-        cx.db,
-        cx.tpl,
-        cx.secret,
+        &cx,
         id,
         Viewer::Customer(me.id()),
         Some(&me),
         &base.0,
-        cx.clock.now(),
     )
     .await
 }
@@ -172,14 +149,11 @@ async fn guest_order(
 ) -> AppResult<RawHtml<String>> {
     show(
         &page,
-        cx.db,
-        cx.tpl,
-        cx.secret,
+        &cx,
         id,
         Viewer::Guest(key.to_string()),
         None,
         &base.0,
-        cx.clock.now(),
     )
     .await
 }

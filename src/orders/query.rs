@@ -371,11 +371,8 @@ pub fn lines(conn: &Connection, id: i64) -> AppResult<Vec<Line>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Everything staff see about an order.
-pub fn detail(conn: &Connection, id: i64) -> AppResult<(OrderHead, OrderDetail)> {
-    let head =
-        access::get(conn, id).map_err(|_| AppError::NotFound("There is no such order.".into()))?;
-    let summary = summary_of(conn, id)?;
+/// Each status the order has had, oldest first, with who moved it.
+pub fn history(conn: &Connection, id: i64) -> AppResult<Vec<HistoryRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT h.from_status, h.to_status, h.at, h.actor,
                 CASE WHEN h.actor LIKE 'staff:%' THEN (SELECT name FROM staff WHERE id = CAST(substr(h.actor, 7) AS INTEGER))
@@ -383,7 +380,7 @@ pub fn detail(conn: &Connection, id: i64) -> AppResult<(OrderHead, OrderDetail)>
                 END
          FROM order_status_history h WHERE h.order_id = ?1 ORDER BY h.id",
     )?;
-    let history = stmt
+    let rows = stmt
         .query_map([id], |r| {
             Ok(HistoryRow {
                 from_status: r.get(0)?,
@@ -394,6 +391,15 @@ pub fn detail(conn: &Connection, id: i64) -> AppResult<(OrderHead, OrderDetail)>
             })
         })?
         .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Everything staff see about an order.
+pub fn detail(conn: &Connection, id: i64) -> AppResult<(OrderHead, OrderDetail)> {
+    let head =
+        access::get(conn, id).map_err(|_| AppError::NotFound("There is no such order.".into()))?;
+    let summary = summary_of(conn, id)?;
+    let history = history(conn, id)?;
     let mut stmt = conn.prepare_cached(
         "SELECT id, method, amount, status, reference, message, actor, created_at
          FROM payments WHERE order_id = ?1 ORDER BY id",

@@ -1,5 +1,5 @@
 //! Staff API: orders and the shop's figures. Same permissions, same filters and the same
-//! moves as the back-office pages (`query.rs`, `admin::staff_move`).
+//! moves as the back-office pages (`query.rs`, `moves::staff_move`).
 
 use rocket::http::uri::Origin;
 use rocket::serde::json::Json;
@@ -7,7 +7,7 @@ use rocket::{get, post, routes};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::admin::{staff_move, MoveRequest};
+use super::moves::{staff_move, MoveRequest, Mover};
 use super::query::{self, OrderDetail, OrderFilter, OrderSummary};
 use super::stats::{self, Stats};
 use crate::error::AppResult;
@@ -145,7 +145,7 @@ pub async fn api_admin_order_status(
     let staff = me.staff.clone();
     let (s, now) = (Secret::clone(cx.secret), cx.clock.now());
     cx.db
-        .write(move |tx| staff_move(tx, &s, id, &m, &staff, Some(cx.ip), &base.0, now))
+        .write(move |tx| staff_move(tx, &s, id, &m, &Mover::new(&staff, cx.ip), &base.0, now))
         .await?;
     Ok(Json(
         cx.db.read(move |c| Ok(query::detail(c, id)?.1)).await?,

@@ -17,6 +17,7 @@ use crate::money::Currency;
 use crate::orders::access::{self, OrderHead, Viewer};
 use crate::orders::mails::move_and_tell;
 use crate::secret::Secret;
+use crate::web::client::ClientIp;
 
 /// Why an attempt was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -424,4 +425,33 @@ pub fn mark_paid(
         now,
     )?;
     Ok(Outcome::Paid)
+}
+
+/// Cash on delivery is paid when delivered (DESIGN §4): a `succeeded` payment row for the
+/// order's total, by the staff member who delivered it. Nothing for other methods.
+pub fn cash_collected(
+    tx: &rusqlite::Connection,
+    o: &access::OrderHead,
+    staff: &crate::staff::StaffUser,
+    ip: Option<ClientIp>,
+    now: time::OffsetDateTime,
+) -> AppResult<()> {
+    if o.payment_method != "cod" {
+        return Ok(());
+    }
+    let who = Who::staff(staff.id, &staff.email, ip);
+    store::record(
+        tx,
+        &Attempt {
+            order_id: o.id,
+            method: Method::Cod,
+            amount: o.total,
+            status: Status::Succeeded,
+            reference: "",
+            message: "Cash collected on delivery.",
+        },
+        &who,
+        now,
+    )?;
+    Ok(())
 }
