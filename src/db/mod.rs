@@ -33,6 +33,15 @@ fn configure(c: &Connection) -> rusqlite::Result<()> {
 
 /// A LIKE pattern matching `text` anywhere, with `%`, `_` and `\\` taken literally
 /// (use with `ESCAPE '\\'`).
+/// (schema version, page count, page size) of the open database.
+pub fn size(c: &Connection) -> AppResult<(i64, i64, i64)> {
+    Ok((
+        c.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+        c.query_row("PRAGMA page_count", [], |r| r.get(0))?,
+        c.query_row("PRAGMA page_size", [], |r| r.get(0))?,
+    ))
+}
+
 pub fn like_contains(text: &str) -> String {
     let escaped = text
         .replace('\\', "\\\\")

@@ -4,6 +4,8 @@
 //! shop runs is `crate::schedule` (the features' own functions); this runner knows none of
 //! them. Tests leave the loops off (`Options::run_jobs`) and call `run_once` themselves.
 
+pub mod runs;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

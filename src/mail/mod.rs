@@ -7,6 +7,7 @@
 
 pub mod message;
 pub mod outbox;
+pub mod queue;
 pub mod sender;
 pub mod smtp;
 pub mod templates;

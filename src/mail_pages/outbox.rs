@@ -4,22 +4,20 @@
 use rocket::http::uri::Origin;
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, State};
-use rusqlite::{params, OptionalExtension};
+use rocket::{get, post, routes};
 use serde_json::{json, Value};
 
 use crate::audit;
-use crate::clock::{shown_time, sql_time, Clock};
-use crate::db::Db;
+use crate::clock::shown_time;
 use crate::error::{AppError, AppResult};
+use crate::mail::queue;
 use crate::staff::perm::{ReadOutbox, UpdateOutbox};
 use crate::staff::{nav, Can};
-use crate::web::client::ClientIp;
 use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::pagination;
 use crate::web::query::ListQuery;
-use crate::web::templates::Templates;
 
 const PER_PAGE: u32 = 50;
 const STATUSES: [&str; 3] = ["queued", "sent", "failed"];
@@ -29,41 +27,27 @@ async fn list(
     uri: &Origin<'_>,
     me: Can<ReadOutbox>,
     page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
+    cx: Ctx<'_>,
 ) -> AppResult<RawHtml<String>> {
     let list = ListQuery::parse(uri, &[("status", &STATUSES)])?;
     let (status, page_no) = (list.filter("status"), list.page);
     let s = status.clone();
-    let (rows, total, counts) = db
-        .read(move |c| {
-            let total: i64 = c.query_row("SELECT count(*) FROM mail_outbox WHERE ?1 = '' OR status = ?1", [&s], |r| r.get(0))?;
-            let mut stmt = c.prepare(
-                "SELECT id, created_at, status, to_address, subject, attempts, last_error FROM mail_outbox
-                 WHERE ?1 = '' OR status = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
-            )?;
-            let rows = stmt
-                .query_map(params![s, PER_PAGE, (page_no as i64 - 1) * PER_PAGE as i64], |r| {
-                    Ok(json!({
-                        "url": format!("/admin/outbox/{}", r.get::<_, i64>(0)?),
-                        "at": shown_time(&r.get::<_, String>(1)?),
-                        "status": r.get::<_, String>(2)?,
-                        "to": r.get::<_, String>(3)?,
-                        "subject": r.get::<_, String>(4)?,
-                        "attempts": r.get::<_, i64>(5)?,
-                        "error": r.get::<_, String>(6)?,
-                    }))
-                })?
-                .collect::<Result<Vec<Value>, _>>()?;
-            let mut counts = serde_json::Map::new();
-            let mut stmt = c.prepare("SELECT status, count(*) FROM mail_outbox GROUP BY status")?;
-            for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-                let (k, n) = row?;
-                counts.insert(k, n.into());
-            }
-            Ok((rows, total as u64, Value::Object(counts)))
-        })
+    let ((rows, total), counts) = cx
+        .db
+        .read(move |c| Ok((queue::page(c, &s, page_no, PER_PAGE)?, queue::counts(c)?)))
         .await?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|m| {
+            json!({
+                "url": format!("/admin/outbox/{}", m.id), "at": shown_time(&m.created_at),
+                "status": m.status, "to": m.to_address, "subject": m.subject,
+                "attempts": m.attempts, "error": m.last_error,
+            })
+        })
+        .collect();
+    let counts: serde_json::Map<String, Value> =
+        counts.into_iter().map(|(k, n)| (k, n.into())).collect();
     let mut ctx = nav::context(&page, &me.staff, "outbox");
     ctx.insert("mails", &rows);
     ctx.insert("counts", &counts);
@@ -78,51 +62,26 @@ async fn list(
             total,
         ),
     );
-    tpl.page("backoffice/outbox.html.tera", &ctx)
+    cx.tpl.page("backoffice/outbox.html.tera", &ctx)
 }
 
 #[get("/admin/outbox/<id>")]
-async fn show(
-    id: i64,
-    me: Can<ReadOutbox>,
-    page: Page,
-    db: &State<Db>,
-    tpl: &State<Templates>,
-) -> AppResult<RawHtml<String>> {
-    let mail = db
-        .read(move |c| {
-            Ok(c.query_row(
-                "SELECT id, created_at, status, to_address, to_name, subject, text_body, html_body, attempts,
-                        next_attempt_at, last_error, eml_path, coalesce(sent_at, ''), template
-                 FROM mail_outbox WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(json!({
-                        "id": r.get::<_, i64>(0)?,
-                        "at": shown_time(&r.get::<_, String>(1)?),
-                        "status": r.get::<_, String>(2)?,
-                        "to": r.get::<_, String>(3)?,
-                        "to_name": r.get::<_, String>(4)?,
-                        "subject": r.get::<_, String>(5)?,
-                        "text": r.get::<_, String>(6)?,
-                        "html": r.get::<_, String>(7)?,
-                        "attempts": r.get::<_, i64>(8)?,
-                        "next_attempt": shown_time(&r.get::<_, String>(9)?),
-                        "error": r.get::<_, String>(10)?,
-                        "eml_path": r.get::<_, String>(11)?,
-                        "sent_at": shown_time(&r.get::<_, String>(12)?),
-                        "template": r.get::<_, String>(13)?,
-                        "retry_url": format!("/admin/outbox/{}/retry", r.get::<_, i64>(0)?),
-                    }))
-                },
-            )
-            .optional()?)
-        })
+async fn show(id: i64, me: Can<ReadOutbox>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
+    let m = cx
+        .db
+        .read(move |c| queue::get(c, id))
         .await?
         .ok_or_else(|| AppError::NotFound(format!("There is no mail {id} in the outbox.")))?;
+    let mail = json!({
+        "id": m.id, "at": shown_time(&m.created_at), "status": m.status, "to": m.to_address,
+        "to_name": m.to_name, "subject": m.subject, "text": m.text_body, "html": m.html_body,
+        "attempts": m.attempts, "next_attempt": shown_time(&m.next_attempt_at), "error": m.last_error,
+        "eml_path": m.eml_path, "sent_at": shown_time(&m.sent_at), "template": m.template,
+        "retry_url": format!("/admin/outbox/{}/retry", m.id),
+    });
     let mut ctx = nav::context(&page, &me.staff, "outbox");
     ctx.insert("mail", &mail);
-    tpl.page("backoffice/outbox_mail.html.tera", &ctx)
+    cx.tpl.page("backoffice/outbox_mail.html.tera", &ctx)
 }
 
 /// Queues a failed mail again, to go out with the next pass of the mail job.
@@ -131,23 +90,22 @@ async fn retry(
     id: i64,
     _form: CsrfForm<Csrf>,
     me: Can<UpdateOutbox>,
-    ip: ClientIp,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let now = sql_time(clock.now());
-    let actor = me.staff.actor();
-    db.write(move |tx| {
-        let changed = tx.execute(
-            "UPDATE mail_outbox SET status = 'queued', next_attempt_at = ?2 WHERE id = ?1 AND status = 'failed'",
-            params![id, now],
-        )?;
-        if changed == 0 {
-            return Err(AppError::Conflict("Only a failed mail can be retried; this one is not failed.".into()));
-        }
-        audit::record(tx, &audit::Entry::event("mail", "mail.retried").actor(actor).ip(Some(ip)).entity("mail", id))
-    })
-    .await?;
+    let now = cx.clock.now_sql();
+    let (actor, ip) = (me.staff.actor(), cx.ip);
+    cx.db
+        .write(move |tx| {
+            queue::retry(tx, id, &now)?;
+            audit::record(
+                tx,
+                &audit::Entry::event("mail", "mail.retried")
+                    .actor(actor)
+                    .ip(Some(ip))
+                    .entity("mail", id),
+            )
+        })
+        .await?;
     Ok(flash_redirect(
         format!("/admin/outbox/{id}"),
         "success",

@@ -14,7 +14,6 @@ use crate::auth::password;
 use crate::auth::session::{self, Kind};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::secret::Secret;
 use crate::web::client::{ClientIp, Https};
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::ctx::Ctx;
@@ -166,23 +165,20 @@ async fn login(
         super::second_step::set_cookie(jar, token, https.0);
         return Ok(Ok(Redirect::to(super::second_step::URL)));
     }
-    start_session(cx.db, jar, cx.secret, https, id, cx.ip, now, None).await?;
+    start_session(&cx, jar, https, id, None).await?;
     Ok(Ok(Redirect::to(next)))
 }
 
 /// Logs the browser in as `id`: a new session id (any session this browser had is
 /// ended), the login recorded and audited, a fresh CSRF cookie.
-#[allow(clippy::too_many_arguments)]
 pub async fn start_session(
-    db: &Db,
+    cx: &Ctx<'_>,
     jar: &CookieJar<'_>,
-    secret: &Secret,
     https: Https,
     id: i64,
-    ip: ClientIp,
-    now: time::OffsetDateTime,
     two_factor: Option<super::two_factor::Proof>,
 ) -> AppResult<()> {
+    let (db, secret, ip, now) = (cx.db, cx.secret, cx.ip, cx.clock.now());
     let old = jar
         .get(Kind::Staff.cookie_name())
         .map(|c| c.value().to_string());

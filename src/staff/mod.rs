@@ -6,8 +6,10 @@
 pub mod account_two_factor;
 pub mod auth;
 pub mod cli;
+pub mod directory;
 pub mod guard;
 pub mod invite;
+pub mod member_actions;
 pub mod nav;
 pub mod perm;
 pub mod roles_admin;
@@ -29,6 +31,7 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(account_two_factor::routes());
     r.extend(roles_admin::routes());
     r.extend(staff_admin::routes());
+    r.extend(member_actions::routes());
     r.extend(set_password::routes());
     r
 }

@@ -126,17 +126,7 @@ async fn submit(
     match result {
         Ok(proof) => {
             remove_cookie(jar);
-            start_session(
-                cx.db,
-                jar,
-                cx.secret,
-                https,
-                ch.staff_id,
-                cx.ip,
-                now,
-                Some(proof),
-            )
-            .await?;
+            start_session(&cx, jar, https, ch.staff_id, Some(proof)).await?;
             let next = super::auth::safe_next(Some(&ch.next));
             if proof == two_factor::Proof::Recovery {
                 return Ok(Err(Err(flash_redirect(

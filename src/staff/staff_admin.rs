@@ -7,7 +7,8 @@
 //! active owner can be neither deactivated nor moved to another role (a trigger,
 //! `staff_keeps_an_owner`, refuses it too, whatever the path). Deactivating ends the
 //! member's sessions and API tokens; a new role ends their other sessions (a privilege
-//! change). Every change is audited with old → new.
+//! change). Every change is audited with old → new. The one-button actions on a
+//! member's page are in `member_actions.rs`.
 
 use std::collections::HashMap;
 
@@ -20,6 +21,7 @@ use rusqlite::params;
 use serde_json::{json, Value};
 
 use super::account_two_factor::end_sessions;
+use super::directory;
 use super::invite::{self, Purpose};
 use super::perm::{CreateStaff, ReadStaff, UpdateStaff};
 use super::roles_store;
@@ -29,8 +31,7 @@ use crate::clock::shown_time;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::web::base_url::BaseUrl;
-use crate::web::client::ClientIp;
-use crate::web::csrf::{Csrf, CsrfForm};
+use crate::web::csrf::CsrfForm;
 use crate::web::ctx::Ctx;
 use crate::web::page::{flash_redirect, Page};
 use crate::web::pagination;
@@ -62,48 +63,16 @@ async fn list(
     let (r2, s2, q2) = (role.clone(), state.clone(), q.clone());
     let (rows, total) = cx
         .db
-        .read(move |c| {
-            let like = crate::db::like_contains(&q2);
-            let filter = "(?1 = '' OR s.role_id = CAST(?1 AS INTEGER))
-                AND (?2 = '' OR s.active = (?2 = 'active'))
-                AND (?3 = '' OR s.name LIKE ?4 ESCAPE '\\' OR s.email LIKE ?4 ESCAPE '\\')";
-            let total: i64 = c.query_row(
-                &format!("SELECT count(*) FROM staff s WHERE {filter}"),
-                params![r2, s2, q2, like],
-                |r| r.get(0),
-            )?;
-            let mut stmt = c.prepare(&format!(
-                "SELECT s.id, s.name, s.email, r.name, r.is_owner, s.active, s.last_login_at,
-                        s.totp_enabled_at IS NOT NULL, s.password_hash = ?5
-                 FROM staff s JOIN roles r ON r.id = s.role_id WHERE {filter}
-                 ORDER BY s.active DESC, s.name COLLATE NOCASE LIMIT ?6 OFFSET ?7"
-            ))?;
-            let rows: Vec<Value> = stmt
-                .query_map(
-                    params![
-                        r2,
-                        s2,
-                        q2,
-                        like,
-                        invite::NO_PASSWORD,
-                        PER_PAGE,
-                        (page_no as i64 - 1) * PER_PAGE as i64
-                    ],
-                    |r| {
-                        let last: Option<String> = r.get(6)?;
-                        Ok(json!({
-                            "id": r.get::<_, i64>(0)?, "name": r.get::<_, String>(1)?,
-                            "email": r.get::<_, String>(2)?, "role": r.get::<_, String>(3)?,
-                            "is_owner": r.get::<_, bool>(4)?, "active": r.get::<_, bool>(5)?,
-                            "last_login": last.as_deref().map(shown_time),
-                            "two_factor": r.get::<_, bool>(7)?, "invited": r.get::<_, bool>(8)?,
-                        }))
-                    },
-                )?
-                .collect::<Result<_, _>>()?;
-            Ok((rows, total as u64))
-        })
+        .read(move |c| directory::list(c, &r2, &s2, &q2, page_no, PER_PAGE))
         .await?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|m| json!({
+            "id": m.id, "name": m.name, "email": m.email, "role": m.role, "is_owner": m.is_owner,
+            "active": m.active, "last_login": m.last_login_at.as_deref().map(shown_time),
+            "two_factor": m.two_factor, "invited": m.invited,
+        }))
+        .collect();
     let mut ctx = nav::context(&page, &me.staff, "staff");
     ctx.insert("members", &rows);
     ctx.insert("q", &q);
@@ -289,27 +258,18 @@ async fn render_member(
         .read(move |c| {
             let row = store::get(c, id)?
                 .ok_or_else(|| AppError::NotFound("There is no such staff member.".into()))?;
-            let (last, hash, created): (Option<String>, String, String) = c.query_row(
-                "SELECT last_login_at, password_hash, created_at FROM staff WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-            let sessions: i64 = c.query_row(
-                "SELECT count(*) FROM sessions WHERE kind = 'staff' AND user_id = ?1",
-                [id],
-                |r| r.get(0),
-            )?;
+            let facts = directory::facts(c, id)?;
             let sel = typed_role.unwrap_or_else(|| row.role_id.to_string());
             let roles = role_options(c, &sel)?;
             let left = two_factor::recovery_codes_left(c, id)?;
             Ok((
                 row,
-                last,
-                sessions,
-                hash == invite::NO_PASSWORD,
+                facts.last_login_at,
+                facts.sessions,
+                facts.invited,
                 roles,
                 left,
-                created,
+                facts.created_at,
             ))
         })
         .await?;
@@ -341,7 +301,7 @@ async fn show(id: i64, me: Can<ReadStaff>, page: Page, cx: Ctx<'_>) -> AppResult
 }
 
 /// The member, if `me` may change them (an owner's account: owners only).
-async fn changeable(db: &Db, me: &StaffUser, id: i64) -> AppResult<store::StaffRow> {
+pub(super) async fn changeable(db: &Db, me: &StaffUser, id: i64) -> AppResult<store::StaffRow> {
     let row = db
         .read(move |c| store::get(c, id))
         .await?
@@ -450,202 +410,6 @@ async fn save(
     }
 }
 
-async fn set_active(
-    id: i64,
-    active: bool,
-    me: &StaffUser,
-    ip: ClientIp,
-    db: &Db,
-) -> AppResult<Flash<Redirect>> {
-    let back = format!("/admin/staff/{id}");
-    let before = changeable(db, me, id).await?;
-    if !active && id == me.id {
-        return Ok(flash_redirect(
-            back,
-            "error",
-            "You cannot deactivate your own account; another owner can.",
-        ));
-    }
-    if before.active == active {
-        return Ok(flash_redirect(
-            back,
-            "info",
-            if active {
-                "This account is already active."
-            } else {
-                "This account is already deactivated."
-            },
-        ));
-    }
-    let actor = me.actor();
-    let done = db
-        .write(move |tx| {
-            tx.execute(
-                "UPDATE staff SET active = ?2 WHERE id = ?1",
-                params![id, active],
-            )?;
-            let ended = if active { 0 } else { end_sessions(tx, id, None)? };
-            audit::record(
-                tx,
-                &audit::Entry::event(
-                    "staff",
-                    if active {
-                        "staff.reactivated"
-                    } else {
-                        "staff.deactivated"
-                    },
-                )
-                .actor(actor)
-                .ip(Some(ip))
-                .entity("staff", id)
-                .details(json!({ "old": { "active": !active }, "new": { "active": active }, "sessions_ended": ended })),
-            )
-        })
-        .await;
-    match done {
-        Ok(()) => Ok(flash_redirect(
-            back,
-            "success",
-            if active {
-                format!("{} can log in again.", before.name)
-            } else {
-                format!(
-                    "{} is deactivated: logged out everywhere, API tokens revoked.",
-                    before.name
-                )
-            },
-        )),
-        Err(AppError::Conflict(m)) => Ok(flash_redirect(back, "error", m)),
-        Err(e) => Err(e),
-    }
-}
-
-#[post("/admin/staff/<id>/deactivate", data = "<_form>")]
-async fn deactivate(
-    id: i64,
-    _form: CsrfForm<Csrf>,
-    me: Can<UpdateStaff>,
-    cx: Ctx<'_>,
-) -> AppResult<Flash<Redirect>> {
-    set_active(id, false, &me.staff, cx.ip, cx.db).await
-}
-
-#[post("/admin/staff/<id>/reactivate", data = "<_form>")]
-async fn reactivate(
-    id: i64,
-    _form: CsrfForm<Csrf>,
-    me: Can<UpdateStaff>,
-    cx: Ctx<'_>,
-) -> AppResult<Flash<Redirect>> {
-    set_active(id, true, &me.staff, cx.ip, cx.db).await
-}
-
-/// Mails a set-password link (the invitation again, for a member who never set one).
-#[post("/admin/staff/<id>/password-link", data = "<_form>")]
-async fn password_link(
-    id: i64,
-    _form: CsrfForm<Csrf>,
-    me: Can<UpdateStaff>,
-    base: BaseUrl,
-    cx: Ctx<'_>,
-) -> AppResult<Flash<Redirect>> {
-    let row = changeable(cx.db, &me.staff, id).await?;
-    if !row.active {
-        return Ok(flash_redirect(
-            format!("/admin/staff/{id}"),
-            "error",
-            "Reactivate the account first: a deactivated member cannot set a password.",
-        ));
-    }
-    let (actor, by, now) = (me.staff.actor(), me.staff.name.clone(), cx.clock.now());
-    let email = row.email.clone();
-    cx.db.write(move |tx| {
-        let (hash,): (String,) = tx.query_row(
-            "SELECT password_hash FROM staff WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?,)),
-        )?;
-        let purpose = if hash == invite::NO_PASSWORD {
-            Purpose::Invite
-        } else {
-            Purpose::Reset
-        };
-        invite::send(tx, &row, purpose, &by, &base.0, now)?;
-        audit::record(
-            tx,
-            &audit::Entry::event("staff", "staff.password_link_sent")
-                .actor(actor)
-                .ip(Some(cx.ip))
-                .entity("staff", id)
-                .details(json!({ "to": row.email, "purpose": if purpose == Purpose::Invite { "invite" } else { "reset" } })),
-        )
-    })
-    .await?;
-    Ok(flash_redirect(
-        format!("/admin/staff/{id}"),
-        "success",
-        format!(
-            "A link to set a new password was sent to {email}. Their current password keeps working until they use it."
-        ),
-    ))
-}
-
-/// For a member who lost their phone and recovery codes: owners only.
-#[post("/admin/staff/<id>/two-factor/off", data = "<_form>")]
-async fn two_factor_off(
-    id: i64,
-    _form: CsrfForm<Csrf>,
-    me: Can<UpdateStaff>,
-    cx: Ctx<'_>,
-) -> AppResult<Flash<Redirect>> {
-    if !me.staff.is_owner {
-        return Err(AppError::Forbidden(
-            "Only an owner can turn off another member's two-factor login.".into(),
-        ));
-    }
-    let row = changeable(cx.db, &me.staff, id).await?;
-    let actor = me.staff.actor();
-    cx.db
-        .write(move |tx| {
-            two_factor::disable(tx, id)?;
-            let ended = end_sessions(tx, id, None)?;
-            audit::record(
-            tx,
-            &audit::Entry::event("staff", "two_factor.disabled")
-                .actor(actor)
-                .ip(Some(cx.ip))
-                .entity("staff", id)
-                .details(
-                    json!({ "old": "on", "new": "off", "by_owner": true, "sessions_ended": ended }),
-                ),
-        )
-        })
-        .await?;
-    Ok(flash_redirect(
-        format!("/admin/staff/{id}"),
-        "success",
-        format!(
-            "Two-factor login is off for {}.{}",
-            row.name,
-            if row.require_totp {
-                " Their role requires it, so they set it up again at their next login."
-            } else {
-                ""
-            }
-        ),
-    ))
-}
-
 pub fn routes() -> Vec<rocket::Route> {
-    routes![
-        list,
-        new_form,
-        create,
-        show,
-        save,
-        deactivate,
-        reactivate,
-        password_link,
-        two_factor_off
-    ]
+    routes![list, new_form, create, show, save]
 }

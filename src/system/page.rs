@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use rocket::response::content::RawHtml;
 use rocket::{get, routes, State};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -16,6 +16,7 @@ use super::Started;
 use crate::clock::shown_time;
 use crate::db::migrate;
 use crate::error::AppResult;
+use crate::jobs::runs;
 use crate::staff::perm::ReadSystem;
 use crate::staff::{nav, Can};
 use crate::web::ctx::Ctx;
@@ -59,69 +60,34 @@ pub fn jobs(c: &Connection) -> AppResult<Vec<JobView>> {
         .iter()
         .map(|j| j.name.to_string())
         .collect();
-    let mut s = c.prepare("SELECT DISTINCT job FROM job_runs ORDER BY job")?;
-    for n in s.query_map([], |r| r.get::<_, String>(0))? {
-        let n = n?;
+    for n in runs::names(c)? {
         if !names.contains(&n) {
             names.push(n);
         }
     }
     let mut out = Vec::new();
     for name in names {
-        let last: Option<(String, String, String)> = c
-            .query_row(
-                "SELECT finished_at, outcome, summary FROM job_runs WHERE job = ?1
-                 ORDER BY id DESC LIMIT 1",
-                [&name],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let (runs, errors): (i64, i64) = c.query_row(
-            "SELECT count(*), coalesce(sum(outcome = 'error'), 0) FROM job_runs WHERE job = ?1",
-            [&name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let last_error: Option<(String, String)> = c
-            .query_row(
-                "SELECT finished_at, summary FROM job_runs WHERE job = ?1 AND outcome = 'error'
-                 ORDER BY id DESC LIMIT 1",
-                [&name],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        let last = runs::latest(c, &name, false)?.unwrap_or_default();
+        let (runs, errors) = runs::tally(c, &name)?;
+        let last_error = runs::latest(c, &name, true)?.unwrap_or_default();
         let every = crate::schedule::JOBS
             .iter()
             .find(|j| j.name == name)
             .map(|j| seconds(crate::jobs::interval(c, j).as_secs()))
             .unwrap_or_default();
-        let (last_at, last_outcome, last_summary) = last.unwrap_or_default();
-        let (last_error_at, last_error) = last_error.unwrap_or_default();
         out.push(JobView {
             name,
             every,
-            last_at: shown_time(&last_at),
-            last_outcome,
-            last_summary,
+            last_at: shown_time(&last.finished_at),
+            last_outcome: last.outcome,
+            last_summary: last.summary,
             runs,
             errors,
-            last_error_at: shown_time(&last_error_at),
-            last_error,
+            last_error_at: shown_time(&last_error.finished_at),
+            last_error: last_error.summary,
         });
     }
     Ok(out)
-}
-
-/// The mail queue: (queued, of which due now, failed, sent).
-pub fn mail_queue(c: &Connection, now: &str) -> AppResult<(i64, i64, i64, i64)> {
-    Ok(c.query_row(
-        "SELECT coalesce(sum(status = 'queued'), 0),
-                coalesce(sum(status = 'queued' AND next_attempt_at <= ?1), 0),
-                coalesce(sum(status = 'failed'), 0),
-                coalesce(sum(status = 'sent'), 0)
-         FROM mail_outbox",
-        params![now],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?)
 }
 
 /// The newest file in `backups/`: (name, size, when, UTC), or None.
@@ -156,30 +122,15 @@ async fn page(
     let (version, pages, page_size, jobs, queue, recent) = cx
         .db
         .read(move |c| {
-            let mut s = c.prepare(
-                "SELECT job, finished_at, outcome, summary FROM job_runs ORDER BY id DESC LIMIT 15",
-            )?;
-            let recent = s
-                .query_map([], |r| {
-                    Ok(json!({
-                        "job": r.get::<_, String>(0)?,
-                        "at": shown_time(&r.get::<_, String>(1)?),
-                        "outcome": r.get::<_, String>(2)?,
-                        "summary": r.get::<_, String>(3)?,
-                    }))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((
-                c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?,
-                c.query_row("PRAGMA page_count", [], |r| r.get::<_, i64>(0))?,
-                c.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))?,
-                jobs(c)?,
-                mail_queue(c, &now)?,
-                recent,
-            ))
+            let recent: Vec<_> = runs::recent(c, 15)?
+                .into_iter()
+                .map(|r| json!({ "job": r.job, "at": shown_time(&r.finished_at), "outcome": r.outcome, "summary": r.summary }))
+                .collect();
+            let (version, pages, page_size) = crate::db::size(c)?;
+            Ok((version, pages, page_size, jobs(c)?, crate::mail::queue::depth(c, &now)?, recent))
         })
         .await?;
-    let wal = std::fs::metadata(cx.db.path().with_extension("cx.db-wal"))
+    let wal = std::fs::metadata(cx.db.path().with_extension("db-wal"))
         .map(|m| m.len())
         .unwrap_or(0);
     let up = started.0.elapsed().as_secs();

@@ -218,32 +218,6 @@ pub async fn stock_refused(
     Ok(status::Custom(Status::UnprocessableEntity, html))
 }
 
-/// Validates and saves in one write transaction (so a slug or SKU taken a moment ago is
-/// still caught), for the form and the API alike. Refused: the messages and the input to
-/// show again (its `stock_was` brought up to date).
-pub async fn create_or_update(
-    db: &Db,
-    id: Option<i64>,
-    input: ProductInput,
-    by: product::By,
-) -> AppResult<Result<i64, (Errors, ProductInput)>> {
-    db.write(move |tx| {
-        let mut input = input;
-        let cur = crate::settings::currency(tx)?;
-        let before = id.map(|id| product::must_get(tx, id)).transpose()?;
-        if let Some(b) = &before {
-            if let Err(errors) = product::reconcile_stock(&mut input, b) {
-                return Ok(Err((errors, input)));
-            }
-        }
-        match product::validate(tx, &input, id, cur)? {
-            Err(errors) => Ok(Err((errors, input))),
-            Ok(p) => Ok(Ok(product::save(tx, before.as_ref(), &p, &by, "edit")?)),
-        }
-    })
-    .await
-}
-
 #[post("/admin/products", data = "<form>")]
 async fn create(
     form: CsrfForm<ProductInput>,
@@ -253,7 +227,7 @@ async fn create(
 ) -> AppResult<Answer> {
     let input = form.0;
     let by = me.by(cx.clock);
-    match create_or_update(cx.db, None, input.clone(), by).await? {
+    match product::create_or_update(cx.db, None, input.clone(), by).await? {
         Ok(id) => Ok(Ok(flash_redirect(
             format!("/admin/products/{id}"),
             "success",
@@ -275,7 +249,7 @@ async fn update(
 ) -> AppResult<Answer> {
     let input = form.0;
     let by = me.by(cx.clock);
-    match create_or_update(cx.db, Some(id), input.clone(), by).await? {
+    match product::create_or_update(cx.db, Some(id), input.clone(), by).await? {
         Ok(id) => Ok(Ok(flash_redirect(
             format!("/admin/products/{id}"),
             "success",

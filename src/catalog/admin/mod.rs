@@ -6,6 +6,7 @@
 //! transaction.
 
 pub mod categories;
+pub mod category_store;
 pub mod form;
 pub mod images;
 pub mod images_staff_api;

@@ -273,7 +273,7 @@ async fn write(
         Ok(i) => i,
         Err(e) => return Ok(Err(e)),
     };
-    match super::form::create_or_update(db, id, input, by).await? {
+    match product::create_or_update(db, id, input, by).await? {
         Ok(id) => Ok(Ok(db
             .read(move |c| body(c, product::must_get(c, id)?))
             .await?)),
