@@ -90,12 +90,6 @@ impl AppError {
     }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(e: rusqlite::Error) -> AppError {
-        crate::db::errors::map(e)
-    }
-}
-
 impl From<r2d2::Error> for AppError {
     fn from(e: r2d2::Error) -> AppError {
         AppError::Unavailable(format!("The database is not reachable right now ({e})."))

@@ -7,11 +7,12 @@ pub mod sink;
 
 pub use sink::AuditSink;
 
+use std::net::IpAddr;
+
 use rusqlite::{params, Connection};
 use serde_json::Value;
 
 use crate::error::AppResult;
-use crate::web::client::ClientIp;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Actor {
@@ -60,8 +61,9 @@ impl Entry {
         self
     }
 
-    pub fn ip(mut self, ip: Option<ClientIp>) -> Entry {
-        self.ip = ip.map(|i| i.to_string()).unwrap_or_default();
+    /// The client's address (the web's `ClientIp` turns into one).
+    pub fn ip(mut self, ip: Option<impl Into<IpAddr>>) -> Entry {
+        self.ip = ip.map(|i| i.into().to_string()).unwrap_or_default();
         self
     }
 

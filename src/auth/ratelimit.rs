@@ -44,9 +44,10 @@ pub async fn check_login(
     limiter: &RateLimiter,
     sink: &crate::audit::AuditSink,
     subsystem: &'static str,
-    ip: crate::web::client::ClientIp,
+    ip: impl Into<std::net::IpAddr>,
     now: time::OffsetDateTime,
 ) -> crate::error::AppResult<()> {
+    let ip: std::net::IpAddr = ip.into();
     let per_minute = db
         .read(|c| crate::settings::get_i64(c, "security.logins_per_ip_per_minute"))
         .await?;

@@ -38,6 +38,14 @@ const CHECKS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Every `?` on a SQLite call gets these messages; the impl lives here, beside the
+/// mapping, so the error type knows nothing of the database.
+impl From<Error> for AppError {
+    fn from(e: Error) -> AppError {
+        map(e)
+    }
+}
+
 pub fn map(e: Error) -> AppError {
     if let Error::SqliteFailure(code, msg) = &e {
         let text = msg.clone().unwrap_or_default();

@@ -17,6 +17,12 @@ impl std::fmt::Display for ClientIp {
     }
 }
 
+impl From<ClientIp> for IpAddr {
+    fn from(c: ClientIp) -> IpAddr {
+        c.0
+    }
+}
+
 /// Picks the client from the peer and the forwarded chain (left = original client).
 pub fn resolve(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
     if !trusted.contains(&peer) {
