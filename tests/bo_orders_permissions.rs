@@ -5,7 +5,7 @@
 mod common;
 
 use common::accounts::Browser;
-use common::backoffice::{customer, order};
+use common::backoffice::{customer, OrderRow};
 use common::{add_product, TestApp, STAFF_PW};
 
 fn staff(app: &TestApp, email: &str, role: &str) -> Browser {
@@ -31,17 +31,14 @@ fn each_route_needs_its_permission() {
         "Ivanova",
         "+359 888123456",
     );
-    let o = order(
-        &app,
-        "2026-000901",
-        Some(c),
-        "mira@buyers.test",
-        "pending_payment",
-        1000,
-        "cod",
-        "2026-03-10T09:00:00Z",
-        p,
-    );
+    let o = OrderRow::new("2026-000901", p)
+        .customer(c)
+        .email("mira@buyers.test")
+        .status("pending_payment")
+        .total(1000)
+        .payment("cod")
+        .placed_at("2026-03-10T09:00:00Z")
+        .insert(&app);
     let courier = staff(&app, "courier@shop.test", "Courier");
     let viewer = staff(&app, "viewer@shop.test", "Viewer");
     let manager = staff(&app, "manager@shop.test", "Manager");

@@ -8,7 +8,7 @@ mod common;
 use common::accounts::{
     last_mail, link_in_mail, no_captcha, verified_customer, Browser, CUSTOMER_PW,
 };
-use common::backoffice::{customer, follow, order};
+use common::backoffice::{customer, follow, OrderRow};
 use common::{add_product, TestApp};
 
 #[test]
@@ -31,61 +31,46 @@ fn the_list_searches_and_filters_and_the_page_shows_the_figures() {
         )
     });
     app.sql(|c| c.execute("UPDATE customers SET active = 0 WHERE id = ?1", [joe]));
-    order(
-        &app,
-        "2026-000601",
-        Some(mira),
-        "mira@buyers.test",
-        "paid",
-        1500,
-        "bank_transfer",
-        "2026-03-10T09:00:00Z",
-        p,
-    );
-    order(
-        &app,
-        "2026-000602",
-        Some(mira),
-        "mira@buyers.test",
-        "delivered",
-        2500,
-        "cod",
-        "2026-03-12T09:00:00Z",
-        p,
-    );
-    order(
-        &app,
-        "2026-000603",
-        Some(mira),
-        "mira@buyers.test",
-        "cancelled",
-        9900,
-        "cod",
-        "2026-03-14T09:00:00Z",
-        p,
-    );
-    order(
-        &app,
-        "2026-000604",
-        Some(mira),
-        "mira@buyers.test",
-        "pending_payment",
-        700,
-        "bank_transfer",
-        "2026-03-15T09:00:00Z",
-        p,
-    );
-    order(
-        &app,
-        "2026-000605",
-        Some(mira),
-        "mira@buyers.test",
-        "draft",
-        5000,
-        "bank_transfer",
-        "2026-03-20T09:00:00Z",
-        p,
-    );
+    OrderRow::new("2026-000601", p)
+        .customer(mira)
+        .email("mira@buyers.test")
+        .status("paid")
+        .total(1500)
+        .payment("bank_transfer")
+        .placed_at("2026-03-10T09:00:00Z")
+        .insert(&app);
+    OrderRow::new("2026-000602", p)
+        .customer(mira)
+        .email("mira@buyers.test")
+        .status("delivered")
+        .total(2500)
+        .payment("cod")
+        .placed_at("2026-03-12T09:00:00Z")
+        .insert(&app);
+    OrderRow::new("2026-000603", p)
+        .customer(mira)
+        .email("mira@buyers.test")
+        .status("cancelled")
+        .total(9900)
+        .payment("cod")
+        .placed_at("2026-03-14T09:00:00Z")
+        .insert(&app);
+    OrderRow::new("2026-000604", p)
+        .customer(mira)
+        .email("mira@buyers.test")
+        .status("pending_payment")
+        .total(700)
+        .payment("bank_transfer")
+        .placed_at("2026-03-15T09:00:00Z")
+        .insert(&app);
+    OrderRow::new("2026-000605", p)
+        .customer(mira)
+        .email("mira@buyers.test")
+        .status("draft")
+        .total(5000)
+        .payment("bank_transfer")
+        .placed_at("2026-03-20T09:00:00Z")
+        .insert(&app);
     app.login_as("Viewer");
 
     let shows = |q: &str| -> Vec<&'static str> {

@@ -6,7 +6,7 @@
 mod common;
 
 use common::accounts::Browser;
-use common::backoffice::{order, order_status, staff_id};
+use common::backoffice::{order_status, staff_id, OrderRow};
 use common::{add_product, TestApp, STAFF_PW};
 
 fn courier(app: &TestApp, email: &str) -> (i64, Browser) {
@@ -28,17 +28,13 @@ fn shipped_to(
     courier: Option<i64>,
     product: i64,
 ) -> i64 {
-    let id = order(
-        app,
-        number,
-        None,
-        "buyer@x.test",
-        "shipped",
-        2000,
-        payment,
-        "2026-03-10T09:00:00Z",
-        product,
-    );
+    let id = OrderRow::new(number, product)
+        .email("buyer@x.test")
+        .status("shipped")
+        .total(2000)
+        .payment(payment)
+        .placed_at("2026-03-10T09:00:00Z")
+        .insert(app);
     app.sql(|c| {
         c.execute(
             "UPDATE orders SET courier_id = ?2, tracking_number = 'TRK' WHERE id = ?1",
@@ -57,17 +53,13 @@ fn a_courier_sees_and_completes_only_their_own_deliveries() {
     let mine = shipped_to(&app, "2026-000301", "cod", Some(ann_id), p);
     let bobs = shipped_to(&app, "2026-000302", "bank_transfer", Some(bob_id), p);
     let nobodys = shipped_to(&app, "2026-000303", "paypal", None, p);
-    let processing = order(
-        &app,
-        "2026-000304",
-        None,
-        "b@x.test",
-        "processing",
-        2000,
-        "cod",
-        "2026-03-10T09:00:00Z",
-        p,
-    );
+    let processing = OrderRow::new("2026-000304", p)
+        .email("b@x.test")
+        .status("processing")
+        .total(2000)
+        .payment("cod")
+        .placed_at("2026-03-10T09:00:00Z")
+        .insert(&app);
     app.sql(|c| {
         c.execute(
             "UPDATE orders SET courier_id = ?2 WHERE id = ?1",
@@ -169,17 +161,13 @@ fn staff_who_read_orders_see_every_delivery_and_assign_couriers_when_shipping() 
     let (bob_id, _) = courier(&app, "bob@couriers.test");
     shipped_to(&app, "2026-000401", "bank_transfer", Some(ann_id), p);
     shipped_to(&app, "2026-000402", "bank_transfer", Some(bob_id), p);
-    let to_ship = order(
-        &app,
-        "2026-000403",
-        None,
-        "b@x.test",
-        "processing",
-        2000,
-        "bank_transfer",
-        "2026-03-10T09:00:00Z",
-        p,
-    );
+    let to_ship = OrderRow::new("2026-000403", p)
+        .email("b@x.test")
+        .status("processing")
+        .total(2000)
+        .payment("bank_transfer")
+        .placed_at("2026-03-10T09:00:00Z")
+        .insert(&app);
 
     app.login_as("Manager");
     let all = app.get("/admin/deliveries").body;

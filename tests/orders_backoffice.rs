@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::backoffice::{allowed_moves, customer, follow, offered_moves, order, order_status};
+use common::backoffice::{allowed_moves, customer, follow, offered_moves, order_status, OrderRow};
 use common::shop::{guest_order, stock, GUEST_PICKUP};
 use common::{add_product, TestApp};
 
@@ -20,39 +20,29 @@ fn the_list_filters_by_status_payment_dates_customer_and_text_and_keeps_them() {
         "Ivanova",
         "+359 888123456",
     );
-    order(
-        &app,
-        "2026-000101",
-        Some(mira),
-        "mira@buyers.test",
-        "paid",
-        1000,
-        "bank_transfer",
-        "2026-03-10T09:00:00Z",
-        p,
-    );
-    order(
-        &app,
-        "2026-000102",
-        None,
-        "guest@other.test",
-        "pending_payment",
-        2500,
-        "cod",
-        "2026-03-12T23:30:00Z",
-        p,
-    );
-    order(
-        &app,
-        "2026-000103",
-        Some(mira),
-        "mira@buyers.test",
-        "shipped",
-        4000,
-        "paypal",
-        "2026-04-01T10:00:00Z",
-        p,
-    );
+    OrderRow::new("2026-000101", p)
+        .customer(mira)
+        .email("mira@buyers.test")
+        .status("paid")
+        .total(1000)
+        .payment("bank_transfer")
+        .placed_at("2026-03-10T09:00:00Z")
+        .insert(&app);
+    OrderRow::new("2026-000102", p)
+        .email("guest@other.test")
+        .status("pending_payment")
+        .total(2500)
+        .payment("cod")
+        .placed_at("2026-03-12T23:30:00Z")
+        .insert(&app);
+    OrderRow::new("2026-000103", p)
+        .customer(mira)
+        .email("mira@buyers.test")
+        .status("shipped")
+        .total(4000)
+        .payment("paypal")
+        .placed_at("2026-04-01T10:00:00Z")
+        .insert(&app);
     app.login_as("Viewer");
 
     let shows = |q: &str| -> Vec<&'static str> {
@@ -114,17 +104,13 @@ fn the_buttons_are_exactly_the_moves_the_table_allows_and_only_for_roles_that_ma
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            order(
-                &app,
-                &format!("2026-00020{i}"),
-                None,
-                "a@b.test",
-                s,
-                1000,
-                "bank_transfer",
-                "2026-03-10T09:00:00Z",
-                p,
-            )
+            OrderRow::new(&format!("2026-00020{i}"), p)
+                .email("a@b.test")
+                .status(s)
+                .total(1000)
+                .payment("bank_transfer")
+                .placed_at("2026-03-10T09:00:00Z")
+                .insert(&app)
         })
         .collect();
     app.login_as("Manager");

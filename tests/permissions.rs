@@ -78,6 +78,7 @@ fn concrete(pattern: &str) -> String {
 
 struct Prober {
     app: TestApp,
+    role: String,
     email: String,
     token: String,
     csrf: String,
@@ -99,6 +100,7 @@ impl Prober {
         let email = app.login_as(PROBE);
         let mut p = Prober {
             app,
+            role: PROBE.into(),
             email,
             token: String::new(),
             csrf: String::new(),
@@ -114,6 +116,45 @@ impl Prober {
             .expect("the back office has a CSRF token in its logout form");
         p.set_rights(&[]);
         p
+    }
+
+    /// A member of one of the shop's own roles, with the rights it comes with.
+    fn built_in(role: &str) -> Prober {
+        let app = TestApp::ready();
+        let email = format!("built-in-{}@shop.test", role.to_lowercase());
+        cornershop::staff::cli::create(&app.db, &email, None, STAFF_PW, role).expect("staff");
+        let res = app.login_staff(&email, STAFF_PW);
+        assert_eq!(res.status, 303, "login as {role}: {}", res.body);
+        let mut p = Prober {
+            app,
+            role: role.into(),
+            email,
+            token: String::new(),
+            csrf: String::new(),
+        };
+        p.token = p.api_login();
+        p.csrf = p
+            .app
+            .get("/admin")
+            .input_value("_csrf")
+            .expect("the back office has a CSRF token in its logout form");
+        p
+    }
+
+    /// Whether the role's grid (as stored) holds a permission; owners hold every one.
+    fn holds(&self, (area, action): &(String, String)) -> bool {
+        let col = column(action);
+        self.app.sql(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT r.is_owner OR coalesce(p.{col}, 0) FROM roles r
+                     LEFT JOIN role_permissions p ON p.role_id = r.id AND p.area = ?2
+                     WHERE r.name = ?1"
+                ),
+                [self.role.as_str(), area.as_str()],
+                |r| r.get::<_, bool>(0),
+            )
+        })
     }
 
     fn api_login(&self) -> String {
@@ -201,6 +242,9 @@ impl Prober {
     }
 }
 
+/// (area, action), as a guard's refusal names it: ("products", "change").
+type Perm = (String, String);
+
 fn column(action: &str) -> &'static str {
     match action {
         "view" => "can_read",
@@ -214,12 +258,16 @@ fn column(action: &str) -> &'static str {
 /// The permission a guard's 403 names: "Your role (Probe) may not change products." →
 /// (products, change). None for any other answer.
 fn guard_refusal(res: &Res) -> Option<(String, String)> {
+    refusal_for(PROBE, res)
+}
+
+fn refusal_for(role: &str, res: &Res) -> Option<(String, String)> {
     if res.status != 403 {
         return None;
     }
     let body = common::html_unescape(&res.body);
-    let at = body.find(&format!("Your role ({PROBE}) may not "))?;
-    let rest = &body[at + format!("Your role ({PROBE}) may not ").len()..];
+    let at = body.find(&format!("Your role ({role}) may not "))?;
+    let rest = &body[at + format!("Your role ({role}) may not ").len()..];
     let (action, rest) = rest.split_once(' ')?;
     let area: String = rest
         .chars()
@@ -239,6 +287,8 @@ fn every_back_office_route_needs_exactly_its_permission() {
     let mut open = Vec::new();
     let mut problems = Vec::new();
     let mut checked = 0;
+    // Route → the rights it needs, as found; the built-in roles are tried against it below.
+    let mut matrix: Vec<(String, String, Vec<Perm>)> = Vec::new();
     for (method, pattern) in &routes {
         let name = format!("{method} {pattern}");
         if NOT_CALLED.contains(&name.as_str()) {
@@ -290,6 +340,7 @@ fn every_back_office_route_needs_exactly_its_permission() {
                 ));
             }
         }
+        matrix.push((method.clone(), path, needed));
         checked += 1;
     }
     let mut expected: Vec<String> = OPEN.iter().map(|s| s.to_string()).collect();
@@ -301,4 +352,89 @@ fn every_back_office_route_needs_exactly_its_permission() {
         "routes open to a staff member without rights"
     );
     assert!(checked > 15, "only {checked} guarded routes were checked");
+
+    // Each built-in role as a row of the matrix: let through exactly where its grid holds
+    // every right the route needs, refused (naming a right it lacks) everywhere else.
+    for role in ["Owner", "Manager", "Viewer", "Courier"] {
+        let mut p = Prober::built_in(role);
+        let (mut allowed, mut refused) = (0, 0);
+        for (method, path, needed) in &matrix {
+            let res = p.call(method, path);
+            let refusal = refusal_for(role, &res);
+            let lacking: Vec<&(String, String)> = needed.iter().filter(|n| !p.holds(n)).collect();
+            match (&refusal, lacking.is_empty()) {
+                (None, true) => allowed += 1,
+                (Some(r), false) if lacking.contains(&r) => refused += 1,
+                _ => problems.push(format!(
+                    "{role} {method} {path}: needs {needed:?}, lacks {lacking:?}, answer {} {refusal:?}",
+                    res.status
+                )),
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        assert!(allowed > 0, "{role} is let through somewhere");
+        if role == "Owner" {
+            assert_eq!(refused, 0, "an owner is never refused by a guard");
+        } else {
+            assert!(refused > 0, "{role} is refused somewhere");
+        }
+    }
+}
+
+/// Routes a caller who is not signed in may use: signing in (the code step answers for
+/// itself; its page without a half-login goes back to the form), logging out, a mailed
+/// set-password link, and the API's login.
+const ANONYMOUS_OPEN: &[&str] = &[
+    "GET /admin/login",
+    "GET /admin/set-password/<token>",
+    "POST /admin/login",
+    "POST /admin/login/two-factor",
+    "POST /admin/logout",
+    "POST /admin/set-password/<token>",
+    "POST /api/v1/admin/auth/login",
+];
+
+#[test]
+fn anonymous_callers_are_sent_to_log_in_or_get_401() {
+    let app = TestApp::ready();
+    let mut open = Vec::new();
+    let mut problems = Vec::new();
+    for (method, pattern) in admin_routes() {
+        let name = format!("{method} {pattern}");
+        let url = format!("{}{}", app.base, concrete(&pattern));
+        let req = app.new_client().request(&method, &url);
+        let res = if method == "GET" || method == "DELETE" {
+            TestApp::collect(req.call())
+        } else if pattern.starts_with("/api/") {
+            TestApp::collect(req.send_json(serde_json::json!({})))
+        } else {
+            TestApp::collect(req.send_form(&[("_csrf", "x")]))
+        };
+        let to_login = res.status == 303
+            && res
+                .header("location")
+                .is_some_and(|l| l.starts_with("/admin/login"));
+        let sent_away = if pattern.starts_with("/api/") {
+            res.status == 401
+        } else {
+            to_login
+        };
+        if !sent_away {
+            open.push(name.clone());
+            if !ANONYMOUS_OPEN.contains(&name.as_str()) {
+                problems.push(format!(
+                    "{name}: {} {}",
+                    res.status,
+                    res.header("location").unwrap_or("")
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "open to anyone:\n{}",
+        problems.join("\n")
+    );
+    let expected: Vec<String> = ANONYMOUS_OPEN.iter().map(|s| s.to_string()).collect();
+    assert_eq!(open, expected, "the sign-in routes stay reachable");
 }

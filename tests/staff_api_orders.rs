@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::backoffice::{api, customer, order, order_status, staff_token};
+use common::backoffice::{api, customer, order_status, staff_token, OrderRow};
 use common::shop::{guest_order, stock, GUEST_PICKUP};
 use common::{add_product, TestApp};
 use serde_json::json;
@@ -15,17 +15,13 @@ fn orders_list_get_and_move_with_the_pages_rules() {
     let app = TestApp::ready();
     let mug = add_product(&app, "Blue Mug", 1250, 5, None, "active");
     let (id, _) = guest_order(&app, mug, "2", GUEST_PICKUP);
-    let other = order(
-        &app,
-        "2026-000701",
-        None,
-        "x@y.test",
-        "paid",
-        900,
-        "paypal",
-        "2026-03-10T09:00:00Z",
-        mug,
-    );
+    let other = OrderRow::new("2026-000701", mug)
+        .email("x@y.test")
+        .status("paid")
+        .total(900)
+        .payment("paypal")
+        .placed_at("2026-03-10T09:00:00Z")
+        .insert(&app);
     let manager = staff_token(&app, "manager@shop.test", "Manager");
     let courier = staff_token(&app, "courier@shop.test", "Courier");
     let viewer = staff_token(&app, "viewer@shop.test", "Viewer");
@@ -239,61 +235,44 @@ fn customers_with_figures_and_the_shops_stats() {
         )
     });
     customer(&app, "new@buyers.test", "Nia", "Novak", "+359 877000111");
-    order(
-        &app,
-        "2026-000801",
-        Some(mira),
-        "mira@buyers.test",
-        "paid",
-        1500,
-        "bank_transfer",
-        &today,
-        p,
-    );
-    order(
-        &app,
-        "2026-000802",
-        Some(mira),
-        "mira@buyers.test",
-        "cancelled",
-        9000,
-        "cod",
-        &today,
-        p,
-    );
-    order(
-        &app,
-        "2026-000803",
-        Some(mira),
-        "mira@buyers.test",
-        "delivered",
-        2500,
-        "cod",
-        &three_days,
-        p,
-    );
-    order(
-        &app,
-        "2026-000804",
-        None,
-        "g@x.test",
-        "draft",
-        7000,
-        "cod",
-        &today,
-        p,
-    );
-    order(
-        &app,
-        "2026-000805",
-        None,
-        "g@x.test",
-        "delivered",
-        4000,
-        "cod",
-        &old,
-        p,
-    );
+    OrderRow::new("2026-000801", p)
+        .customer(mira)
+        .email("mira@buyers.test")
+        .status("paid")
+        .total(1500)
+        .payment("bank_transfer")
+        .placed_at(&today)
+        .insert(&app);
+    OrderRow::new("2026-000802", p)
+        .customer(mira)
+        .email("mira@buyers.test")
+        .status("cancelled")
+        .total(9000)
+        .payment("cod")
+        .placed_at(&today)
+        .insert(&app);
+    OrderRow::new("2026-000803", p)
+        .customer(mira)
+        .email("mira@buyers.test")
+        .status("delivered")
+        .total(2500)
+        .payment("cod")
+        .placed_at(&three_days)
+        .insert(&app);
+    OrderRow::new("2026-000804", p)
+        .email("g@x.test")
+        .status("draft")
+        .total(7000)
+        .payment("cod")
+        .placed_at(&today)
+        .insert(&app);
+    OrderRow::new("2026-000805", p)
+        .email("g@x.test")
+        .status("delivered")
+        .total(4000)
+        .payment("cod")
+        .placed_at(&old)
+        .insert(&app);
 
     let viewer = staff_token(&app, "viewer@shop.test", "Viewer");
     let courier = staff_token(&app, "courier@shop.test", "Courier");

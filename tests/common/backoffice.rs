@@ -18,35 +18,87 @@ pub fn customer(app: &TestApp, email: &str, first: &str, last: &str, phone: &str
     })
 }
 
-/// An order written directly (any status), with one line of `product`; returns its id.
-#[allow(clippy::too_many_arguments)]
-pub fn order(
-    app: &TestApp,
-    number: &str,
-    customer_id: Option<i64>,
-    email: &str,
-    status: &str,
-    total: i64,
-    payment: &str,
-    placed_at: &str,
+/// An order written straight into the database (any status) with one line of its
+/// product, for tests that need orders in a given state without going through checkout:
+/// `OrderRow::new("2026-000701", product).customer(id).status("paid").insert(&app)`.
+/// What is not set: a guest, "buyer@shop.test", pending payment, 10.00 by bank transfer,
+/// placed 2026-03-10 09:00 UTC, delivered to Ann Buyer in Sofia.
+pub struct OrderRow {
+    number: String,
     product: i64,
-) -> i64 {
-    app.sql(|c| {
-        c.execute(
-            "INSERT INTO orders (number, customer_id, email, status, currency, subtotal, shipping, total,
-                                 shipping_method, payment_method, ship_name, ship_line1, ship_city, ship_postcode,
-                                 ship_country, placed_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'EUR', ?5, 0, ?5, 'flat', ?6, 'Ann Buyer', '1 Main St', 'Sofia', '1000', 'BG', ?7, ?7)",
-            params![number, customer_id, email, status, total, payment, placed_at],
-        )?;
-        let id = c.last_insert_rowid();
-        c.execute(
-            "INSERT INTO order_lines (order_id, product_id, name, sku, unit_price, quantity, line_total)
-             VALUES (?1, ?2, 'Thing', 'SKU-THING', ?3, 1, ?3)",
-            params![id, product, total],
-        )?;
-        Ok(id)
-    })
+    customer_id: Option<i64>,
+    email: String,
+    status: String,
+    total: i64,
+    payment: String,
+    placed_at: String,
+}
+
+impl OrderRow {
+    pub fn new(number: &str, product: i64) -> OrderRow {
+        OrderRow {
+            number: number.into(),
+            product,
+            customer_id: None,
+            email: "buyer@shop.test".into(),
+            status: "pending_payment".into(),
+            total: 1000,
+            payment: "bank_transfer".into(),
+            placed_at: "2026-03-10T09:00:00Z".into(),
+        }
+    }
+
+    pub fn customer(mut self, id: i64) -> Self {
+        self.customer_id = Some(id);
+        self
+    }
+
+    pub fn email(mut self, email: &str) -> Self {
+        self.email = email.into();
+        self
+    }
+
+    pub fn status(mut self, status: &str) -> Self {
+        self.status = status.into();
+        self
+    }
+
+    /// The line's price and the order's total (no shipping).
+    pub fn total(mut self, minor_units: i64) -> Self {
+        self.total = minor_units;
+        self
+    }
+
+    pub fn payment(mut self, method: &str) -> Self {
+        self.payment = method.into();
+        self
+    }
+
+    /// UTC, as stored: "2026-03-10T09:00:00Z".
+    pub fn placed_at(mut self, at: &str) -> Self {
+        self.placed_at = at.into();
+        self
+    }
+
+    /// Writes the order and its line; returns the order's id.
+    pub fn insert(self, app: &TestApp) -> i64 {
+        app.sql(|c| {
+            c.execute(
+                "INSERT INTO orders (number, customer_id, email, status, currency, subtotal, shipping, total,
+                                     shipping_method, payment_method, ship_name, ship_line1, ship_city, ship_postcode,
+                                     ship_country, placed_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'EUR', ?5, 0, ?5, 'flat', ?6, 'Ann Buyer', '1 Main St', 'Sofia', '1000', 'BG', ?7, ?7)",
+                params![self.number, self.customer_id, self.email, self.status, self.total, self.payment, self.placed_at],
+            )?;
+            let id = c.last_insert_rowid();
+            c.execute(
+                "INSERT INTO order_lines (order_id, product_id, name, sku, unit_price, quantity, line_total)
+                 VALUES (?1, ?2, 'Thing', 'SKU-THING', ?3, 1, ?3)",
+                params![id, self.product, self.total],
+            )?;
+            Ok(id)
+        })
+    }
 }
 
 /// A staff member with `role` (made now) and a staff API bearer token for them.
