@@ -59,6 +59,16 @@ fn the_system_page_shows_health_jobs_queue_depth_size_and_backups() {
     let page = app.get("/admin/system");
     assert_eq!(stat(&page.body, "queued"), "3");
     assert_eq!(stat(&page.body, "failed"), "0");
+    // Those writes sit in the write-ahead log, and the page sees its file.
+    let wal = std::fs::metadata(app.data_dir().join("shop.db-wal")).map_or(0, |m| m.len());
+    assert!(wal > 0, "the shop writes ahead");
+    let shown = page
+        .body
+        .split("<dt>Write-ahead log</dt>")
+        .nth(1)
+        .and_then(|r| r.split("</dd>").next())
+        .expect("the write-ahead log fact");
+    assert!(!shown.ends_with(">0 bytes"), "the WAL size is read: {shown}");
 
     // A recorded pass of the mail job (to the outbox) and a failed run of another job.
     let ctx = cornershop::jobs::JobCtx {
