@@ -68,7 +68,10 @@ fn the_system_page_shows_health_jobs_queue_depth_size_and_backups() {
         .nth(1)
         .and_then(|r| r.split("</dd>").next())
         .expect("the write-ahead log fact");
-    assert!(!shown.ends_with(">0 bytes"), "the WAL size is read: {shown}");
+    assert!(
+        !shown.ends_with(">0 bytes"),
+        "the WAL size is read: {shown}"
+    );
 
     // A recorded pass of the mail job (to the outbox) and a failed run of another job.
     let ctx = cornershop::jobs::JobCtx {
