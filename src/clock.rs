@@ -43,9 +43,53 @@ pub fn shown_time(stored: &str) -> String {
     stored.replace('T', " ").trim_end_matches('Z').to_string()
 }
 
+/// A shop-time "YYYY-MM-DDTHH:MM" (what a `datetime-local` field sends) as stored UTC,
+/// given the shop's offset from UTC; None when it is not such a time.
+pub fn from_shop_time(typed: &str, offset_minutes: i64) -> Option<String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let typed = typed.trim();
+    // Browsers may add seconds; the minute is what a person picks.
+    let typed = typed.get(..16).unwrap_or(typed);
+    let local = time::PrimitiveDateTime::parse(typed, &format).ok()?;
+    Some(sql_time(
+        local.assume_utc() - time::Duration::minutes(offset_minutes),
+    ))
+}
+
+/// A stored UTC time in shop time, "YYYY-MM-DDTHH:MM" (a `datetime-local` value).
+pub fn to_shop_time(stored: &str, offset_minutes: i64) -> String {
+    match OffsetDateTime::parse(stored, &Rfc3339) {
+        Ok(t) => {
+            let local = t + time::Duration::minutes(offset_minutes);
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}",
+                local.year(),
+                local.month() as u8,
+                local.day(),
+                local.hour(),
+                local.minute()
+            )
+        }
+        Err(_) => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shop_times_round_trip_through_utc() {
+        let utc = from_shop_time("2026-06-01T09:30", 120).unwrap();
+        assert_eq!(utc, "2026-06-01T07:30:00Z");
+        assert_eq!(to_shop_time(&utc, 120), "2026-06-01T09:30");
+        assert_eq!(
+            from_shop_time("2026-06-01T00:15:00", -60).unwrap(),
+            "2026-06-01T01:15:00Z"
+        );
+        assert!(from_shop_time("1 June", 0).is_none());
+        assert!(from_shop_time("2026-02-30T10:00", 0).is_none());
+    }
 
     #[test]
     fn stored_times_sort_as_text_and_end_in_z() {

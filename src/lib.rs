@@ -22,6 +22,7 @@ pub mod exports;
 pub mod jobs;
 pub mod mail;
 pub mod mail_pages;
+pub mod marketing;
 pub mod media;
 pub mod money;
 pub mod orders;
@@ -147,13 +148,13 @@ pub fn build(config: Config, data: DataDir, opts: Options) -> Result<Rocket<Buil
         .manage(db)
         .manage(secret)
         .manage(templates)
+        .manage(catalog::cache::CatalogCache::new(opts.clock.clone()))
         .manage(opts.clock)
         .manage(sink)
         .manage(setup_token)
         .manage(config)
         .manage(system::Started(Instant::now()))
         .manage(settings::Cache::default())
-        .manage(catalog::cache::CatalogCache::default())
         .manage(auth::ratelimit::RateLimiter::default())
         .manage(captcha::Captchas::default())
         .manage(staff::auth::DemoLogins(opts.demo_logins))
@@ -196,6 +197,7 @@ fn routes() -> Vec<rocket::Route> {
     r.extend(setup::routes());
     r.extend(accounts::routes());
     r.extend(cart::routes());
+    r.extend(marketing::routes());
     r.extend(orders::routes());
     r.extend(staff::routes());
     r.extend(dashboard::routes());

@@ -29,6 +29,11 @@ pub const JOBS: &[Job] = &[
         run: media_cleanup,
     },
     Job {
+        name: "promotions",
+        every: Duration::from_secs(60),
+        run: promotions,
+    },
+    Job {
         name: "audit_retention",
         every: Duration::from_secs(86_400),
         run: audit_retention,
@@ -61,6 +66,12 @@ fn audit_retention(ctx: &JobCtx) -> AppResult<Option<String>> {
 fn media_cleanup(ctx: &JobCtx) -> AppResult<Option<String>> {
     let s = crate::media::cleanup::run_once(&ctx.db, &ctx.data_dir, ctx.clock.now())?;
     Ok(s.words())
+}
+
+/// Promotions whose start or end passed show their new status (pricing never waits for it).
+fn promotions(ctx: &JobCtx) -> AppResult<Option<String>> {
+    let n = crate::marketing::promotions::run_once(&ctx.db, ctx.clock.now())?;
+    Ok((n > 0).then(|| format!("{n} promotion(s) moved to their status now")))
 }
 
 /// Paid orders older than the delay move to processing.

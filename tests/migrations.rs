@@ -1,8 +1,9 @@
-//! Upgrades never lose a shop. `tests/fixtures/shop-v1.db` is a shop made by the first
-//! release's code (schema version 1) through its real pages: demo products with images,
-//! customers, orders in every status, payments, mails, stock movements, settings and audit
-//! rows. Opening a copy migrates it: every row stays exactly as it was, the schema equals a
-//! fresh shop's, a copy of the old database is left in `backups/`, and the shop runs on it.
+//! Upgrades never lose a shop. `tests/fixtures/shop-vN.db` is a shop made by the code of
+//! schema version N through its real pages: demo products with images, customers, orders
+//! in every status, payments, mails, stock movements, settings and audit rows. Opening a
+//! copy migrates it: every row stays exactly as it was (new columns aside), the schema
+//! equals a fresh shop's, a copy of the old database is left in `backups/`, and the shop
+//! runs on it. Every committed fixture is migrated, the oldest and the newest.
 //!
 //! The generator below made the fixture; each release writes its own with
 //! `CORNERSHOP_FIXTURE_OUT=tests/fixtures/shop-vN.db cargo test --test migrations generator`
@@ -20,8 +21,6 @@ use common::shop::{add, checkout, guest_order, GUEST_PICKUP};
 use common::TestApp;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
-
-const FIXTURE: &str = "tests/fixtures/shop-v1.db";
 
 /// Moves order `id` along a status button of its back-office page.
 fn move_to(app: &TestApp, id: i64, to: &str, extra: &[(&str, &str)]) {
@@ -146,8 +145,8 @@ fn fill(app: &TestApp) {
     app.flush_audit();
 }
 
-/// Every row of every table, sorted: the content of a database.
-fn dump(path: &Path) -> BTreeMap<String, Vec<Vec<Value>>> {
+/// Every table's columns, in order.
+fn columns(path: &Path) -> BTreeMap<String, Vec<String>> {
     let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let tables: Vec<String> = c
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
@@ -159,7 +158,34 @@ fn dump(path: &Path) -> BTreeMap<String, Vec<Vec<Value>>> {
     tables
         .into_iter()
         .map(|t| {
-            let mut stmt = c.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+            let stmt = c.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+            let cols = stmt.column_names().iter().map(|n| n.to_string()).collect();
+            (t, cols)
+        })
+        .collect()
+}
+
+/// Every row of every table, sorted: the content of a database.
+fn dump(path: &Path) -> BTreeMap<String, Vec<Vec<Value>>> {
+    dump_columns(path, &columns(path))
+}
+
+/// The rows of the tables and columns named (those of an older database), sorted.
+fn dump_columns(
+    path: &Path,
+    of: &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, Vec<Vec<Value>>> {
+    let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    of.iter()
+        .map(|(t, cols)| {
+            let list = cols
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut stmt = c
+                .prepare(&format!("SELECT {list} FROM \"{t}\""))
+                .unwrap_or_else(|e| panic!("{t}: the old columns are all there: {e}"));
             let n = stmt.column_count();
             let mut rows: Vec<Vec<Value>> = stmt
                 .query_map([], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect())
@@ -167,7 +193,7 @@ fn dump(path: &Path) -> BTreeMap<String, Vec<Vec<Value>>> {
                 .collect::<Result<_, _>>()
                 .unwrap();
             rows.sort_by_key(|r| format!("{r:?}"));
-            (t, rows)
+            (t.clone(), rows)
         })
         .collect()
 }
@@ -202,8 +228,21 @@ fn user_version(path: &Path) -> i64 {
 
 #[test]
 fn the_v1_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
-    assert_eq!(user_version(&fixture), 1, "the fixture is a version 1 shop");
+    migrates("tests/fixtures/shop-v1.db", 1);
+}
+
+#[test]
+fn the_v2_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
+    migrates("tests/fixtures/shop-v2.db", 2);
+}
+
+fn migrates(file: &str, version: i64) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    assert_eq!(
+        user_version(&fixture),
+        version,
+        "the fixture is a version {version} shop"
+    );
     let before = dump(&fixture);
     let statuses: Vec<String> = before["orders"]
         .iter()
@@ -251,8 +290,8 @@ fn the_v1_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
     let db = dir.path().join("shop.db");
     assert_eq!(user_version(&db), cornershop::db::migrate::SCHEMA_VERSION);
 
-    // Every row of every table is there, exactly as it was.
-    let after = dump(&db);
+    // Every row of every table is there, exactly as it was (in the columns it had).
+    let after = dump_columns(&db, &columns(&fixture));
     for (table, rows) in &before {
         let now = after
             .get(table)
@@ -286,10 +325,10 @@ fn the_v1_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
     assert_eq!(copies.len(), 1, "{copies:?}");
     let name = copies[0].file_name().unwrap().to_string_lossy().to_string();
     assert!(
-        name.starts_with("shop-v1-before-migration-") && name.ends_with(".db"),
+        name.starts_with(&format!("shop-v{version}-before-migration-")) && name.ends_with(".db"),
         "{name}"
     );
-    assert_eq!(user_version(&copies[0]), 1);
+    assert_eq!(user_version(&copies[0]), version);
     assert_eq!(
         dump(&copies[0]),
         before,

@@ -3,7 +3,7 @@
 //! same sentence as the shop.
 
 use rocket::serde::json::Json;
-use rocket::{delete, get, post, put, routes, State};
+use rocket::{delete, get, post, put, routes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,11 +11,12 @@ use super::pricing::{quote, Quote};
 use super::shipping::ShippingMethod;
 use super::store::{self, Owner};
 use crate::accounts::guard::ApiCustomer;
-use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::settings;
 use crate::web::body::Body;
+use crate::web::ctx::Ctx;
+use time::OffsetDateTime;
 
 #[derive(Serialize, ToSchema)]
 pub struct ApiCartLine {
@@ -70,18 +71,22 @@ fn to_api(q: Quote, currency: &str) -> ApiCart {
 }
 
 /// The customer's cart priced now, with the shop's currency.
-async fn customer_quote(db: &Db, customer_id: i64) -> AppResult<(Quote, &'static str)> {
+async fn customer_quote(
+    db: &Db,
+    customer_id: i64,
+    now: OffsetDateTime,
+) -> AppResult<(Quote, &'static str)> {
     db.read(move |c| {
         let cur = settings::currency(c)?;
         let items = store::items_of(c, &Owner::Customer(customer_id))?;
-        Ok((quote(c, &items, None, &|m| cur.format(m))?, cur.code))
+        Ok((quote(c, &items, None, &|m| cur.format(m), now)?, cur.code))
     })
     .await
 }
 
 /// The customer's cart priced now (also after every change).
-pub async fn priced_cart(db: &Db, customer_id: i64) -> AppResult<ApiCart> {
-    let (q, currency) = customer_quote(db, customer_id).await?;
+pub async fn priced_cart(db: &Db, customer_id: i64, now: OffsetDateTime) -> AppResult<ApiCart> {
+    let (q, currency) = customer_quote(db, customer_id, now).await?;
     Ok(to_api(q, currency))
 }
 
@@ -90,8 +95,10 @@ pub async fn priced_cart(db: &Db, customer_id: i64) -> AppResult<ApiCart> {
     responses((status = 200, description = "The cart, priced now", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody)),
     security(("bearer" = [])))]
 #[get("/api/v1/cart")]
-pub async fn get_cart(me: ApiCustomer, db: &State<Db>) -> AppResult<Json<ApiCart>> {
-    Ok(Json(priced_cart(db, me.customer.id).await?))
+pub async fn get_cart(me: ApiCustomer, cx: Ctx<'_>) -> AppResult<Json<ApiCart>> {
+    Ok(Json(
+        priced_cart(cx.db, me.customer.id, cx.clock.now()).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -118,17 +125,17 @@ pub struct SetQuantity {
 pub async fn add_item(
     me: ApiCustomer,
     body: Body<AddItem>,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<ApiCart>> {
-    let (id, now) = (me.customer.id, clock.now());
+    let (id, now) = (me.customer.id, cx.clock.now());
     let AddItem {
         product_id,
         quantity,
     } = body.into_inner();
-    db.write(move |tx| store::add(tx, &Owner::Customer(id), product_id, quantity, now))
+    cx.db
+        .write(move |tx| store::add(tx, &Owner::Customer(id), product_id, quantity, now))
         .await?;
-    Ok(Json(priced_cart(db, id).await?))
+    Ok(Json(priced_cart(cx.db, id, now).await?))
 }
 
 /// Sets a line's quantity; refused with 409 when the stock is short.
@@ -144,13 +151,13 @@ pub async fn set_item(
     me: ApiCustomer,
     product_id: i64,
     body: Body<SetQuantity>,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<ApiCart>> {
-    let (id, now, qty) = (me.customer.id, clock.now(), body.quantity);
-    db.write(move |tx| store::set_quantity(tx, &Owner::Customer(id), product_id, qty, now))
+    let (id, now, qty) = (me.customer.id, cx.clock.now(), body.quantity);
+    cx.db
+        .write(move |tx| store::set_quantity(tx, &Owner::Customer(id), product_id, qty, now))
         .await?;
-    Ok(Json(priced_cart(db, id).await?))
+    Ok(Json(priced_cart(cx.db, id, now).await?))
 }
 
 /// Removes a line.
@@ -162,13 +169,13 @@ pub async fn set_item(
 pub async fn remove_item(
     me: ApiCustomer,
     product_id: i64,
-    db: &State<Db>,
-    clock: &State<Clock>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<ApiCart>> {
-    let (id, now) = (me.customer.id, clock.now());
-    db.write(move |tx| store::remove(tx, &Owner::Customer(id), product_id, now))
+    let (id, now) = (me.customer.id, cx.clock.now());
+    cx.db
+        .write(move |tx| store::remove(tx, &Owner::Customer(id), product_id, now))
         .await?;
-    Ok(Json(priced_cart(db, id).await?))
+    Ok(Json(priced_cart(cx.db, id, now).await?))
 }
 
 /// The shipping methods on offer, priced for your cart (free delivery above the threshold).
@@ -178,9 +185,9 @@ pub async fn remove_item(
 #[get("/api/v1/shipping-methods")]
 pub async fn shipping_methods(
     me: ApiCustomer,
-    db: &State<Db>,
+    cx: Ctx<'_>,
 ) -> AppResult<Json<Vec<ShippingMethod>>> {
-    let (q, _) = customer_quote(db, me.customer.id).await?;
+    let (q, _) = customer_quote(cx.db, me.customer.id, cx.clock.now()).await?;
     Ok(Json(q.shipping_methods))
 }
 

@@ -37,8 +37,16 @@ async fn cart(
     page: Page,
     db: &State<Db>,
     tpl: &State<Templates>,
+    clock: &State<Clock>,
 ) -> AppResult<RawHtml<String>> {
-    let q = priced(db, &page, owner::current(me.as_ref(), jar), None).await?;
+    let q = priced(
+        db,
+        &page,
+        owner::current(me.as_ref(), jar),
+        None,
+        clock.now(),
+    )
+    .await?;
     let mut ctx = account_context(&page);
     ctx.insert("cart", &quote_json(&page, &q));
     let methods: Vec<Value> = q

@@ -1,14 +1,19 @@
 //! The one pricing function: a cart's lines become a priced quote from the database's
 //! current prices and stock. The cart page, the checkout and order creation all use it,
 //! so what a buyer sees is what they pay; nothing sent by a client is ever a price.
-//! Discounts plug in at `apply_discounts` (promotions and vouchers come later).
+//! Promotions running at the quote's `now` take their part off each line (the rule is
+//! `marketing::promotions::rule`); the line keeps which one applied.
 
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use super::shipping::{self, ShippingMethod};
 use crate::catalog::stock::too_many;
+use crate::clock::sql_time;
 use crate::error::AppResult;
+use crate::marketing::promotions::rule::{best, Offer};
+use crate::marketing::promotions::store::offers_at;
 
 /// A line as asked for: product and quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,14 +28,29 @@ pub struct QuoteLine {
     pub name: String,
     pub sku: String,
     pub slug: String,
+    /// The list price of a unit.
     pub unit_price: i64,
+    /// What a unit costs after the promotion (the list price without one).
+    pub sale_price: i64,
     pub quantity: i64,
     /// Units in stock now.
     pub available: i64,
+    /// Taken off the line: the promotion's part of a unit times the quantity.
     pub discount: i64,
     pub line_total: i64,
+    /// The promotion that applied, if one did.
+    pub promotion: Option<LinePromotion>,
     /// Why this line blocks checkout (gone, out of stock, more than in stock), if it does.
     pub problem: Option<String>,
+}
+
+/// The promotion a line is charged with, as the order records and the pages show it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LinePromotion {
+    pub id: i64,
+    pub name: String,
+    /// "−20 %" or "−€2.00".
+    pub badge: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,9 +88,17 @@ impl Quote {
     }
 }
 
-fn line(conn: &Connection, item: Item) -> AppResult<QuoteLine> {
-    let row: Option<(String, String, String, i64, i64, String)> = conn
-        .prepare_cached("SELECT name, sku, slug, price, stock, status FROM products WHERE id = ?1")?
+fn line(
+    conn: &Connection,
+    item: Item,
+    offers: &[Offer],
+    money: &dyn Fn(i64) -> String,
+) -> AppResult<QuoteLine> {
+    type Found = (String, String, String, i64, i64, String, Option<i64>);
+    let row: Option<Found> = conn
+        .prepare_cached(
+            "SELECT name, sku, slug, price, stock, status, category_id FROM products WHERE id = ?1",
+        )?
         .query_row([item.product_id], |r| {
             Ok((
                 r.get(0)?,
@@ -79,20 +107,23 @@ fn line(conn: &Connection, item: Item) -> AppResult<QuoteLine> {
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get(6)?,
             ))
         })
         .optional()?;
-    let Some((name, sku, slug, price, stock, status)) = row else {
+    let Some((name, sku, slug, price, stock, status, category)) = row else {
         return Ok(QuoteLine {
             product_id: item.product_id,
             name: "A product that no longer exists".into(),
             sku: String::new(),
             slug: String::new(),
             unit_price: 0,
+            sale_price: 0,
             quantity: item.quantity,
             available: 0,
             discount: 0,
             line_total: 0,
+            promotion: None,
             problem: Some(
                 "A product in your cart no longer exists; remove it to check out.".into(),
             ),
@@ -107,40 +138,41 @@ fn line(conn: &Connection, item: Item) -> AppResult<QuoteLine> {
     } else {
         None
     };
+    let applied = best(offers, item.product_id, category, price);
+    let off = applied.map_or(0, |(_, off)| off);
     Ok(QuoteLine {
         product_id: item.product_id,
-        line_total: price * item.quantity,
+        line_total: (price - off) * item.quantity,
         name,
         sku,
         slug,
         unit_price: price,
+        sale_price: price - off,
         quantity: item.quantity,
         available: stock,
-        discount: 0,
+        discount: off * item.quantity,
+        promotion: applied.map(|(o, _)| LinePromotion {
+            id: o.id,
+            name: o.name.clone(),
+            badge: o.badge(money),
+        }),
         problem,
     })
 }
 
-/// Where promotions and vouchers will change line discounts; none exist yet.
-fn apply_discounts(_conn: &Connection, _lines: &mut [QuoteLine]) -> AppResult<()> {
-    Ok(())
-}
-
-/// Prices `items` now. `shipping_method` picks one of the offered methods (by code).
+/// Prices `items` at `now`. `shipping_method` picks one of the offered methods (by code).
 pub fn quote(
     conn: &Connection,
     items: &[Item],
     shipping_method: Option<&str>,
     money: &dyn Fn(i64) -> String,
+    now: OffsetDateTime,
 ) -> AppResult<Quote> {
-    let mut lines = items
+    let offers = offers_at(conn, &sql_time(now))?;
+    let lines = items
         .iter()
-        .map(|&i| line(conn, i))
+        .map(|&i| line(conn, i, &offers, money))
         .collect::<AppResult<Vec<_>>>()?;
-    apply_discounts(conn, &mut lines)?;
-    for l in &mut lines {
-        l.line_total = l.unit_price * l.quantity - l.discount;
-    }
     let subtotal: i64 = lines.iter().map(|l| l.unit_price * l.quantity).sum();
     let discount: i64 = lines.iter().map(|l| l.discount).sum();
     let shipping_methods = shipping::methods(conn, subtotal - discount, money)?;
@@ -162,6 +194,8 @@ pub fn quote(
 mod tests {
     use super::*;
     use crate::db::Db;
+
+    const NOW: OffsetDateTime = time::macros::datetime!(2026-12-07 10:00 UTC);
 
     /// A real shop database (schema and default settings) with three products:
     /// 1 active (€12.50, 4 in stock), 2 archived, 3 active and sold out.
@@ -189,7 +223,7 @@ mod tests {
                 quantity,
             })
             .collect();
-        db.read_blocking(|c| quote(c, &items, shipping, &|m| format!("€{m}")))
+        db.read_blocking(|c| quote(c, &items, shipping, &|m| format!("€{m}"), NOW))
             .unwrap()
     }
 

@@ -2,6 +2,7 @@
 //! quote, turned into the same view.
 
 use serde_json::{json, Value};
+use time::OffsetDateTime;
 
 use super::pricing::{quote, Quote};
 use super::store::{self, Owner};
@@ -19,6 +20,8 @@ pub fn quote_json(page: &Page, q: &Quote) -> Value {
                 "product_id": l.product_id, "name": l.name, "sku": l.sku,
                 "url": if l.slug.is_empty() { String::new() } else { format!("/products/{}", l.slug) },
                 "quantity": l.quantity, "unit_price": page.money(l.unit_price),
+                "sale_price": if l.promotion.is_some() { page.money(l.sale_price) } else { String::new() },
+                "badge": l.promotion.as_ref().map(|p| p.badge.clone()).unwrap_or_default(),
                 "line_total": page.money(l.line_total),
                 "discount": if l.discount > 0 { page.money(l.discount) } else { String::new() },
                 "problem": l.problem,
@@ -37,12 +40,13 @@ pub fn quote_json(page: &Page, q: &Quote) -> Value {
     })
 }
 
-/// Prices the owner's cart now.
+/// Prices the owner's cart at `now`.
 pub async fn priced(
     db: &Db,
     page: &Page,
     owner: Option<Owner>,
     shipping: Option<String>,
+    now: OffsetDateTime,
 ) -> AppResult<Quote> {
     let currency = page.shop.currency;
     db.read(move |c| {
@@ -50,7 +54,7 @@ pub async fn priced(
             Some(o) => store::items_of(c, o)?,
             None => Vec::new(),
         };
-        quote(c, &items, shipping.as_deref(), &|m| currency.format(m))
+        quote(c, &items, shipping.as_deref(), &|m| currency.format(m), now)
     })
     .await
 }

@@ -30,10 +30,14 @@ pub struct ApiProduct {
     pub slug: String,
     pub name: String,
     pub sku: String,
-    /// Price in minor units of `currency` (cents for EUR).
+    /// What a unit costs now, in minor units of `currency` (cents for EUR): the running
+    /// promotion's price when one applies.
     pub price: i64,
-    /// The former price shown struck through, in minor units, if any.
+    /// The price shown struck through, in minor units, if any: the regular price under a
+    /// promotion, else a former price.
     pub compare_at_price: Option<i64>,
+    /// The promotion giving `price`, if one runs for this product.
+    pub promotion: Option<ApiPromotion>,
     /// ISO 4217 code.
     pub currency: String,
     pub stock: i64,
@@ -43,6 +47,19 @@ pub struct ApiProduct {
     pub image: Option<String>,
     /// The product's page in the shop.
     pub url: String,
+}
+
+/// A running promotion as a product shows it.
+#[derive(Serialize, ToSchema)]
+pub struct ApiPromotion {
+    /// `percent` or `amount`.
+    pub kind: String,
+    /// Percent off (1–100), or minor units off each unit.
+    pub value: i64,
+    /// What comes off one unit, in minor units.
+    pub discount: i64,
+    /// When it ends (UTC, RFC 3339).
+    pub ends_at: String,
 }
 
 /// One page of products.
@@ -118,8 +135,14 @@ fn api_product(p: &ProductCard, tree: &Tree, currency: &str) -> ApiProduct {
         slug: p.slug.clone(),
         name: p.name.clone(),
         sku: p.sku.clone(),
-        price: p.price,
-        compare_at_price: p.compare_at_price,
+        price: p.sale_price,
+        compare_at_price: p.was(),
+        promotion: p.promotion.as_ref().map(|o| ApiPromotion {
+            kind: o.kind.as_str().into(),
+            value: o.value,
+            discount: p.price - p.sale_price,
+            ends_at: o.ends_at.clone(),
+        }),
         currency: currency.to_string(),
         stock: p.stock,
         in_stock: p.stock > 0,

@@ -9,6 +9,11 @@
 //! Rendered storefront pages are cached here too, for the same revision. What differs per
 //! visitor is never cached: a page with a flash message is not stored, and the CSRF token
 //! is rendered as `CSRF_HOLE` and filled in for each response.
+//!
+//! Prices follow the promotions running at the cache's clock. A promotion's start or end
+//! changes prices without any write, so the cache keeps, beside the revision, the next
+//! moment one starts or ends; once the clock passes it, the revision is moved on (one small
+//! write) and everything is read again. No page outlives the prices it shows.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,8 +25,11 @@ use super::model::{Image, ProductCard, ProductDetail};
 use super::query::CatalogQuery;
 use super::store;
 use super::tree::Tree;
+use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::marketing::promotions::rule::Offer;
+use crate::marketing::promotions::store::{next_change, offers_at};
 
 const EXTERNAL_CHECK: Duration = Duration::from_secs(1);
 const MAX_LISTS: usize = 1024;
@@ -65,11 +73,31 @@ struct State {
     /// Misses are cached too, so a flood of unknown slugs costs one read each at most once.
     products: HashMap<String, Option<Arc<ProductView>>>,
     pages: HashMap<String, Arc<String>>,
+    /// The promotions running in this revision, and when the next one starts or ends.
+    offers: Option<Arc<Offers>>,
+    /// UTC: the cache is read again from this moment (a promotion starts or ends).
+    until: Option<String>,
+}
+
+/// The promotions running now, read with the revision.
+pub struct Offers {
+    pub rev: i64,
+    pub list: Vec<Offer>,
 }
 
 #[derive(Default)]
 pub struct CatalogCache {
     state: Mutex<State>,
+    clock: Clock,
+}
+
+/// `snapshot` inside a transaction that is already open (a write's).
+fn snapshot_in<T>(
+    c: &Connection,
+    f: impl FnOnce(&Connection) -> AppResult<T>,
+) -> AppResult<(i64, T)> {
+    let rev = store::revision(c)?;
+    Ok((rev, f(c)?))
 }
 
 /// Runs `f` and reads the revision in one read transaction, i.e. one snapshot.
@@ -84,23 +112,55 @@ fn snapshot<T>(c: &Connection, f: impl FnOnce(&Connection) -> AppResult<T>) -> A
 }
 
 impl CatalogCache {
+    /// A cache whose prices follow `clock` (the shop's, so tests can move it).
+    pub fn new(clock: Clock) -> CatalogCache {
+        CatalogCache {
+            state: Mutex::default(),
+            clock,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Brings the cache to the database's current revision when it may have moved.
+    /// Brings the cache to the database's current revision when it may have moved, and
+    /// moves the revision on when a promotion has started or ended since it was read.
     async fn sync(&self, db: &Db) -> AppResult<()> {
         let commits = db.commits();
+        let now = self.clock.now_sql();
         let ticket = {
             let mut s = self.lock();
-            if s.seen_commits == commits && s.checked.is_some_and(|t| t.elapsed() < EXTERNAL_CHECK)
+            let passed = s.until.as_deref().is_some_and(|u| now.as_str() >= u);
+            if !passed
+                && s.seen_commits == commits
+                && s.checked.is_some_and(|t| t.elapsed() < EXTERNAL_CHECK)
             {
                 return Ok(());
             }
             s.tickets += 1;
             s.tickets
         };
-        let rev = db.read(store::revision).await?;
+        let at = now.clone();
+        let (rev, until) = db
+            .read(move |c| snapshot(c, |c| next_change(c, &at)))
+            .await?;
+        let passed = {
+            let s = self.lock();
+            s.rev == rev && s.until.as_deref().is_some_and(|u| now.as_str() >= u)
+        };
+        let (rev, until) = if passed {
+            // Prices changed with the clock: a new revision, so whatever was read before
+            // this moment is neither served nor stored any more (here or in another process).
+            let at = now.clone();
+            db.write(move |tx| {
+                tx.execute("UPDATE catalog_revision SET rev = rev + 1 WHERE id = 1", [])?;
+                snapshot_in(tx, |c| next_change(c, &at))
+            })
+            .await?
+        } else {
+            (rev, until)
+        };
         let mut s = self.lock();
         if ticket < s.applied {
             return Ok(()); // a look that started later has already been applied
@@ -112,11 +172,31 @@ impl CatalogCache {
             s.totals.clear();
             s.products.clear();
             s.pages.clear();
+            s.offers = None;
             s.rev = rev;
         }
+        s.until = until;
         s.seen_commits = commits;
         s.checked = Some(Instant::now());
         Ok(())
+    }
+
+    /// The promotions running now (as of this revision).
+    pub async fn offers(&self, db: &Db) -> AppResult<Arc<Offers>> {
+        self.sync(db).await?;
+        if let Some(o) = self.lock().offers.clone() {
+            return Ok(o);
+        }
+        let now = self.clock.now_sql();
+        let (rev, list) = db
+            .read(move |c| snapshot(c, |c| offers_at(c, &now)))
+            .await?;
+        let offers = Arc::new(Offers { rev, list });
+        let mut s = self.lock();
+        if s.rev == rev {
+            s.offers = Some(offers.clone());
+        }
+        Ok(offers)
     }
 
     pub async fn tree(&self, db: &Db) -> AppResult<Arc<Tree>> {
@@ -156,19 +236,21 @@ impl CatalogCache {
             s.totals.get(&filter_key).copied()
         };
         let q = q.clone();
+        let now = self.clock.now_sql();
         let (rev, (items, total)) = db
             .read(move |c| {
                 snapshot(c, |c| {
                     let ids = category_ids.as_deref();
+                    let offers = offers_at(c, &now)?;
                     let total = match known_total {
                         Some(t) => t,
-                        None => store::count(c, &q, ids)?,
+                        None => store::count(c, &q, ids, &store::Price::under(&offers))?,
                     };
                     // Past the end there is nothing to read.
                     let items = if q.offset() as u64 >= total {
                         Vec::new()
                     } else {
-                        store::page(c, &q, ids)?
+                        store::page(c, &q, ids, &offers)?
                     };
                     Ok((items, total))
                 })
@@ -196,6 +278,7 @@ impl CatalogCache {
         if let Some(hit) = self.lock().products.get(&cache_key) {
             return Ok(hit.clone());
         }
+        let now = self.clock.now_sql();
         let (rev, view) = db
             .read(move |c| {
                 snapshot(c, |c| {
@@ -204,7 +287,8 @@ impl CatalogCache {
                         ProductKey::Id(id) => store::product_by_id(c, *id)?,
                     };
                     match detail {
-                        Some(detail) => {
+                        Some(mut detail) => {
+                            detail.card.promote(&offers_at(c, &now)?);
                             let images = store::images(c, detail.card.id)?;
                             Ok(Some(ProductView {
                                 rev: 0,

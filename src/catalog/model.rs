@@ -14,6 +14,65 @@ pub struct ProductCard {
     pub image: Option<String>,
     /// The main image's thumbnail, or the image when it has none.
     pub thumb: Option<String>,
+    /// What a unit costs the buyer now: the price less the running promotion's part.
+    pub sale_price: i64,
+    /// The promotion that gives `sale_price`, if one runs for this product.
+    pub promotion: Option<CardPromotion>,
+}
+
+/// The running promotion of a product as the shop shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardPromotion {
+    pub id: i64,
+    pub kind: crate::marketing::promotions::rule::Kind,
+    pub value: i64,
+    /// UTC, when it ends.
+    pub ends_at: String,
+}
+
+impl ProductCard {
+    /// Puts the best of the running `offers` on the card (nothing when none reaches it).
+    pub fn promote(&mut self, offers: &[crate::marketing::promotions::rule::Offer]) {
+        use crate::marketing::promotions::rule::best;
+        match best(offers, self.id, self.category_id, self.price) {
+            Some((o, off)) => {
+                self.sale_price = self.price - off;
+                self.promotion = Some(CardPromotion {
+                    id: o.id,
+                    kind: o.kind,
+                    value: o.value,
+                    ends_at: o.ends_at.clone(),
+                });
+            }
+            None => {
+                self.sale_price = self.price;
+                self.promotion = None;
+            }
+        }
+    }
+
+    /// The badge: "−20 %" or "−€2.00".
+    pub fn badge(&self, money: &dyn Fn(i64) -> String) -> Option<String> {
+        use crate::marketing::promotions::rule::Kind;
+        self.promotion.as_ref().map(|p| match p.kind {
+            Kind::Percent => format!("\u{2212}{} %", p.value),
+            Kind::Amount => format!("\u{2212}{}", money(p.value.min(self.price))),
+        })
+    }
+
+    /// The price to show struck through: the list price under a promotion, else a
+    /// higher "compare at" price.
+    pub fn was(&self) -> Option<i64> {
+        if self.promotion.is_some() {
+            Some(
+                self.compare_at_price
+                    .filter(|&c| c > self.price)
+                    .unwrap_or(self.price),
+            )
+        } else {
+            self.compare_at_price.filter(|&c| c > self.price)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

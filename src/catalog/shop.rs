@@ -9,7 +9,7 @@ use super::model::{media_url, stock_status, ProductCard};
 use super::query::{CatalogQuery, Sort, PER_PAGE_CHOICES};
 use std::sync::Arc;
 
-use super::cache::{fill_holes, CatalogCache, ProductKey, CSRF_HOLE};
+use super::cache::{fill_holes, CatalogCache, Offers, ProductKey, CSRF_HOLE};
 use super::tree::Tree;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -39,14 +39,25 @@ pub fn context(page: &Page, tree: &Tree, active: &[i64], q: &str) -> tera::Conte
     ctx
 }
 
+/// The banners of the running promotions that have one (oldest first).
+fn banners(offers: &Offers) -> Vec<String> {
+    offers
+        .list
+        .iter()
+        .filter(|o| !o.banner.is_empty())
+        .map(|o| o.banner.clone())
+        .collect()
+}
+
 pub fn card_json(page: &Page, tree: &Tree, p: &ProductCard) -> Value {
     let (stock_label, stock_class) = stock_status(p.stock, p.low_stock_threshold);
     json!({
         "name": p.name,
         "url": format!("/products/{}", p.slug),
         "image_url": p.thumb.as_deref().map(media_url).unwrap_or_default(),
-        "price_label": page.money(p.price),
-        "compare_label": p.compare_at_price.filter(|&c| c > p.price).map(|c| page.money(c)).unwrap_or_default(),
+        "price_label": page.money(p.sale_price),
+        "compare_label": p.was().map(|c| page.money(c)).unwrap_or_default(),
+        "badge": p.badge(&|m| page.money(m)).unwrap_or_default(),
         "stock_label": stock_label,
         "stock_class": stock_class,
         "category_name": p.category_id.and_then(|id| tree.by_id(id)).map(|c| c.name.clone()).unwrap_or_default(),
@@ -136,6 +147,7 @@ async fn catalog_page(
     };
     let ids = category.map(|c| tree.with_descendants(c.id));
     let listing = catalog.list(db, &q, ids).await?;
+    let offers = catalog.offers(db).await?;
     let (items, total) = (&listing.items, listing.total);
 
     let base = path.to_string();
@@ -143,6 +155,7 @@ async fn catalog_page(
         .map(|c| tree.path(c.id).iter().map(|x| x.id).collect())
         .unwrap_or_default();
     let mut ctx = context(&page, &tree, &active, &q.q);
+    ctx.insert("banners", &banners(&offers));
 
     let heading = match (category, q.q.is_empty()) {
         (_, false) => format!("Results for “{}”", q.q),
@@ -248,7 +261,7 @@ async fn catalog_page(
         "storefront/catalog.html.tera",
         ctx,
         key,
-        &[tree.rev, listing.rev],
+        &[tree.rev, listing.rev, offers.rev],
     )
 }
 
@@ -311,7 +324,9 @@ async fn product(
         .category_id
         .map(|id| tree.path(id).iter().map(|c| c.id).collect())
         .unwrap_or_default();
+    let offers = catalog.offers(db).await?;
     let mut ctx = context(&page, &tree, &active, "");
+    ctx.insert("banners", &banners(&offers));
     let mut crumbs = breadcrumbs(&tree, p.category_id);
     crumbs.push(json!({ "name": p.name, "url": format!("/products/{}", p.slug) }));
     ctx.insert("breadcrumbs", &crumbs);
@@ -331,8 +346,9 @@ async fn product(
             "name": p.name,
             "sku": p.sku,
             "paragraphs": paragraphs,
-            "price_label": page.money(p.price),
-            "compare_label": p.compare_at_price.filter(|&c| c > p.price).map(|c| page.money(c)).unwrap_or_default(),
+            "price_label": page.money(p.sale_price),
+            "compare_label": p.was().map(|c| page.money(c)).unwrap_or_default(),
+            "badge": p.badge(&|m| page.money(m)).unwrap_or_default(),
             "stock_label": stock_label,
             "stock_class": stock_class,
             "in_stock": p.stock > 0,
@@ -364,7 +380,7 @@ async fn product(
         "storefront/product.html.tera",
         ctx,
         key,
-        &[tree.rev, view.rev],
+        &[tree.rev, view.rev, offers.rev],
     )
 }
 

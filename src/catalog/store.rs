@@ -7,6 +7,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 use super::model::{Category, Image, ProductCard, ProductDetail};
 use super::query::{fts_expression, CatalogQuery, Sort};
 use crate::error::AppResult;
+use crate::marketing::promotions::rule::{price_sql, Offer};
 
 const CARD_COLUMNS: &str = "p.id, p.slug, p.name, p.sku, p.price, p.compare_at_price, p.stock,
     p.low_stock_threshold, p.category_id,
@@ -36,6 +37,8 @@ fn card(r: &Row<'_>) -> rusqlite::Result<ProductCard> {
                 Some((_, thumb)) => thumb.to_string(),
                 None => both,
             }),
+        sale_price: r.get(4)?,
+        promotion: None,
     })
 }
 
@@ -73,7 +76,9 @@ struct Filter {
     search: bool,
 }
 
-fn filter(q: &CatalogQuery, category_ids: Option<&[i64]>) -> Option<Filter> {
+/// `price` is the SQL of the price a buyer pays (`p.price` when no promotion runs), with
+/// its arguments: sorting and the price filters use it.
+fn filter(q: &CatalogQuery, category_ids: Option<&[i64]>, price: &Price) -> Option<Filter> {
     let mut from = "FROM products p";
     let mut cond = vec!["p.status = 'active'".to_string()];
     let mut args: Vec<Value> = Vec::new();
@@ -93,11 +98,13 @@ fn filter(q: &CatalogQuery, category_ids: Option<&[i64]>) -> Option<Filter> {
         args.extend(ids.iter().map(|&i| Value::Integer(i)));
     }
     if let Some(v) = q.min_price {
-        cond.push("p.price >= ?".into());
+        cond.push(format!("{} >= ?", price.sql));
+        args.extend(price.args.iter().cloned());
         args.push(Value::Integer(v));
     }
     if let Some(v) = q.max_price {
-        cond.push("p.price <= ?".into());
+        cond.push(format!("{} <= ?", price.sql));
+        args.extend(price.args.iter().cloned());
         args.push(Value::Integer(v));
     }
     if q.in_stock {
@@ -111,10 +118,29 @@ fn filter(q: &CatalogQuery, category_ids: Option<&[i64]>) -> Option<Filter> {
     })
 }
 
+/// The unit price a buyer pays, as SQL over `p`, with its arguments.
+pub struct Price {
+    pub sql: String,
+    pub args: Vec<Value>,
+}
+
+impl Price {
+    /// The price under the running promotions (`p.price` when none runs).
+    pub fn under(offers: &[Offer]) -> Price {
+        let (sql, args) = price_sql(offers);
+        Price { sql, args }
+    }
+}
+
 /// How many active products match `q` within `category_ids` (already expanded to include
 /// subcategories); sort and page do not matter.
-pub fn count(conn: &Connection, q: &CatalogQuery, category_ids: Option<&[i64]>) -> AppResult<u64> {
-    let Some(f) = filter(q, category_ids) else {
+pub fn count(
+    conn: &Connection,
+    q: &CatalogQuery,
+    category_ids: Option<&[i64]>,
+    price: &Price,
+) -> AppResult<u64> {
+    let Some(f) = filter(q, category_ids, price) else {
         return Ok(0);
     };
     let n: i64 = conn
@@ -124,18 +150,27 @@ pub fn count(conn: &Connection, q: &CatalogQuery, category_ids: Option<&[i64]>) 
 }
 
 /// The SQL and arguments of one page of the listing.
-fn page_query(q: &CatalogQuery, category_ids: Option<&[i64]>) -> Option<(String, Vec<Value>)> {
-    let mut f = filter(q, category_ids)?;
+fn page_query(
+    q: &CatalogQuery,
+    category_ids: Option<&[i64]>,
+    price: &Price,
+) -> Option<(String, Vec<Value>)> {
+    let mut f = filter(q, category_ids, price)?;
     // Every order ends in the id, and each has an index in that order (schema.sql), so a
-    // page is read straight off the index without sorting.
+    // page is read straight off the index without sorting — while no promotion runs; one
+    // that does makes the price sorts compute the price each buyer pays.
+    let by_price = |dir: &str| format!("{} {dir}, p.id {dir}", price.sql);
     let order = match q.sort {
-        Sort::Relevance if f.search => "bm25(products_fts, 10.0, 2.0, 5.0), p.id",
-        Sort::Relevance | Sort::Newest => "p.created_at DESC, p.id DESC",
-        Sort::PriceAsc => "p.price ASC, p.id ASC",
-        Sort::PriceDesc => "p.price DESC, p.id DESC",
-        Sort::Name => "p.name COLLATE NOCASE ASC, p.id ASC",
-        Sort::BestSelling => "p.sold_count DESC, p.id ASC",
+        Sort::Relevance if f.search => "bm25(products_fts, 10.0, 2.0, 5.0), p.id".to_string(),
+        Sort::Relevance | Sort::Newest => "p.created_at DESC, p.id DESC".to_string(),
+        Sort::PriceAsc => by_price("ASC"),
+        Sort::PriceDesc => by_price("DESC"),
+        Sort::Name => "p.name COLLATE NOCASE ASC, p.id ASC".to_string(),
+        Sort::BestSelling => "p.sold_count DESC, p.id ASC".to_string(),
     };
+    if matches!(q.sort, Sort::PriceAsc | Sort::PriceDesc) {
+        f.args.extend(price.args.iter().cloned());
+    }
     let sql = format!(
         "SELECT {CARD_COLUMNS} {} WHERE {} ORDER BY {order} LIMIT ? OFFSET ?",
         f.from, f.cond
@@ -145,19 +180,25 @@ fn page_query(q: &CatalogQuery, category_ids: Option<&[i64]>) -> Option<(String,
     Some((sql, f.args))
 }
 
-/// One page of active products matching `q` within `category_ids`.
+/// One page of active products matching `q` within `category_ids`, at the prices the
+/// running `offers` give.
 pub fn page(
     conn: &Connection,
     q: &CatalogQuery,
     category_ids: Option<&[i64]>,
+    offers: &[Offer],
 ) -> AppResult<Vec<ProductCard>> {
-    let Some((sql, args)) = page_query(q, category_ids) else {
+    let price = Price::under(offers);
+    let Some((sql, args)) = page_query(q, category_ids, &price) else {
         return Ok(Vec::new());
     };
     let mut stmt = conn.prepare_cached(&sql)?;
-    let items = stmt
+    let mut items = stmt
         .query_map(params_from_iter(args.iter()), card)?
         .collect::<Result<Vec<_>, _>>()?;
+    for p in &mut items {
+        p.promote(offers);
+    }
     Ok(items)
 }
 
@@ -230,7 +271,7 @@ mod tests {
                         page: 200,
                         ..CatalogQuery::default()
                     };
-                    let (sql, args) = page_query(&q, None).unwrap();
+                    let (sql, args) = page_query(&q, None, &Price::under(&[])).unwrap();
                     let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
                     let plan: Vec<String> = stmt
                         .query_map(params_from_iter(args.iter()), |r| r.get(3))?

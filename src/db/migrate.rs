@@ -15,10 +15,16 @@ pub type Migration = (&'static str, &'static str);
 
 /// Upgrades, in order; `MIGRATIONS[i]` takes version i+1 to i+2. Every migration also
 /// updates schema.sql, so a fresh database equals an upgraded one (tests/migrations.rs).
-pub const MIGRATIONS: &[Migration] = &[(
-    "001_audit_retention.sql",
-    include_str!("../../migrations/001_audit_retention.sql"),
-)];
+pub const MIGRATIONS: &[Migration] = &[
+    (
+        "001_audit_retention.sql",
+        include_str!("../../migrations/001_audit_retention.sql"),
+    ),
+    (
+        "002_promotions.sql",
+        include_str!("../../migrations/002_promotions.sql"),
+    ),
+];
 
 /// The schema version this binary writes: 1 for schema.sql's first release, plus one per
 /// migration since.

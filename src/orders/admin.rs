@@ -104,7 +104,8 @@ fn view(c: &rusqlite::Connection, id: i64) -> AppResult<Value> {
     let money = o.formatter();
     let lines: Vec<Value> = d.lines.iter()
         .map(|l| json!({ "product_id": l.product_id, "name": l.name, "sku": l.sku, "unit_price": money(l.unit_price),
-                          "quantity": l.quantity, "line_total": money(l.line_total) }))
+                          "quantity": l.quantity, "line_total": money(l.line_total),
+                          "discount": if l.discount > 0 { money(l.discount) } else { String::new() }, "promotion": l.promotion }))
         .collect();
     let history: Vec<Value> = d.history.iter()
         .map(|h| json!({ "from": h.from_status.as_deref().map(status::label), "to": status::label(&h.to_status),

@@ -83,7 +83,7 @@ async fn render(
     form_error: &str,
 ) -> AppResult<RawHtml<String>> {
     let shipping = (!f.shipping_method.is_empty()).then(|| f.shipping_method.clone());
-    let q = priced(cx.db, page, owner, shipping).await?;
+    let q = priced(cx.db, page, owner, shipping, cx.clock.now()).await?;
     let mut ctx = account_context(page);
     ctx.insert("cart", &quote_json(page, &q));
     let methods: Vec<Value> = q
@@ -161,7 +161,7 @@ async fn form(
     cx: Ctx<'_>,
 ) -> AppResult<Result<RawHtml<String>, Flash<Redirect>>> {
     let owner = owner::current(me.as_ref(), jar);
-    let q = priced(cx.db, &page, owner.clone(), None).await?;
+    let q = priced(cx.db, &page, owner.clone(), None, cx.clock.now()).await?;
     let problems = q.problems();
     if !problems.is_empty() {
         return Ok(Err(flash_redirect(

@@ -48,10 +48,15 @@ impl Staff {
     }
 }
 
-fn priced(conn: &Connection, items: &[Item], shipping: &str) -> AppResult<Quote> {
+fn priced(
+    conn: &Connection,
+    items: &[Item],
+    shipping: &str,
+    now: OffsetDateTime,
+) -> AppResult<Quote> {
     let currency = settings::currency(conn)?;
     let money = |m: i64| currency.format(m);
-    let q = quote(conn, items, Some(shipping), &money)?;
+    let q = quote(conn, items, Some(shipping), &money, now)?;
     if q.shipping_method.is_none() {
         return Err(AppError::Invalid(
             "That shipping method is not on offer for this order.".into(),
@@ -93,11 +98,7 @@ pub fn merge(items: &[Item]) -> AppResult<Vec<Item>> {
 fn write_lines(conn: &Connection, order_id: i64, q: &Quote) -> AppResult<()> {
     conn.execute("DELETE FROM order_lines WHERE order_id = ?1", [order_id])?;
     for l in &q.lines {
-        conn.prepare_cached(
-            "INSERT INTO order_lines (order_id, product_id, name, sku, unit_price, quantity, discount, line_total)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![order_id, l.product_id, l.name, l.sku, l.unit_price, l.quantity, l.discount, l.line_total])?;
+        super::place::insert_line(conn, order_id, l)?;
     }
     conn.execute(
         "UPDATE orders SET subtotal = ?2, discount = ?3, shipping = ?4, total = ?5 WHERE id = ?1",
@@ -139,7 +140,7 @@ pub fn create(
     now: OffsetDateTime,
 ) -> AppResult<(i64, String)> {
     let items = merge(&d.items)?;
-    let q = priced(conn, &items, &d.shipping_method)?;
+    let q = priced(conn, &items, &d.shipping_method, now)?;
     sellable(&q)?;
     for l in &q.lines {
         refuse_inactive(conn, l.product_id, &l.name)?;
@@ -241,7 +242,7 @@ pub fn set_lines(
         ));
     }
     let old = current_items(conn, order_id)?;
-    let q = priced(conn, &items, &o.shipping_method)?;
+    let q = priced(conn, &items, &o.shipping_method, now)?;
     sellable(&q)?;
     if o.status == "pending_payment" {
         let (who, at) = (by.history(), sql_time(now));
@@ -314,7 +315,7 @@ pub fn place(
         )));
     }
     let items = current_items(conn, order_id)?;
-    let q = priced(conn, &items, &o.shipping_method)?;
+    let q = priced(conn, &items, &o.shipping_method, now)?;
     let problems = q.problems();
     if !problems.is_empty() {
         return Err(AppError::Conflict(

@@ -41,15 +41,19 @@ pub fn template_for(to_status: &str) -> Option<&'static str> {
 
 fn lines(conn: &Connection, order_id: i64, cur: &Currency) -> AppResult<Vec<Value>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT name, sku, quantity, unit_price, line_total FROM order_lines WHERE order_id = ?1 ORDER BY id",
+        "SELECT name, sku, quantity, unit_price, line_total, discount, promotion
+         FROM order_lines WHERE order_id = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([order_id], |r| {
+        let discount: i64 = r.get(5)?;
         Ok(json!({
             "name": r.get::<_, String>(0)?,
             "sku": r.get::<_, String>(1)?,
             "quantity": r.get::<_, i64>(2)?,
             "unit_price": cur.format(r.get(3)?),
             "line_total": cur.format(r.get(4)?),
+            "discount": if discount > 0 { cur.format(discount) } else { String::new() },
+            "promotion": r.get::<_, String>(6)?,
         }))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -3,7 +3,7 @@
 //! records the stock movements, empties the cart and queues the "order placed" mail. A
 //! repeated confirm with the same idempotency key returns the order already made.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -11,7 +11,7 @@ use super::mails;
 use super::status;
 use crate::accounts::validate::Address;
 use crate::audit;
-use crate::cart::pricing::quote;
+use crate::cart::pricing::{quote, QuoteLine};
 use crate::cart::store::{self, Owner};
 use crate::catalog::stock::{self, Movement};
 use crate::clock::sql_time;
@@ -57,6 +57,26 @@ fn actor(owner: &Owner) -> String {
     }
 }
 
+/// Writes one line of an order at the prices quoted, with the promotion it was charged
+/// with (by id and name, so the order keeps it whatever happens to the promotion).
+pub fn insert_line(conn: &Connection, order_id: i64, l: &QuoteLine) -> AppResult<()> {
+    let (promotion_id, promotion) = match &l.promotion {
+        Some(p) => (Some(p.id), p.name.as_str()),
+        None => (None, ""),
+    };
+    conn.prepare_cached(
+        "INSERT INTO order_lines (order_id, product_id, name, sku, unit_price, quantity, discount,
+                                  line_total, promotion_id, promotion)
+         VALUES (:order, :product, :name, :sku, :unit, :qty, :discount, :total, :promotion_id, :promotion)",
+    )?
+    .execute(rusqlite::named_params! {
+        ":order": order_id, ":product": l.product_id, ":name": l.name, ":sku": l.sku,
+        ":unit": l.unit_price, ":qty": l.quantity, ":discount": l.discount, ":total": l.line_total,
+        ":promotion_id": promotion_id, ":promotion": promotion,
+    })?;
+    Ok(())
+}
+
 /// Places the order in the caller's write transaction.
 pub fn place(
     conn: &Connection,
@@ -87,7 +107,7 @@ pub fn place(
     let items = store::items_of(conn, &c.owner)?;
     let currency = settings::currency(conn)?;
     let money = |m: i64| currency.format(m);
-    let q = quote(conn, &items, Some(&c.shipping_method), &money)?;
+    let q = quote(conn, &items, Some(&c.shipping_method), &money, now)?;
     let problems = q.problems();
     if !problems.is_empty() {
         return Err(AppError::Conflict(problems.join(" ")));
@@ -129,20 +149,21 @@ pub fn place(
         "INSERT INTO orders (number, customer_id, email, status, currency, subtotal, discount, shipping, total,
                              shipping_method, payment_method, ship_name, ship_line1, ship_line2, ship_city,
                              ship_postcode, ship_country, idempotency_key, changed_by, placed_at, updated_at)
-         VALUES (?1, ?2, ?3, 'pending_payment', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19)",
+         VALUES (:number, :customer, :email, 'pending_payment', :currency, :subtotal, :discount, :shipping,
+                 :total, :shipping_method, :payment_method, :name, :line1, :line2, :city, :postcode,
+                 :country, :key, :by, :at, :at)",
     )?
-    .execute(params![
-        number, customer_id, c.email.trim(), currency.code, q.subtotal, q.discount, q.shipping, q.total,
-        shipping.code, c.payment_method, address.name, address.line1, address.line2, address.city,
-        address.postcode, address.country, key, who, at
-    ])?;
+    .execute(rusqlite::named_params! {
+        ":number": number, ":customer": customer_id, ":email": c.email.trim(),
+        ":currency": currency.code, ":subtotal": q.subtotal, ":discount": q.discount,
+        ":shipping": q.shipping, ":total": q.total, ":shipping_method": shipping.code,
+        ":payment_method": c.payment_method, ":name": address.name, ":line1": address.line1,
+        ":line2": address.line2, ":city": address.city, ":postcode": address.postcode,
+        ":country": address.country, ":key": key, ":by": who, ":at": at,
+    })?;
     let id = conn.last_insert_rowid();
     for l in &q.lines {
-        conn.prepare_cached(
-            "INSERT INTO order_lines (order_id, product_id, name, sku, unit_price, quantity, discount, line_total)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![id, l.product_id, l.name, l.sku, l.unit_price, l.quantity, l.discount, l.line_total])?;
+        insert_line(conn, id, l)?;
         // A guarded decrement: two buyers can never both take the last unit; a refusal
         // rolls the whole transaction back, the order row with it.
         stock::take(

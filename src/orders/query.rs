@@ -286,6 +286,8 @@ pub struct Line {
     pub quantity: i64,
     pub discount: i64,
     pub line_total: i64,
+    /// The promotion the line was charged with (its name then), or empty.
+    pub promotion: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -353,7 +355,7 @@ pub fn summary_of(conn: &Connection, id: i64) -> AppResult<OrderSummary> {
 
 pub fn lines(conn: &Connection, id: i64) -> AppResult<Vec<Line>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, product_id, name, sku, unit_price, quantity, discount, line_total
+        "SELECT id, product_id, name, sku, unit_price, quantity, discount, line_total, promotion
          FROM order_lines WHERE order_id = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([id], |r| {
@@ -366,6 +368,7 @@ pub fn lines(conn: &Connection, id: i64) -> AppResult<Vec<Line>> {
             quantity: r.get(5)?,
             discount: r.get(6)?,
             line_total: r.get(7)?,
+            promotion: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -14,6 +14,7 @@ pub const INTERFACES: &[(&str, &str, &str)] = &[
     ("orders", "Orders", "/admin/orders"),
     ("deliveries", "Deliveries", "/admin/deliveries"),
     ("customers", "Customers", "/admin/customers"),
+    ("promotions", "Promotions", "/admin/promotions"),
     ("staff", "Staff", "/admin/staff"),
     ("roles", "Roles", "/admin/roles"),
     ("mail_templates", "Mail templates", "/admin/mail-templates"),

@@ -1,0 +1,9 @@
+//! Marketing: promotions now; vouchers, target groups and campaigns build on them. The
+//! feature owns its SQL, pages and jobs; pricing (`cart::pricing`) and the catalogue ask it
+//! what runs.
+
+pub mod promotions;
+
+pub fn routes() -> Vec<rocket::Route> {
+    promotions::routes()
+}
