@@ -137,6 +137,13 @@ fn a_category_promotion_is_shown_charged_and_kept_by_the_order() {
     });
     assert!(mail.contains("Winter tea sale −€6.24"), "{mail}");
     assert!(mail.contains("€24.99"));
+    // The buyer's order page shows the promotion on its line.
+    let order = b.get(res.header("location").unwrap());
+    assert!(
+        order.body.contains("Winter tea sale −€6.24"),
+        "{}",
+        order.body
+    );
 
     // Whatever happens to the promotion, the order keeps what it was charged.
     let edit = app.post_form(
@@ -201,8 +208,16 @@ fn the_best_promotion_for_the_buyer_wins_and_nothing_stacks() {
         f.extend(extra);
         promo_id(&create(app, &f));
     }
-    // Mug: 10 % is 2.00, 3.00 off is better → 17.00, never 15.00.
+    // Mug: 10 % is 2.00, 3.00 off is better → 17.00, never 15.00. Struck through is the
+    // regular price, not an older "compare at" one, so badge and prices agree.
+    app.sql(|c| {
+        c.execute(
+            "UPDATE products SET compare_at_price = 3000 WHERE sku = 'SKU-MUG'",
+            [],
+        )
+    });
     let mug = Browser::new(app).get("/products/mug");
+    assert!(mug.body.contains("Was </span>€20.00</s>") && !mug.body.contains("€30.00"));
     assert!(
         mug.body.contains("€17.00") && mug.body.contains("−€3.00"),
         "{}",

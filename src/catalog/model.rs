@@ -60,15 +60,11 @@ impl ProductCard {
         })
     }
 
-    /// The price to show struck through: the list price under a promotion, else a
-    /// higher "compare at" price.
+    /// The price to show struck through: the regular price under a promotion (so the
+    /// badge and the two prices tell the same story), else a higher "compare at" price.
     pub fn was(&self) -> Option<i64> {
         if self.promotion.is_some() {
-            Some(
-                self.compare_at_price
-                    .filter(|&c| c > self.price)
-                    .unwrap_or(self.price),
-            )
+            Some(self.price)
         } else {
             self.compare_at_price.filter(|&c| c > self.price)
         }

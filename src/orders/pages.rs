@@ -33,7 +33,9 @@ fn detail(
         .iter()
         .map(|l| {
             json!({ "name": l.name, "sku": l.sku, "unit_price": fmt(l.unit_price),
-                         "quantity": l.quantity, "line_total": fmt(l.line_total) })
+                    "quantity": l.quantity, "line_total": fmt(l.line_total),
+                    "discount": if l.discount > 0 { fmt(l.discount) } else { String::new() },
+                    "promotion": l.promotion })
         })
         .collect();
     let history: Vec<Value> = super::query::history(conn, o.id)?
