@@ -498,3 +498,172 @@ fn an_unused_promotion_is_deleted_and_a_switched_off_one_stops_at_once() {
         1
     );
 }
+
+#[test]
+fn the_staff_api_creates_changes_lists_and_deletes_promotions_with_the_same_checks() {
+    let s = shop();
+    let app = &s.app;
+    let owner = common::products::api_token(app, "Owner");
+    let api = |method: &str, path: &str, body: Option<serde_json::Value>, token: &str| {
+        common::products::api(app, method, path, body, Some(token))
+    };
+    let start = sql_time(app.clock.now() - time::Duration::seconds(60));
+    let end = sql_time(app.clock.now() + time::Duration::days(2));
+    let res = api(
+        "POST",
+        "/api/v1/admin/promotions",
+        Some(serde_json::json!({
+            "name": "Mug deal", "kind": "amount", "value": 250, "scope": "products",
+            "product_ids": [s.mug], "starts_at": start, "ends_at": end,
+        })),
+        &owner,
+    );
+    assert_eq!(res.status, 201, "{}", res.body);
+    let p = res.json();
+    let id = p["id"].as_i64().unwrap();
+    assert_eq!(
+        (p["value"].as_i64(), p["status"].as_str()),
+        (Some(250), Some("active"))
+    );
+    assert_eq!(p["product_ids"], serde_json::json!([s.mug]));
+    assert_eq!(
+        p["starts_at"],
+        start[..17].to_string() + "00Z",
+        "kept to the minute"
+    );
+    // The catalogue API shows it at once.
+    let mug = common::products::api(
+        app,
+        "GET",
+        &format!("/api/v1/products/{}", s.mug),
+        None,
+        None,
+    )
+    .json();
+    assert_eq!(mug["price"], 1750);
+
+    // The form's checks, with the API's field names.
+    for (body, field) in [
+        (
+            serde_json::json!({ "kind": "percent", "value": 150 }),
+            "value",
+        ),
+        (
+            serde_json::json!({ "product_ids": [999_999] }),
+            "product_ids",
+        ),
+        (serde_json::json!({ "product_ids": [] }), "product_ids"),
+        (serde_json::json!({ "ends_at": "tomorrow" }), "ends_at"),
+        (serde_json::json!({ "ends_at": start }), "ends_at"),
+    ] {
+        let res = api(
+            "PUT",
+            &format!("/api/v1/admin/promotions/{id}"),
+            Some(body.clone()),
+            &owner,
+        );
+        assert_eq!(res.status, 422, "{body}: {}", res.body);
+        assert!(
+            res.json()["error"]["fields"][field].is_string(),
+            "{body}: {}",
+            res.body
+        );
+    }
+    let res = api(
+        "PUT",
+        &format!("/api/v1/admin/promotions/{id}"),
+        Some(serde_json::json!({ "value": 500 })),
+        &owner,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        res.json()["name"],
+        "Mug deal",
+        "absent fields keep their value"
+    );
+    let list = api(
+        "GET",
+        "/api/v1/admin/promotions?status=active",
+        None,
+        &owner,
+    )
+    .json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(
+        api("GET", "/api/v1/admin/promotions?status=nope", None, &owner).status,
+        400
+    );
+
+    // A viewer reads, and may not change.
+    let viewer = common::products::api_token(app, "Viewer");
+    assert_eq!(
+        api(
+            "GET",
+            &format!("/api/v1/admin/promotions/{id}"),
+            None,
+            &viewer
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        api(
+            "DELETE",
+            &format!("/api/v1/admin/promotions/{id}"),
+            None,
+            &viewer
+        )
+        .status,
+        403
+    );
+    // Used by an order, it is archived rather than deleted.
+    guest_order(app, s.mug, "1", GUEST_PICKUP);
+    let res = api(
+        "DELETE",
+        &format!("/api/v1/admin/promotions/{id}"),
+        None,
+        &owner,
+    );
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(res.json()["archived_at"].is_string());
+    let mug = common::products::api(
+        app,
+        "GET",
+        &format!("/api/v1/products/{}", s.mug),
+        None,
+        None,
+    )
+    .json();
+    assert_eq!(mug["price"], 2000);
+    // Unused, it is gone.
+    let res = api(
+        "POST",
+        "/api/v1/admin/promotions",
+        Some(serde_json::json!({
+            "name": "Short", "kind": "percent", "value": 5, "scope": "shop",
+            "starts_at": start, "ends_at": end,
+        })),
+        &owner,
+    );
+    let other = res.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        api(
+            "DELETE",
+            &format!("/api/v1/admin/promotions/{other}"),
+            None,
+            &owner
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        api(
+            "GET",
+            &format!("/api/v1/admin/promotions/{other}"),
+            None,
+            &owner
+        )
+        .status,
+        404
+    );
+}

@@ -61,6 +61,7 @@ fn parts() -> Vec<utoipa::openapi::OpenApi> {
         crate::customers::staff_api::ApiDoc::openapi(),
         crate::catalog::admin::staff_api::ApiDoc::openapi(),
         crate::catalog::admin::images_staff_api::ApiDoc::openapi(),
+        crate::marketing::promotions::staff_api::ApiDoc::openapi(),
     ]
 }
 

@@ -8,6 +8,7 @@
 pub mod form;
 pub mod pages;
 pub mod rule;
+pub mod staff_api;
 pub mod store;
 
 use time::OffsetDateTime;
@@ -24,5 +25,7 @@ pub fn run_once(db: &Db, now: OffsetDateTime) -> AppResult<usize> {
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    pages::routes()
+    let mut r = pages::routes();
+    r.extend(staff_api::routes());
+    r
 }
