@@ -13,7 +13,7 @@
 # run), BENCH_THREADS (2), BENCH_PORT (first free port from 18080), BENCH_SKIP_BUILD=1 (use the
 # existing binary and checkout client), BENCH_BIN (benchmark another binary; implies no build
 # of it), BENCH_CHECKOUT=0 (leave the checkout benchmark out), BENCH_CONNS (the checkout's
-# connections, 16).
+# connections, 16), BENCH_PROMOTIONS=0 (leave out the second pass with 20 promotions running).
 #
 # The server and wrk run on the same machine and share its cores, so the figures are a
 # floor for what a server with the cores to itself would do.
@@ -126,6 +126,32 @@ fill_shop() {
     log "demo fill took ${DEMO_SECONDS}s"
 }
 
+# 20 promotions running, as a shop in a sale has them: one shop-wide (10 %), nine on
+# categories (15 %, with their subcategories), ten on five products each (1.00 off). Written
+# with Python's sqlite3 while the server is stopped (no sqlite3 tool needed).
+add_promotions() {
+    command -v python3 >/dev/null || apt_install python3
+    python3 - "$DATA/shop.db" <<'PY'
+import datetime, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+now = datetime.datetime.now(datetime.timezone.utc)
+t = lambda d: (now + d).strftime('%Y-%m-%dT%H:%M:%SZ')
+s, e = t(datetime.timedelta(hours=-1)), t(datetime.timedelta(days=1))
+add = "INSERT INTO promotions (name, kind, value, scope, category_id, starts_at, ends_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'active')"
+c.execute(add, ('Bench: everything', 'percent', 10, 'shop', None, s, e))
+for (cid,) in c.execute("SELECT id FROM categories ORDER BY id LIMIT 9").fetchall():
+    c.execute(add, (f'Bench: category {cid}', 'percent', 15, 'category', cid, s, e))
+products = [r[0] for r in c.execute("SELECT id FROM products WHERE status = 'active' ORDER BY id LIMIT 50")]
+for i in range(10):
+    c.execute(add, (f'Bench: products {i}', 'amount', 100, 'products', None, s, e))
+    pid = c.execute('SELECT last_insert_rowid()').fetchone()[0]
+    for p in products[i * 5:(i + 1) * 5]:
+        c.execute('INSERT INTO promotion_products (promotion_id, product_id) VALUES (?, ?)', (pid, p))
+c.commit()
+print(c.execute("SELECT count(*) FROM promotions WHERE status = 'active'").fetchone()[0])
+PY
+}
+
 # ---------------------------------------------------------------------------------------
 # Server control
 
@@ -201,6 +227,7 @@ pick_urls() {
     # The first category in tree order is a top-level one: its page covers its subcategories.
     category_slug=$(api_get '/api/v1/categories' | first_slug)
     [[ -n $product_slug && -n $category_slug ]] || die "could not read slugs from the API"
+    PRODUCT_PATH="/products/$product_slug"
     # A common word of the demo names, so the search has plenty of results to rank.
     for word in mug blue linen candle; do
         total=$(api_get "/api/v1/products?q=$word&per_page=1" | json_total)
@@ -471,6 +498,24 @@ main() {
         run_wrk "Catalogue home" "/" 64 "info (default)" catalog
     fi
     stop_server
+
+    # The same pages with 20 promotions running (prices, sorting and filters then go
+    # through the promotion rule), in this same run so the two compare.
+    if [[ ${BENCH_PROMOTIONS:-1} != 0 ]]; then
+        log "promotions running: $(add_promotions)"
+        start_server warn
+        sleep 1
+        if check_page "/"; then
+            run_wrk "Catalogue home" "/" 64 "warn, 20 promotions" catalog
+        fi
+        if [[ -n ${PRODUCT_PATH:-} ]] && check_page "$PRODUCT_PATH"; then
+            run_wrk "Product page" "$PRODUCT_PATH" 64 "warn, 20 promotions" product
+        fi
+        if check_page "/?sort=best_selling&page=$MISS_PAGES"; then
+            run_wrk "Catalogue, cache misses" "/?sort={5 sorts}&page={1..$MISS_PAGES}" 64 "warn, 20 promotions" "" "$WORK/miss.lua"
+        fi
+        stop_server
+    fi
 
     run_checkout
     report
