@@ -91,6 +91,21 @@ pub struct CatalogCache {
     clock: Clock,
 }
 
+/// The promotions running in the snapshot `c` reads: the cached ones when they belong to
+/// its revision (the usual case), else read afresh in it (into `fresh`).
+fn current<'a>(
+    c: &Connection,
+    cached: &'a Offers,
+    now: &str,
+    fresh: &'a mut Vec<Offer>,
+) -> AppResult<&'a [Offer]> {
+    if store::revision(c)? == cached.rev {
+        return Ok(&cached.list);
+    }
+    *fresh = offers_at(c, now)?;
+    Ok(fresh)
+}
+
 /// `snapshot` inside a transaction that is already open (a write's).
 fn snapshot_in<T>(
     c: &Connection,
@@ -236,21 +251,23 @@ impl CatalogCache {
             s.totals.get(&filter_key).copied()
         };
         let q = q.clone();
+        let offers = self.offers(db).await?;
         let now = self.clock.now_sql();
         let (rev, (items, total)) = db
             .read(move |c| {
                 snapshot(c, |c| {
                     let ids = category_ids.as_deref();
-                    let offers = offers_at(c, &now)?;
+                    let mut fresh = Vec::new();
+                    let offers = current(c, &offers, &now, &mut fresh)?;
                     let total = match known_total {
                         Some(t) => t,
-                        None => store::count(c, &q, ids, &store::Price::under(&offers))?,
+                        None => store::count(c, &q, ids, &store::Price::under(offers))?,
                     };
                     // Past the end there is nothing to read.
                     let items = if q.offset() as u64 >= total {
                         Vec::new()
                     } else {
-                        store::page(c, &q, ids, &offers)?
+                        store::page(c, &q, ids, offers)?
                     };
                     Ok((items, total))
                 })
@@ -278,6 +295,7 @@ impl CatalogCache {
         if let Some(hit) = self.lock().products.get(&cache_key) {
             return Ok(hit.clone());
         }
+        let offers = self.offers(db).await?;
         let now = self.clock.now_sql();
         let (rev, view) = db
             .read(move |c| {
@@ -288,7 +306,8 @@ impl CatalogCache {
                     };
                     match detail {
                         Some(mut detail) => {
-                            detail.card.promote(&offers_at(c, &now)?);
+                            let mut fresh = Vec::new();
+                            detail.card.promote(current(c, &offers, &now, &mut fresh)?);
                             let images = store::images(c, detail.card.id)?;
                             Ok(Some(ProductView {
                                 rev: 0,
