@@ -168,13 +168,28 @@ fn page_query(
         Sort::Name => "p.name COLLATE NOCASE ASC, p.id ASC".to_string(),
         Sort::BestSelling => "p.sold_count DESC, p.id ASC".to_string(),
     };
+    let sorted_by_promotions =
+        matches!(q.sort, Sort::PriceAsc | Sort::PriceDesc) && price.sql != "p.price";
     if matches!(q.sort, Sort::PriceAsc | Sort::PriceDesc) {
         f.args.extend(price.args.iter().cloned());
     }
-    let sql = format!(
-        "SELECT {CARD_COLUMNS} {} WHERE {} ORDER BY {order} LIMIT ? OFFSET ?",
-        f.from, f.cond
-    );
+    let sql = if sorted_by_promotions {
+        // No index holds the promoted price, so every match is sorted: rank ids first and
+        // read the cards' columns (the image lookup among them) for the page's rows only,
+        // not for every product the sort goes through.
+        format!(
+            "WITH ranked AS (SELECT p.id AS id, row_number() OVER (ORDER BY {order}) AS n
+                             {} WHERE {} ORDER BY n LIMIT ? OFFSET ?)
+             SELECT {CARD_COLUMNS} FROM ranked CROSS JOIN products p ON p.id = ranked.id
+             ORDER BY ranked.n",
+            f.from, f.cond
+        )
+    } else {
+        format!(
+            "SELECT {CARD_COLUMNS} {} WHERE {} ORDER BY {order} LIMIT ? OFFSET ?",
+            f.from, f.cond
+        )
+    };
     f.args.push(Value::Integer(q.per_page as i64));
     f.args.push(Value::Integer(q.offset()));
     Some((sql, f.args))
