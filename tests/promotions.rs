@@ -353,6 +353,18 @@ fn the_price_sort_and_filters_use_the_price_the_buyer_pays() {
         .json();
     assert_eq!(cheap["total"], 1, "{cheap}");
     assert_eq!(cheap["items"][0]["name"], "Mug");
+    // And the lower bound: the mug's 20.00 list price no longer clears 9.00.
+    let dear = Browser::new(app)
+        .json(
+            "GET",
+            "/api/v1/products?min_price=900&sort=price_desc",
+            None,
+            None,
+        )
+        .json();
+    assert_eq!(dear["total"], 1, "{dear}");
+    assert_eq!(dear["items"][0]["name"], "Sencha");
+    assert_eq!(dear["items"][0]["price"], 1041);
     let listing = Browser::new(app).get("/?sort=price_desc");
     let (sencha_at, mug_at) = (
         listing.body.find("Sencha").unwrap(),

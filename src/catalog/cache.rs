@@ -261,7 +261,7 @@ impl CatalogCache {
                     let offers = current(c, &offers, &now, &mut fresh)?;
                     let total = match known_total {
                         Some(t) => t,
-                        None => store::count(c, &q, ids, &store::Price::under(offers))?,
+                        None => store::count(c, &q, ids, offers)?,
                     };
                     // Past the end there is nothing to read.
                     let items = if q.offset() as u64 >= total {

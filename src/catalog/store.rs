@@ -7,7 +7,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 use super::model::{Category, Image, ProductCard, ProductDetail};
 use super::query::{fts_expression, CatalogQuery, Sort};
 use crate::error::AppResult;
-use crate::marketing::promotions::rule::{price_sql, Offer};
+use crate::marketing::promotions::rule::{best, Offer};
 
 const CARD_COLUMNS: &str = "p.id, p.slug, p.name, p.sku, p.price, p.compare_at_price, p.stock,
     p.low_stock_threshold, p.category_id,
@@ -76,9 +76,9 @@ struct Filter {
     search: bool,
 }
 
-/// `price` is the SQL of the price a buyer pays (`p.price` when no promotion runs), with
-/// its arguments: sorting and the price filters use it.
-fn filter(q: &CatalogQuery, category_ids: Option<&[i64]>, price: &Price) -> Option<Filter> {
+/// `by_price`: whether the price filters go into the SQL (they do unless promotions run,
+/// when the price a buyer pays is computed in Rust, see `promoted_ids`).
+fn filter(q: &CatalogQuery, category_ids: Option<&[i64]>, by_price: bool) -> Option<Filter> {
     let mut from = "FROM products p";
     let mut cond = vec!["p.status = 'active'".to_string()];
     let mut args: Vec<Value> = Vec::new();
@@ -97,14 +97,12 @@ fn filter(q: &CatalogQuery, category_ids: Option<&[i64]>, price: &Price) -> Opti
         }
         args.extend(ids.iter().map(|&i| Value::Integer(i)));
     }
-    if let Some(v) = q.min_price {
-        cond.push(format!("{} >= ?", price.sql));
-        args.extend(price.args.iter().cloned());
+    if let (Some(v), true) = (q.min_price, by_price) {
+        cond.push("p.price >= ?".into());
         args.push(Value::Integer(v));
     }
-    if let Some(v) = q.max_price {
-        cond.push(format!("{} <= ?", price.sql));
-        args.extend(price.args.iter().cloned());
+    if let (Some(v), true) = (q.max_price, by_price) {
+        cond.push("p.price <= ?".into());
         args.push(Value::Integer(v));
     }
     if q.in_stock {
@@ -118,18 +116,56 @@ fn filter(q: &CatalogQuery, category_ids: Option<&[i64]>, price: &Price) -> Opti
     })
 }
 
-/// The unit price a buyer pays, as SQL over `p`, with its arguments.
-pub struct Price {
-    pub sql: String,
-    pub args: Vec<Value>,
+/// Whether the price a buyer pays decides this query: promotions run and it sorts or
+/// filters by price. No index holds that price, so such a query is answered in Rust.
+fn promoted(q: &CatalogQuery, offers: &[Offer]) -> bool {
+    !offers.is_empty()
+        && (matches!(q.sort, Sort::PriceAsc | Sort::PriceDesc)
+            || q.min_price.is_some()
+            || q.max_price.is_some())
 }
 
-impl Price {
-    /// The price under the running promotions (`p.price` when none runs).
-    pub fn under(offers: &[Offer]) -> Price {
-        let (sql, args) = price_sql(offers);
-        Price { sql, args }
+/// Every match of a promoted query (see `promoted`), in its order: read as (id, price,
+/// category) in the query's own order, priced by the promotion rule, filtered by the price
+/// range and, for a price sort, sorted by that price (then the id).
+fn promoted_ids(
+    conn: &Connection,
+    q: &CatalogQuery,
+    category_ids: Option<&[i64]>,
+    offers: &[Offer],
+) -> AppResult<Vec<i64>> {
+    let Some(f) = filter(q, category_ids, false) else {
+        return Ok(Vec::new());
+    };
+    let sql = format!(
+        "SELECT p.id, p.price, p.category_id {} WHERE {} ORDER BY {}",
+        f.from,
+        f.cond,
+        order_by(q, f.search)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows: Vec<(i64, i64)> = Vec::new();
+    let found = stmt.query_map(params_from_iter(f.args.iter()), |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+        ))
+    })?;
+    for row in found {
+        let (id, price, category) = row?;
+        let paid = price - best(offers, id, category, price).map_or(0, |(_, off)| off);
+        if q.min_price.is_some_and(|m| paid < m) || q.max_price.is_some_and(|m| paid > m) {
+            continue;
+        }
+        rows.push((id, paid));
     }
+    match q.sort {
+        Sort::PriceAsc => rows.sort_by_key(|&(id, paid)| (paid, id)),
+        Sort::PriceDesc => rows.sort_by_key(|&(id, paid)| std::cmp::Reverse((paid, id))),
+        _ => {}
+    }
+    Ok(rows.into_iter().map(|(id, _)| id).collect())
 }
 
 /// How many active products match `q` within `category_ids` (already expanded to include
@@ -138,9 +174,12 @@ pub fn count(
     conn: &Connection,
     q: &CatalogQuery,
     category_ids: Option<&[i64]>,
-    price: &Price,
+    offers: &[Offer],
 ) -> AppResult<u64> {
-    let Some(f) = filter(q, category_ids, price) else {
+    if promoted(q, offers) {
+        return Ok(promoted_ids(conn, q, category_ids, offers)?.len() as u64);
+    }
+    let Some(f) = filter(q, category_ids, true) else {
         return Ok(0);
     };
     let n: i64 = conn
@@ -149,50 +188,45 @@ pub fn count(
     Ok(n as u64)
 }
 
-/// The SQL and arguments of one page of the listing.
-fn page_query(
-    q: &CatalogQuery,
-    category_ids: Option<&[i64]>,
-    price: &Price,
-) -> Option<(String, Vec<Value>)> {
-    let mut f = filter(q, category_ids, price)?;
-    // Every order ends in the id, and each has an index in that order (schema.sql), so a
-    // page is read straight off the index without sorting — while no promotion runs; one
-    // that does makes the price sorts compute the price each buyer pays.
-    let by_price = |dir: &str| format!("{} {dir}, p.id {dir}", price.sql);
-    let order = match q.sort {
-        Sort::Relevance if f.search => "bm25(products_fts, 10.0, 2.0, 5.0), p.id".to_string(),
-        Sort::Relevance | Sort::Newest => "p.created_at DESC, p.id DESC".to_string(),
-        Sort::PriceAsc => by_price("ASC"),
-        Sort::PriceDesc => by_price("DESC"),
-        Sort::Name => "p.name COLLATE NOCASE ASC, p.id ASC".to_string(),
-        Sort::BestSelling => "p.sold_count DESC, p.id ASC".to_string(),
-    };
-    let sorted_by_promotions =
-        matches!(q.sort, Sort::PriceAsc | Sort::PriceDesc) && price.sql != "p.price";
-    if matches!(q.sort, Sort::PriceAsc | Sort::PriceDesc) {
-        f.args.extend(price.args.iter().cloned());
+/// The ORDER BY of a sort. Every order ends in the id, and each has an index in that
+/// order (schema.sql), so a page is read straight off the index without sorting.
+fn order_by(q: &CatalogQuery, search: bool) -> &'static str {
+    match q.sort {
+        Sort::Relevance if search => "bm25(products_fts, 10.0, 2.0, 5.0), p.id",
+        Sort::Relevance | Sort::Newest => "p.created_at DESC, p.id DESC",
+        Sort::PriceAsc => "p.price ASC, p.id ASC",
+        Sort::PriceDesc => "p.price DESC, p.id DESC",
+        Sort::Name => "p.name COLLATE NOCASE ASC, p.id ASC",
+        Sort::BestSelling => "p.sold_count DESC, p.id ASC",
     }
-    let sql = if sorted_by_promotions {
-        // No index holds the promoted price, so every match is sorted: rank ids first and
-        // read the cards' columns (the image lookup among them) for the page's rows only,
-        // not for every product the sort goes through.
-        format!(
-            "WITH ranked AS (SELECT p.id AS id, row_number() OVER (ORDER BY {order}) AS n
-                             {} WHERE {} ORDER BY n LIMIT ? OFFSET ?)
-             SELECT {CARD_COLUMNS} FROM ranked CROSS JOIN products p ON p.id = ranked.id
-             ORDER BY ranked.n",
-            f.from, f.cond
-        )
-    } else {
-        format!(
-            "SELECT {CARD_COLUMNS} {} WHERE {} ORDER BY {order} LIMIT ? OFFSET ?",
-            f.from, f.cond
-        )
-    };
+}
+
+/// The SQL and arguments of one page of the listing (no promotion deciding it).
+fn page_query(q: &CatalogQuery, category_ids: Option<&[i64]>) -> Option<(String, Vec<Value>)> {
+    let mut f = filter(q, category_ids, true)?;
+    let sql = format!(
+        "SELECT {CARD_COLUMNS} {} WHERE {} ORDER BY {} LIMIT ? OFFSET ?",
+        f.from,
+        f.cond,
+        order_by(q, f.search)
+    );
     f.args.push(Value::Integer(q.per_page as i64));
     f.args.push(Value::Integer(q.offset()));
     Some((sql, f.args))
+}
+
+/// The cards of `ids`, in that order.
+fn cards(conn: &Connection, ids: &[i64]) -> AppResult<Vec<ProductCard>> {
+    let list = format!(
+        "[{}]",
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    );
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CARD_COLUMNS} FROM products p WHERE p.id IN (SELECT value FROM json_each(?1))"
+    ))?;
+    let mut found: Vec<ProductCard> = stmt.query_map([list], card)?.collect::<Result<_, _>>()?;
+    found.sort_by_key(|c| ids.iter().position(|&i| i == c.id));
+    Ok(found)
 }
 
 /// One page of active products matching `q` within `category_ids`, at the prices the
@@ -203,14 +237,19 @@ pub fn page(
     category_ids: Option<&[i64]>,
     offers: &[Offer],
 ) -> AppResult<Vec<ProductCard>> {
-    let price = Price::under(offers);
-    let Some((sql, args)) = page_query(q, category_ids, &price) else {
-        return Ok(Vec::new());
+    let mut items = if promoted(q, offers) {
+        let ids = promoted_ids(conn, q, category_ids, offers)?;
+        let from = (q.offset() as usize).min(ids.len());
+        let to = (from + q.per_page as usize).min(ids.len());
+        cards(conn, &ids[from..to])?
+    } else {
+        let Some((sql, args)) = page_query(q, category_ids) else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), card)?;
+        rows.collect::<Result<Vec<_>, _>>()?
     };
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut items = stmt
-        .query_map(params_from_iter(args.iter()), card)?
-        .collect::<Result<Vec<_>, _>>()?;
     for p in &mut items {
         p.promote(offers);
     }
@@ -286,7 +325,7 @@ mod tests {
                         page: 200,
                         ..CatalogQuery::default()
                     };
-                    let (sql, args) = page_query(&q, None, &Price::under(&[])).unwrap();
+                    let (sql, args) = page_query(&q, None).unwrap();
                     let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
                     let plan: Vec<String> = stmt
                         .query_map(params_from_iter(args.iter()), |r| r.get(3))?

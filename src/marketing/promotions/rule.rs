@@ -1,14 +1,11 @@
-//! What a promotion takes off a price: one rule for the catalogue, the cart, the checkout
-//! and the order, in Rust for pricing and as SQL for sorting and filtering by the price a
-//! buyer pays (a test holds the two to the same figures).
+//! What a promotion takes off a price: one rule for the catalogue (its cards, price sort
+//! and price filters), the cart, the checkout and the order.
 //!
 //! The rule: a percent is taken off each unit, rounded half up to the minor unit; an amount
 //! is taken off each unit, never more than the unit costs. A line's discount is that times
 //! its quantity, so the unit price shown times the quantity is always the line's total.
 //! Where several promotions reach a product the one taking most off wins (never stacked);
 //! on a tie the older one (lower id).
-
-use rusqlite::types::Value;
 
 /// Percent off (1–100) or an amount off each unit (minor units).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -108,43 +105,6 @@ pub fn best(
     found
 }
 
-/// The SQL for the unit price a buyer pays for product `p` (alias `p`), with its
-/// arguments in order: `p.price` when nothing runs.
-pub fn price_sql(offers: &[Offer]) -> (String, Vec<Value>) {
-    if offers.is_empty() {
-        return ("p.price".into(), Vec::new());
-    }
-    let mut args = Vec::new();
-    let mut terms = vec!["0".to_string()];
-    for o in offers {
-        let cond = match &o.reach {
-            Reach::Shop => "1".to_string(),
-            Reach::Categories(ids) => {
-                args.push(Value::Text(json_ids(ids)));
-                "p.category_id IN (SELECT value FROM json_each(?))".to_string()
-            }
-            Reach::Products(ids) => {
-                args.push(Value::Text(json_ids(ids)));
-                "p.id IN (SELECT value FROM json_each(?))".to_string()
-            }
-        };
-        args.push(Value::Integer(o.value));
-        let off = match o.kind {
-            Kind::Percent => "(p.price * ? + 50) / 100",
-            Kind::Amount => "min(?, p.price)",
-        };
-        terms.push(format!("CASE WHEN {cond} THEN {off} ELSE 0 END"));
-    }
-    (format!("(p.price - max({}))", terms.join(", ")), args)
-}
-
-fn json_ids(ids: &[i64]) -> String {
-    format!(
-        "[{}]",
-        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,40 +173,5 @@ mod tests {
             offer(1, Kind::Amount, 250, Reach::Shop).badge(&money),
             "−€2.50"
         );
-    }
-
-    #[test]
-    fn the_sql_price_is_the_rust_price() {
-        let c = rusqlite::Connection::open_in_memory().unwrap();
-        c.execute_batch(
-            "CREATE TABLE products (id INTEGER PRIMARY KEY, price INTEGER, category_id INTEGER);
-             INSERT INTO products VALUES (1, 1041, 5), (2, 250, 6), (3, 9999, NULL), (4, 0, 5),
-                                         (42, 2000, 7), (43, 1, NULL);",
-        )
-        .unwrap();
-        let offers = vec![
-            offer(1, Kind::Percent, 10, Reach::Shop),
-            offer(2, Kind::Amount, 300, Reach::Categories(vec![5, 6])),
-            offer(3, Kind::Percent, 35, Reach::Products(vec![42, 43])),
-        ];
-        let (expr, args) = price_sql(&offers);
-        let mut stmt = c
-            .prepare(&format!(
-                "SELECT id, price, category_id, {expr} FROM products p ORDER BY id"
-            ))
-            .unwrap();
-        let rows: Vec<(i64, i64, Option<i64>, i64)> = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert_eq!(rows.len(), 6);
-        for (id, price, cat, sql_price) in rows {
-            let off = best(&offers, id, cat, price).map_or(0, |(_, off)| off);
-            assert_eq!(sql_price, price - off, "product {id}");
-        }
-        assert_eq!(price_sql(&[]).0, "p.price");
     }
 }
