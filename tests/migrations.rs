@@ -75,6 +75,30 @@ fn fill(app: &TestApp) {
     );
     assert_eq!(res.status, 303, "{}", res.body);
 
+    // Schema 3: a running promotion on the product the orders buy, so their lines carry it.
+    let start = cornershop::clock::to_shop_time(
+        &cornershop::clock::sql_time(app.clock.now() - time::Duration::hours(1)),
+        0,
+    );
+    let end = cornershop::clock::to_shop_time(
+        &cornershop::clock::sql_time(app.clock.now() + time::Duration::days(3650)),
+        0,
+    );
+    let promoted = products[1].1.clone();
+    let res = app.post_form(
+        "/admin/promotions/new",
+        "/admin/promotions",
+        &[
+            ("name", "Fixture sale"),
+            ("kind", "percent"),
+            ("value", "10"),
+            ("scope", "products"),
+            ("products", &promoted),
+            ("starts_at", &start),
+            ("ends_at", &end),
+        ],
+    );
+    assert_eq!(res.status, 303, "promotion: {}", res.body);
     let mira = verified_customer(app, "mira@fixture.test");
     assert_eq!(
         register(&Browser::new(app), &registration("unverified@fixture.test")).status,
@@ -373,6 +397,7 @@ fn the_fixture_generator_makes_a_shop_with_orders_in_every_status() {
         ("customers", 2),
         ("staff", 2),
         ("audit_log", 20),
+        ("promotions", 1),
     ] {
         assert!(
             app.count(&format!("SELECT count(*) FROM {table}")) >= least,
