@@ -260,6 +260,11 @@ fn the_v2_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
     migrates("tests/fixtures/shop-v2.db", 2);
 }
 
+#[test]
+fn the_v3_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
+    migrates("tests/fixtures/shop-v3.db", 3);
+}
+
 fn migrates(file: &str, version: i64) {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     assert_eq!(

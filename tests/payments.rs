@@ -39,6 +39,7 @@ fn order(app: &TestApp, product: i64, owner: Owner, email: &str, method: &str) -
                     address: None,
                     shipping_method: "pickup".into(),
                     payment_method: method.into(),
+                    voucher_code: None,
                     idempotency_key: key.clone(),
                     ip: None,
                 },

@@ -62,6 +62,8 @@ fn parts() -> Vec<utoipa::openapi::OpenApi> {
         crate::catalog::admin::staff_api::ApiDoc::openapi(),
         crate::catalog::admin::images_staff_api::ApiDoc::openapi(),
         crate::marketing::promotions::staff_api::ApiDoc::openapi(),
+        crate::marketing::vouchers::account::ApiDoc::openapi(),
+        crate::marketing::vouchers::staff_api::ApiDoc::openapi(),
     ]
 }
 

@@ -1,13 +1,13 @@
 //! The cart on the JSON API (customers, bearer token): read it priced, add, change and
-//! remove lines, and the shipping methods on offer. Stock refusals answer 409 with the
-//! same sentence as the shop.
+//! remove lines, apply or remove a voucher code, and the shipping methods on offer. Stock
+//! refusals answer 409 with the same sentence as the shop.
 
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::pricing::{quote, Quote};
+use super::pricing::{apply_voucher, quote, Quote};
 use super::shipping::ShippingMethod;
 use super::store::{self, Owner};
 use crate::accounts::guard::ApiCustomer;
@@ -37,8 +37,18 @@ pub struct ApiCartLine {
 #[derive(Serialize, ToSchema)]
 pub struct ApiCart {
     pub items: Vec<ApiCartLine>,
+    /// The lines at their list prices.
     pub subtotal: i64,
+    /// What promotions take off the lines.
     pub discount: i64,
+    /// The voucher code applied (normalised); empty for none.
+    pub voucher_code: String,
+    /// What the voucher takes off the subtotal after promotions.
+    pub voucher_discount: i64,
+    /// Why the applied voucher cannot be used now, if it cannot (it blocks checkout).
+    pub voucher_problem: Option<String>,
+    /// What the goods cost: subtotal − discount − voucher_discount (shipping comes on top).
+    pub goods_total: i64,
     /// ISO 4217.
     pub currency: String,
     /// Every reason the cart cannot be checked out now.
@@ -65,6 +75,10 @@ fn to_api(q: Quote, currency: &str) -> ApiCart {
             .collect(),
         subtotal: q.subtotal,
         discount: q.discount,
+        voucher_discount: q.voucher_discount,
+        goods_total: q.subtotal - q.discount - q.voucher_discount,
+        voucher_code: q.voucher_code,
+        voucher_problem: q.voucher_problem,
         currency: currency.to_string(),
         problems,
     }
@@ -77,9 +91,12 @@ async fn customer_quote(
     now: OffsetDateTime,
 ) -> AppResult<(Quote, &'static str)> {
     db.read(move |c| {
-        let cur = settings::currency(c)?;
-        let items = store::items_of(c, &Owner::Customer(customer_id))?;
-        Ok((quote(c, &items, None, &|m| cur.format(m), now)?, cur.code))
+        let (cur, owner) = (settings::currency(c)?, Owner::Customer(customer_id));
+        let money = |m| cur.format(m);
+        let mut q = quote(c, &store::items_of(c, &owner)?, None, &money, now)?;
+        let code = store::voucher_code(c, &owner)?;
+        apply_voucher(c, &mut q, &code, Some(customer_id), &money, now)?;
+        Ok((q, cur.code))
     })
     .await
 }
@@ -191,11 +208,77 @@ pub async fn shipping_methods(
     Ok(Json(q.shipping_methods))
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct ApplyVoucher {
+    /// Case, spaces and dashes are ignored.
+    pub voucher_code: String,
+}
+
+/// Applies a voucher code to your cart once it can be used on it now; 422 with the reason
+/// ("This voucher expired on 3 May.", "… already used on order 2026-001042.") when not.
+#[utoipa::path(put, path = "/api/v1/cart/voucher", tag = "cart", request_body = ApplyVoucher,
+    responses((status = 200, description = "The cart with the voucher", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody),
+              (status = 422, description = "The voucher cannot be used, with the reason, or a body that does not fit", body = crate::web::json::ErrorBody)),
+    security(("bearer" = [])))]
+#[put("/api/v1/cart/voucher", data = "<body>")]
+pub async fn apply_voucher_code(
+    me: ApiCustomer,
+    body: Body<ApplyVoucher>,
+    cx: Ctx<'_>,
+) -> AppResult<Json<ApiCart>> {
+    let (id, now, code) = (
+        me.customer.id,
+        cx.clock.now(),
+        body.into_inner().voucher_code,
+    );
+    if code.trim().is_empty() {
+        return Err(crate::error::AppError::Invalid(
+            "Give the voucher code to apply (DELETE removes one).".into(),
+        ));
+    }
+    cx.db
+        .write(move |tx| {
+            let cur = settings::currency(tx)?;
+            store::apply_voucher(tx, &Owner::Customer(id), &code, &|m| cur.format(m), now)
+        })
+        .await?;
+    Ok(Json(priced_cart(cx.db, id, now).await?))
+}
+
+/// Removes the voucher from your cart.
+#[utoipa::path(delete, path = "/api/v1/cart/voucher", tag = "cart",
+    responses((status = 200, description = "The cart without a voucher", body = ApiCart), (status = 401, description = "No valid bearer token", body = crate::web::json::ErrorBody)),
+    security(("bearer" = [])))]
+#[delete("/api/v1/cart/voucher")]
+pub async fn remove_voucher(me: ApiCustomer, cx: Ctx<'_>) -> AppResult<Json<ApiCart>> {
+    let (id, now) = (me.customer.id, cx.clock.now());
+    cx.db
+        .write(move |tx| store::set_voucher(tx, &Owner::Customer(id), "", now))
+        .await?;
+    Ok(Json(priced_cart(cx.db, id, now).await?))
+}
+
 /// This file's operations in the API document (`api::document` collects every part).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(get_cart, add_item, set_item, remove_item, shipping_methods))]
+#[openapi(paths(
+    get_cart,
+    add_item,
+    set_item,
+    remove_item,
+    apply_voucher_code,
+    remove_voucher,
+    shipping_methods
+))]
 pub struct ApiDoc;
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![get_cart, add_item, set_item, remove_item, shipping_methods]
+    routes![
+        get_cart,
+        add_item,
+        set_item,
+        remove_item,
+        apply_voucher_code,
+        remove_voucher,
+        shipping_methods
+    ]
 }

@@ -1,5 +1,5 @@
 //! The cart page at /cart and its forms: add (from product pages), change quantity,
-//! remove, empty. Every change is checked against stock; a refusal comes back as a
+//! remove, empty, apply or remove a voucher code. Every change is checked against stock; a refusal comes back as a
 //! message naming the product and what is left, never an error page.
 
 use rocket::http::CookieJar;
@@ -43,6 +43,7 @@ async fn cart(
         db,
         &page,
         owner::current(me.as_ref(), jar),
+        None,
         None,
         clock.now(),
     )
@@ -183,6 +184,75 @@ async fn empty(
     ))
 }
 
+#[derive(FromForm)]
+pub struct VoucherForm {
+    #[field(default = String::new())]
+    voucher_code: String,
+}
+
+/// Applies a voucher code to the cart once it can be used on it now; a refusal says why
+/// and keeps nothing.
+#[post("/cart/voucher", data = "<form>")]
+async fn apply_voucher(
+    form: CsrfForm<VoucherForm>,
+    me: Option<CustomerUser>,
+    jar: &CookieJar<'_>,
+    https: Https,
+    page: Page,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Flash<Redirect>> {
+    if form.0.voucher_code.trim().is_empty() {
+        return Ok(flash_redirect(
+            "/cart".into(),
+            "error",
+            "Enter the voucher code to apply it.",
+        ));
+    }
+    let owner = owner::current_or_new(me.as_ref(), jar, https.0);
+    let (currency, now) = (page.shop.currency, clock.now());
+    let done = db
+        .write(move |tx| {
+            store::apply_voucher(
+                tx,
+                &owner,
+                &form.0.voucher_code,
+                &|m| currency.format(m),
+                now,
+            )
+        })
+        .await;
+    answer(done.map(|_| ()), "/cart".into(), "The voucher is applied.")
+}
+
+#[post("/cart/voucher/remove", data = "<_form>")]
+async fn remove_voucher(
+    _form: CsrfForm<crate::web::csrf::Csrf>,
+    me: Option<CustomerUser>,
+    jar: &CookieJar<'_>,
+    db: &State<Db>,
+    clock: &State<Clock>,
+) -> AppResult<Flash<Redirect>> {
+    if let Some(owner) = owner::current(me.as_ref(), jar) {
+        let now = clock.now();
+        db.write(move |tx| store::set_voucher(tx, &owner, "", now))
+            .await?;
+    }
+    Ok(flash_redirect(
+        "/cart".into(),
+        "success",
+        "The voucher is removed from your cart.",
+    ))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    routes![cart, add, update, remove, empty]
+    routes![
+        cart,
+        add,
+        update,
+        remove,
+        empty,
+        apply_voucher,
+        remove_voucher
+    ]
 }

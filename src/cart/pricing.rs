@@ -14,6 +14,7 @@ use crate::clock::sql_time;
 use crate::error::AppResult;
 use crate::marketing::promotions::rule::{best, Offer};
 use crate::marketing::promotions::store::offers_at;
+use crate::marketing::vouchers::{self, code::normalise};
 
 /// A line as asked for: product and quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,13 +54,34 @@ pub struct LinePromotion {
     pub badge: String,
 }
 
+/// The voucher a quote is charged with.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct QuoteVoucher {
+    pub id: i64,
+    pub code: String,
+    /// "−10 %" or "−€5.00".
+    pub badge: String,
+    /// Taken off the subtotal after promotions.
+    pub discount: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Quote {
     pub lines: Vec<QuoteLine>,
     pub subtotal: i64,
+    /// What promotions take off the lines.
     pub discount: i64,
+    /// What the voucher takes off the subtotal after promotions.
+    pub voucher_discount: i64,
     pub shipping: i64,
     pub total: i64,
+    /// The voucher code asked for (normalised; empty for none).
+    pub voucher_code: String,
+    /// The voucher applied, when the code asked for can be used.
+    pub voucher: Option<QuoteVoucher>,
+    /// Why the code asked for cannot be used, if it cannot; it blocks checkout, so nobody
+    /// pays a total they were not shown.
+    pub voucher_problem: Option<String>,
     /// The chosen shipping method, if one was asked for and is on offer.
     pub shipping_method: Option<ShippingMethod>,
     /// What is on offer for this cart.
@@ -69,11 +91,8 @@ pub struct Quote {
 impl Quote {
     /// Every reason this cart cannot be checked out, one sentence each.
     pub fn problems(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .lines
-            .iter()
-            .filter_map(|l| l.problem.clone())
-            .collect();
+        let mut out: Vec<String> = self.voucher_problem.iter().cloned().collect();
+        out.extend(self.lines.iter().filter_map(|l| l.problem.clone()));
         if self.lines.is_empty() {
             out.push("Your cart is empty.".into());
         }
@@ -184,10 +203,49 @@ pub fn quote(
         lines,
         subtotal,
         discount,
+        voucher_discount: 0,
         shipping,
+        voucher_code: String::new(),
+        voucher: None,
+        voucher_problem: None,
         shipping_method: chosen,
         shipping_methods,
     })
+}
+
+/// Applies the voucher `code` (as typed; empty for none) for `buyer` (a customer id, None
+/// for a guest) at `now`: it comes off the subtotal after promotions
+/// (`marketing::vouchers::rule`), and the total follows. A code that cannot be used
+/// becomes the quote's problem, with its reason.
+pub fn apply_voucher(
+    conn: &Connection,
+    q: &mut Quote,
+    code: &str,
+    buyer: Option<i64>,
+    money: &dyn Fn(i64) -> String,
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    let code = normalise(code);
+    q.voucher_code = code.clone();
+    q.voucher = None;
+    q.voucher_problem = None;
+    q.voucher_discount = 0;
+    if !code.is_empty() {
+        match vouchers::check(conn, &code, buyer, q.subtotal - q.discount, money, now)? {
+            Ok((v, off)) => {
+                q.voucher = Some(QuoteVoucher {
+                    id: v.id,
+                    badge: v.badge(money),
+                    code: v.code,
+                    discount: off,
+                });
+                q.voucher_discount = off;
+            }
+            Err(why) => q.voucher_problem = Some(why),
+        }
+    }
+    q.total = q.subtotal - q.discount - q.voucher_discount + q.shipping;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! The `carts` and `cart_items` tables. A cart belongs to a guest token (its hash) or a
 //! customer; every change touches `updated_at`, so idle guest carts can be cleared after
-//! 7 days. Quantities are checked against stock when they change.
+//! 7 days. Quantities are checked against stock when they change; a voucher code applied
+//! in the cart is kept on it and checked again whenever the cart is priced.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use time::{Duration, OffsetDateTime};
 
-use super::pricing::Item;
+use super::pricing::{quote, Item};
 use crate::catalog::stock::too_many;
 use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
@@ -22,6 +23,16 @@ pub enum Owner {
     /// The token in a guest's `cs_cart` cookie.
     Guest(String),
     Customer(i64),
+}
+
+impl Owner {
+    /// The customer's id; None for a guest.
+    pub fn customer_id(&self) -> Option<i64> {
+        match self {
+            Owner::Customer(id) => Some(*id),
+            Owner::Guest(_) => None,
+        }
+    }
 }
 
 /// The cart's id, if the owner has one.
@@ -150,13 +161,58 @@ pub fn remove(
     Ok(())
 }
 
+/// Empties the cart, its voucher code with it.
 pub fn empty(conn: &Connection, owner: &Owner, now: OffsetDateTime) -> AppResult<()> {
     if let Some(cart) = find(conn, owner)? {
         conn.prepare_cached("DELETE FROM cart_items WHERE cart_id = ?1")?
             .execute([cart])?;
+        conn.prepare_cached("UPDATE carts SET voucher_code = '' WHERE id = ?1")?
+            .execute([cart])?;
         touch(conn, cart, now)?;
     }
     Ok(())
+}
+
+/// The voucher code applied in the owner's cart; empty for none.
+pub fn voucher_code(conn: &Connection, owner: &Owner) -> AppResult<String> {
+    Ok(match find(conn, owner)? {
+        Some(cart) => conn
+            .prepare_cached("SELECT voucher_code FROM carts WHERE id = ?1")?
+            .query_row([cart], |r| r.get(0))?,
+        None => String::new(),
+    })
+}
+
+/// Applies a voucher code as typed to the owner's cart when it can be used on the cart
+/// now (the refusal's sentence as `Invalid` when not, and nothing kept); an empty code
+/// removes it. Returns the code as kept (normalised).
+pub fn apply_voucher(
+    conn: &Connection,
+    owner: &Owner,
+    typed: &str,
+    money: &dyn Fn(i64) -> String,
+    now: OffsetDateTime,
+) -> AppResult<String> {
+    let mut q = quote(conn, &items_of(conn, owner)?, None, money, now)?;
+    super::pricing::apply_voucher(conn, &mut q, typed, owner.customer_id(), money, now)?;
+    if let Some(why) = q.voucher_problem {
+        return Err(AppError::Invalid(why));
+    }
+    set_voucher(conn, owner, &q.voucher_code, now)?;
+    Ok(q.voucher_code)
+}
+
+/// Keeps a (checked, normalised) voucher code on the owner's cart; empty removes it.
+pub fn set_voucher(
+    conn: &Connection,
+    owner: &Owner,
+    code: &str,
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    let cart = find_or_create(conn, owner, now)?;
+    conn.prepare_cached("UPDATE carts SET voucher_code = ?2 WHERE id = ?1")?
+        .execute(params![cart, code])?;
+    touch(conn, cart, now)
 }
 
 /// At login the guest's cart joins the customer's: quantities add up (to at most 999),

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use super::pricing::{quote, Quote};
+use super::pricing::{apply_voucher, quote, Quote};
 use super::store::{self, Owner};
 use crate::db::Db;
 use crate::error::AppResult;
@@ -33,6 +33,11 @@ pub fn quote_json(page: &Page, q: &Quote) -> Value {
         "count": q.lines.iter().map(|l| l.quantity).sum::<i64>(),
         "subtotal": page.money(q.subtotal),
         "discount": if q.discount > 0 { page.money(q.discount) } else { String::new() },
+        "voucher_code": q.voucher_code,
+        "voucher": q.voucher.as_ref().map(|v| json!({
+            "code": v.code, "badge": v.badge, "discount": page.money(v.discount),
+        })),
+        "voucher_problem": q.voucher_problem,
         "shipping": q.shipping_method.as_ref().map(|m| if m.price == 0 { "Free".to_string() } else { page.money(m.price) }),
         "shipping_label": q.shipping_method.as_ref().map(|m| m.label.clone()),
         "total": page.money(q.total),
@@ -40,21 +45,29 @@ pub fn quote_json(page: &Page, q: &Quote) -> Value {
     })
 }
 
-/// Prices the owner's cart at `now`.
+/// Prices the owner's cart at `now`, with the voucher code applied in the cart (or
+/// `voucher`, a code typed at checkout, when given).
 pub async fn priced(
     db: &Db,
     page: &Page,
     owner: Option<Owner>,
     shipping: Option<String>,
+    voucher: Option<String>,
     now: OffsetDateTime,
 ) -> AppResult<Quote> {
     let currency = page.shop.currency;
     db.read(move |c| {
-        let items = match &owner {
-            Some(o) => store::items_of(c, o)?,
-            None => Vec::new(),
+        let money = |m| currency.format(m);
+        let Some(o) = &owner else {
+            return quote(c, &[], shipping.as_deref(), &money, now);
         };
-        quote(c, &items, shipping.as_deref(), &|m| currency.format(m), now)
+        let mut q = quote(c, &store::items_of(c, o)?, shipping.as_deref(), &money, now)?;
+        let code = match voucher {
+            Some(code) => code,
+            None => store::voucher_code(c, o)?,
+        };
+        apply_voucher(c, &mut q, &code, o.customer_id(), &money, now)?;
+        Ok(q)
     })
     .await
 }

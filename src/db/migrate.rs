@@ -24,6 +24,10 @@ pub const MIGRATIONS: &[Migration] = &[
         "002_promotions.sql",
         include_str!("../../migrations/002_promotions.sql"),
     ),
+    (
+        "003_vouchers.sql",
+        include_str!("../../migrations/003_vouchers.sql"),
+    ),
 ];
 
 /// The schema version this binary writes: 1 for schema.sql's first release, plus one per

@@ -55,6 +55,10 @@ pub struct OrderHead {
     pub tracking_number: String,
     pub placed_at: String,
     pub updated_at: String,
+    /// The voucher the order was charged with ("" for none) and what it took off (part
+    /// of `discount`; the rest is the promotions').
+    pub voucher_code: String,
+    pub voucher_discount: i64,
 }
 
 impl OrderHead {
@@ -68,7 +72,8 @@ impl OrderHead {
 
 pub const COLUMNS: &str = "id, number, customer_id, email, status, currency, subtotal, discount, \
     shipping, total, shipping_method, payment_method, ship_name, ship_line1, ship_line2, \
-    ship_city, ship_postcode, ship_country, tracking_number, placed_at, updated_at";
+    ship_city, ship_postcode, ship_country, tracking_number, placed_at, updated_at, voucher_code, \
+    voucher_discount";
 
 pub fn head(r: &Row<'_>) -> rusqlite::Result<OrderHead> {
     Ok(OrderHead {
@@ -93,6 +98,8 @@ pub fn head(r: &Row<'_>) -> rusqlite::Result<OrderHead> {
         tracking_number: r.get(18)?,
         placed_at: r.get(19)?,
         updated_at: r.get(20)?,
+        voucher_code: r.get(21)?,
+        voucher_discount: r.get(22)?,
     })
 }
 

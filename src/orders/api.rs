@@ -58,6 +58,10 @@ pub struct CheckoutRequest {
     pub shipping_method: String,
     /// `cod`, `bank_transfer`, `bobi` or `paypal` (see /api/v1/payment-methods).
     pub payment_method: String,
+    /// A voucher code (case, spaces and dashes ignored); absent for the one applied in the
+    /// cart, empty for none. A code that cannot be used refuses the order (409) with the reason.
+    #[serde(default)]
+    pub voucher_code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -68,7 +72,11 @@ pub struct ApiOrder {
     pub status: String,
     pub currency: String,
     pub subtotal: i64,
+    /// All that came off: the promotions' part and `voucher_discount`.
     pub discount: i64,
+    /// The voucher the order was charged with; empty for none.
+    pub voucher_code: String,
+    pub voucher_discount: i64,
     pub shipping: i64,
     pub total: i64,
     pub shipping_method: String,
@@ -103,6 +111,8 @@ pub fn api_order(conn: &rusqlite::Connection, o: OrderHead) -> AppResult<ApiOrde
         currency: o.currency,
         subtotal: o.subtotal,
         discount: o.discount,
+        voucher_code: o.voucher_code,
+        voucher_discount: o.voucher_discount,
         shipping: o.shipping,
         total: o.total,
         shipping_method: o.shipping_method,
@@ -170,6 +180,7 @@ pub async fn checkout(
         address,
         shipping_method: b.shipping_method,
         payment_method: b.payment_method,
+        voucher_code: b.voucher_code,
         idempotency_key: key.0,
         ip: Some(cx.ip),
     };

@@ -1,6 +1,7 @@
 //! Cancelling: a customer may cancel their own order within the cancel window while it is
 //! ready for paying or paid; staff along the transitions their role allows. Stock returns
-//! in the same transaction, each unit recorded as a stock movement.
+//! in the same transaction, each unit recorded as a stock movement, and an unpaid order's
+//! voucher is given back.
 
 use rusqlite::Connection;
 use time::{Duration, OffsetDateTime};
@@ -10,6 +11,7 @@ use super::mails;
 use crate::catalog::stock::{self, Movement};
 use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
+use crate::marketing::vouchers::store as vouchers;
 use crate::secret::Secret;
 use crate::settings;
 
@@ -41,6 +43,24 @@ pub fn customer_refusal(
         )));
     }
     Ok(None)
+}
+
+/// What a cancellation undoes, in the caller's transaction: every unit goes back in
+/// stock, and a voucher the order redeemed is given back when it was never paid (a paid
+/// order's voucher stays used: its money is refunded, not its voucher).
+pub fn undo(
+    conn: &Connection,
+    order_id: i64,
+    was: &str,
+    actor: &str,
+    who: crate::audit::Actor,
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    restock(conn, order_id, actor, now)?;
+    if was == "pending_payment" {
+        vouchers::give_back(conn, order_id, who, &sql_time(now))?;
+    }
+    Ok(())
 }
 
 /// Puts every unit of the order back in stock (in the caller's transaction).
@@ -92,6 +112,13 @@ pub fn by_buyer(
         base_url,
         now,
     )?;
-    restock(conn, order_id, actor, now)?;
+    let who = match viewer {
+        access::Viewer::Customer(id) => crate::audit::Actor::Customer {
+            id: *id,
+            label: o.email.clone(),
+        },
+        access::Viewer::Guest(_) => crate::audit::Actor::Anonymous,
+    };
+    undo(conn, order_id, &o.status, actor, who, now)?;
     access::get(conn, order_id)
 }

@@ -1,7 +1,9 @@
 //! Checkout at /checkout: address (from the address book, or typed; guests also give an
 //! email), shipping method, payment method, the summary, and confirm. The confirm form
 //! carries an idempotency key made when the page was shown, so a double click or the back
-//! button finds the order already placed instead of placing another.
+//! button finds the order already placed instead of placing another. A voucher code
+//! typed here is applied to the cart and shown with its new total before anything is
+//! placed.
 
 use rocket::http::{CookieJar, Status};
 use rocket::response::content::RawHtml;
@@ -18,10 +20,11 @@ use crate::accounts::pages::account_context;
 use crate::accounts::store as customers;
 use crate::accounts::validate::{self, AddressInput, Errors};
 use crate::cart::owner;
-use crate::cart::store::Owner;
+use crate::cart::store::{self as cart_store, Owner};
 use crate::cart::view::{priced, quote_json};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::marketing::vouchers::code::normalise;
 use crate::secret::{random_token, Secret};
 use crate::web::base_url::BaseUrl;
 use crate::web::csrf::CsrfForm;
@@ -53,6 +56,12 @@ pub struct CheckoutForm {
     payment_method: String,
     #[field(default = String::new())]
     idempotency_key: String,
+    /// As typed; empty for none.
+    #[field(default = String::new())]
+    voucher_code: String,
+    /// Sent by the voucher's Apply button.
+    #[field(default = String::new())]
+    apply_voucher: String,
 }
 
 /// Where the buyer reads an order: their account, or the guest link.
@@ -81,9 +90,10 @@ async fn render(
     f: &CheckoutForm,
     errors: &Errors,
     form_error: &str,
+    notice: &str,
 ) -> AppResult<RawHtml<String>> {
     let shipping = (!f.shipping_method.is_empty()).then(|| f.shipping_method.clone());
-    let q = priced(cx.db, page, owner, shipping, cx.clock.now()).await?;
+    let q = priced(cx.db, page, owner, shipping, None, cx.clock.now()).await?;
     let mut ctx = account_context(page);
     ctx.insert("cart", &quote_json(page, &q));
     let methods: Vec<Value> = q
@@ -142,8 +152,16 @@ async fn render(
             &f.address_country
         }),
     );
+    // A refused code stays as typed beside its reason; otherwise the cart's code shows.
+    let voucher = if errors.contains_key("voucher_code") {
+        f.voucher_code.clone()
+    } else {
+        q.voucher_code.clone()
+    };
+    ctx.insert("voucher_code", &voucher);
     ctx.insert("errors", errors);
     ctx.insert("form_error", form_error);
+    ctx.insert("notice", notice);
     let key = if f.idempotency_key.is_empty() {
         random_token()
     } else {
@@ -161,7 +179,7 @@ async fn form(
     cx: Ctx<'_>,
 ) -> AppResult<Result<RawHtml<String>, Flash<Redirect>>> {
     let owner = owner::current(me.as_ref(), jar);
-    let q = priced(cx.db, &page, owner.clone(), None, cx.clock.now()).await?;
+    let q = priced(cx.db, &page, owner.clone(), None, None, cx.clock.now()).await?;
     let problems = q.problems();
     if !problems.is_empty() {
         return Ok(Err(flash_redirect(
@@ -178,6 +196,7 @@ async fn form(
         owner,
         &f,
         &Errors::new(),
+        "",
         "",
     )
     .await?))
@@ -202,10 +221,59 @@ async fn confirm(
             &f,
             &Errors::new(),
             "Your cart is empty.",
+            "",
         )
         .await?;
         return Ok(Err(status::Custom(Status::Conflict, html)));
     };
+    // A voucher applied, changed or removed here shows its new total before anything is
+    // placed: nobody pays a total they were not shown.
+    let typed_code = normalise(&f.voucher_code);
+    let (applied, currency, now) = {
+        let o = owner.clone();
+        let code = cx.db.read(move |c| cart_store::voucher_code(c, &o)).await?;
+        (code, page.shop.currency, cx.clock.now())
+    };
+    if f.apply_voucher == "1" || typed_code != applied {
+        let (o, typed) = (owner.clone(), f.voucher_code.clone());
+        let done = cx
+            .db
+            .write(move |tx| {
+                cart_store::apply_voucher(tx, &o, &typed, &|m| currency.format(m), now)
+            })
+            .await;
+        let (status, errors, notice) = match done {
+            Ok(_) if applied.is_empty() && typed_code.is_empty() => (
+                Status::Ok,
+                Errors::new(),
+                "Type a voucher code to apply it.",
+            ),
+            Ok(code) if code.is_empty() => (Status::Ok, Errors::new(), "The voucher is removed."),
+            Ok(_) => (
+                Status::Ok,
+                Errors::new(),
+                "The voucher is applied: check the new total, then place the order.",
+            ),
+            Err(AppError::Invalid(why)) => {
+                let mut errors = Errors::new();
+                errors.insert("voucher_code", why);
+                (Status::UnprocessableEntity, errors, "")
+            }
+            Err(e) => return Err(e),
+        };
+        let html = render(
+            &page,
+            &cx,
+            me.as_ref(),
+            Some(owner),
+            &f,
+            &errors,
+            "",
+            notice,
+        )
+        .await?;
+        return Ok(Err(status::Custom(status, html)));
+    }
     let mut errors = Errors::new();
     let email = match &me {
         Some(m) => m.customer.email.clone(),
@@ -251,7 +319,7 @@ async fn confirm(
         errors.insert("payment_method", "Choose how to pay.".into());
     }
     if !errors.is_empty() {
-        let html = render(&page, &cx, me.as_ref(), Some(owner), &f, &errors, "").await?;
+        let html = render(&page, &cx, me.as_ref(), Some(owner), &f, &errors, "", "").await?;
         return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
     }
     let checkout = Checkout {
@@ -260,10 +328,11 @@ async fn confirm(
         address,
         shipping_method: f.shipping_method.clone(),
         payment_method: f.payment_method.clone(),
+        // The code shown is the cart's (checked above), so the cart's is used.
+        voucher_code: None,
         idempotency_key: f.idempotency_key.clone(),
         ip: Some(cx.ip),
     };
-    let now = cx.clock.now();
     let key_secret = Secret::clone(cx.secret);
     let placed: AppResult<Placed> = cx
         .db
@@ -285,6 +354,7 @@ async fn confirm(
                 &f,
                 &Errors::new(),
                 &e.public_message(),
+                "",
             )
             .await?;
             Ok(Err(status::Custom(status, html)))

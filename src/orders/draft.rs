@@ -100,9 +100,30 @@ fn write_lines(conn: &Connection, order_id: i64, q: &Quote) -> AppResult<()> {
     for l in &q.lines {
         super::place::insert_line(conn, order_id, l)?;
     }
+    // A voucher the order redeemed stays with it: it takes its part off the new lines
+    // (it was valid when the order was placed, so its minimum is not asked again).
+    let voucher_id: Option<i64> = conn.query_row(
+        "SELECT voucher_id FROM orders WHERE id = ?1",
+        [order_id],
+        |r| r.get(0),
+    )?;
+    let voucher_off = match voucher_id {
+        Some(id) => {
+            crate::marketing::vouchers::store::must_get(conn, id)?.off(q.subtotal - q.discount)
+        }
+        None => 0,
+    };
     conn.execute(
-        "UPDATE orders SET subtotal = ?2, discount = ?3, shipping = ?4, total = ?5 WHERE id = ?1",
-        params![order_id, q.subtotal, q.discount, q.shipping, q.total],
+        "UPDATE orders SET subtotal = ?2, discount = ?3, voucher_discount = ?4, shipping = ?5,
+                total = ?6 WHERE id = ?1",
+        params![
+            order_id,
+            q.subtotal,
+            q.discount + voucher_off,
+            voucher_off,
+            q.shipping,
+            q.total - voucher_off
+        ],
     )?;
     Ok(())
 }

@@ -37,9 +37,9 @@ pub struct MoveRequest {
 
 /// Moves an order for a staff member in the caller's transaction: `paid` records a
 /// payment, placing a draft takes its stock, `shipped` needs a tracking number (and may
-/// assign a courier), `cancelled` returns stock that was taken. Any other move goes to the
-/// database, whose trigger refuses what `order_transitions` does not list (409, its
-/// message). Audited with old → new.
+/// assign a courier), `cancelled` returns stock that was taken and an unpaid order's
+/// voucher. Any other move goes to the database, whose trigger refuses what
+/// `order_transitions` does not list (409, its message). Audited with old → new.
 pub fn staff_move(
     tx: &rusqlite::Connection,
     secret: &Secret,
@@ -105,7 +105,7 @@ pub fn staff_move(
     mails::move_and_tell(tx, secret, id, &m.to, &actor, reason, base_url, now)?;
     // A draft never took stock, so there is none to return.
     if m.to == "cancelled" && before.status != "draft" {
-        cancel::restock(tx, id, &actor, now)?;
+        cancel::undo(tx, id, &before.status, &actor, staff.actor(), now)?;
     }
     if m.to == "delivered" {
         crate::payments::pay::cash_collected(tx, &before, staff, ip, now)?;

@@ -1,7 +1,8 @@
 //! Placing an order: one write transaction (BEGIN IMMEDIATE) that re-prices the cart,
 //! checks and decrements stock, writes the order and its lines at the prices paid,
-//! records the stock movements, empties the cart and queues the "order placed" mail. A
-//! repeated confirm with the same idempotency key returns the order already made.
+//! records the stock movements, redeems the voucher (a guarded update), empties the cart
+//! and queues the "order placed" mail. A repeated confirm with the same idempotency key
+//! returns the order already made.
 
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::json;
@@ -11,11 +12,12 @@ use super::mails;
 use super::status;
 use crate::accounts::validate::Address;
 use crate::audit;
-use crate::cart::pricing::{quote, QuoteLine};
+use crate::cart::pricing::{apply_voucher, quote, QuoteLine};
 use crate::cart::store::{self, Owner};
 use crate::catalog::stock::{self, Movement};
 use crate::clock::sql_time;
 use crate::error::{AppError, AppResult};
+use crate::marketing::vouchers::store as vouchers;
 use crate::secret::{hash_token, Secret};
 use crate::settings;
 use crate::web::client::ClientIp;
@@ -28,6 +30,8 @@ pub struct Checkout {
     pub address: Option<Address>,
     pub shipping_method: String,
     pub payment_method: String,
+    /// The voucher code to use; None for the one applied in the cart.
+    pub voucher_code: Option<String>,
     /// Sent by the client (header or hidden field); the same key means the same order.
     pub idempotency_key: String,
     pub ip: Option<ClientIp>,
@@ -107,7 +111,12 @@ pub fn place(
     let items = store::items_of(conn, &c.owner)?;
     let currency = settings::currency(conn)?;
     let money = |m: i64| currency.format(m);
-    let q = quote(conn, &items, Some(&c.shipping_method), &money, now)?;
+    let mut q = quote(conn, &items, Some(&c.shipping_method), &money, now)?;
+    let code = match &c.voucher_code {
+        Some(code) => code.clone(),
+        None => store::voucher_code(conn, &c.owner)?,
+    };
+    apply_voucher(conn, &mut q, &code, c.owner.customer_id(), &money, now)?;
     let problems = q.problems();
     if !problems.is_empty() {
         return Err(AppError::Conflict(problems.join(" ")));
@@ -135,10 +144,7 @@ pub fn place(
         (None, _) => return Err(AppError::Invalid("Enter the address to deliver to.".into())),
     };
 
-    let customer_id = match c.owner {
-        Owner::Customer(id) => Some(id),
-        Owner::Guest(_) => None,
-    };
+    let customer_id = c.owner.customer_id();
     let next: i64 = conn
         .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM orders")?
         .query_row([], |r| r.get(0))?;
@@ -148,14 +154,20 @@ pub fn place(
     conn.prepare_cached(
         "INSERT INTO orders (number, customer_id, email, status, currency, subtotal, discount, shipping, total,
                              shipping_method, payment_method, ship_name, ship_line1, ship_line2, ship_city,
-                             ship_postcode, ship_country, idempotency_key, changed_by, placed_at, updated_at)
+                             ship_postcode, ship_country, idempotency_key, changed_by, placed_at, updated_at,
+                             voucher_id, voucher_code, voucher_discount)
          VALUES (:number, :customer, :email, 'pending_payment', :currency, :subtotal, :discount, :shipping,
                  :total, :shipping_method, :payment_method, :name, :line1, :line2, :city, :postcode,
-                 :country, :key, :by, :at, :at)",
+                 :country, :key, :by, :at, :at, :voucher_id, :voucher_code, :voucher_discount)",
     )?
     .execute(rusqlite::named_params! {
         ":number": number, ":customer": customer_id, ":email": c.email.trim(),
-        ":currency": currency.code, ":subtotal": q.subtotal, ":discount": q.discount,
+        ":currency": currency.code, ":subtotal": q.subtotal,
+        // The order's discount is all that came off: promotions and the voucher.
+        ":discount": q.discount + q.voucher_discount,
+        ":voucher_id": q.voucher.as_ref().map(|v| v.id),
+        ":voucher_code": q.voucher.as_ref().map_or("", |v| v.code.as_str()),
+        ":voucher_discount": q.voucher_discount,
         ":shipping": q.shipping, ":total": q.total, ":shipping_method": shipping.code,
         ":payment_method": c.payment_method, ":name": address.name, ":line1": address.line1,
         ":line2": address.line2, ":city": address.city, ":postcode": address.postcode,
@@ -174,11 +186,18 @@ pub fn place(
             &Movement::order("order", id, &who, &at),
         )?;
     }
+    // Guarded: of two orders racing for one voucher only one gets it (a trigger backs it).
+    if let Some(v) = &q.voucher {
+        vouchers::redeem(conn, v.id, id, &at)?;
+    }
     store::empty(conn, &c.owner, now)?;
     let mut entry = audit::Entry::event("order", "order.placed")
         .entity("order", id)
         .ip(c.ip)
-        .details(json!({ "number": number, "total": q.total, "payment_method": c.payment_method }));
+        .details(
+            json!({ "number": number, "total": q.total, "payment_method": c.payment_method,
+                         "voucher": q.voucher.as_ref().map(|v| &v.code) }),
+        );
     if let Some(cid) = customer_id {
         entry = entry.actor(audit::Actor::Customer {
             id: cid,
@@ -240,6 +259,7 @@ mod tests {
             address: None,
             shipping_method: "pickup".into(),
             payment_method: "cod".into(),
+            voucher_code: None,
             idempotency_key: key.into(),
             ip: None,
         }

@@ -383,6 +383,8 @@ mod tests {
             tracking_number: String::new(),
             placed_at: "2026-11-22T10:00:00Z".into(),
             updated_at: "2026-11-22T10:00:00Z".into(),
+            voucher_code: String::new(),
+            voucher_discount: 0,
         }
     }
 

@@ -15,6 +15,7 @@ pub const INTERFACES: &[(&str, &str, &str)] = &[
     ("deliveries", "Deliveries", "/admin/deliveries"),
     ("customers", "Customers", "/admin/customers"),
     ("promotions", "Promotions", "/admin/promotions"),
+    ("vouchers", "Vouchers", "/admin/vouchers"),
     ("staff", "Staff", "/admin/staff"),
     ("roles", "Roles", "/admin/roles"),
     ("mail_templates", "Mail templates", "/admin/mail-templates"),

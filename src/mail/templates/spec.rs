@@ -54,6 +54,18 @@ const ORDER: &[Var] = &[
     var("order.shipping_method", "How the order is delivered."),
     var("order.shipping", "The shipping cost, formatted."),
     var(
+        "order.subtotal",
+        "The items at their list prices, before any discount, formatted.",
+    ),
+    var(
+        "order.voucher_code",
+        "The voucher code the order was charged with (may be empty).",
+    ),
+    var(
+        "order.voucher_discount",
+        "What the voucher took off, formatted (empty without a voucher). Promotions show on their lines.",
+    ),
+    var(
         "order.lines",
         "The ordered items: each has name, sku, quantity, unit_price and line_total (prices formatted), and discount with promotion when a promotion took something off (both empty otherwise). Use {% for line in order.lines %}.",
     ),
@@ -226,11 +238,14 @@ pub fn sample(name: &str, currency: &Currency) -> Option<Value> {
                 "order": {
                     "number": "1042",
                     "url": format!("{url}/account/orders/1042"),
-                    "total": money(5500),
+                    "total": money(5000),
                     "status": status,
                     "payment_method": "Bank transfer",
                     "shipping_method": "Tracked parcel",
                     "shipping": money(490),
+                    "subtotal": money(5350),
+                    "voucher_code": "WELCOME5",
+                    "voucher_discount": money(500),
                     "lines": [
                         { "name": "Sencha green tea, 100 g", "sku": "TEA-SEN-100", "quantity": 2,
                           "unit_price": money(850), "line_total": money(1360),
