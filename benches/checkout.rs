@@ -2,7 +2,8 @@
 //! the real HTTP checkout — `POST /api/v1/cart/items` then `POST /api/v1/checkout` — at 16
 //! keep-alive connections, against the release `cornershop` binary started as a child
 //! process on a temporary data dir (the shop's own `synchronous = FULL`), then an oversell
-//! check: 16 buyers race for a product with 50 units in stock.
+//! check: 16 buyers race for a product with 50 units in stock. A second timed run puts a
+//! voucher on every order (a fresh one-use code each), for orders/s beside the first.
 //!
 //!   cargo bench --bench checkout                      # builds the release binary and this client
 //!   BENCH_DURATION=30s cargo bench --bench checkout   # longer timed run
@@ -384,13 +385,15 @@ fn buyer(base: &str, db: &Connection, i: usize) -> Result<String, Fail> {
 // The timed run
 
 /// One order: one unit of the product into the cart, then confirm (local pickup, bank
-/// transfer). Anything but 200 then 201 is returned with the step that got it.
+/// transfer, with `voucher` when given). Anything but 200 then 201 is returned with the
+/// step that got it.
 fn one_order(
     a: &ureq::Agent,
     base: &str,
     token: &str,
     product: i64,
     key: &str,
+    voucher: Option<&str>,
 ) -> Result<(), (&'static str, Answer)> {
     let add = send(
         a,
@@ -403,13 +406,17 @@ fn one_order(
     if add.status != 200 {
         return Err(("cart add", add));
     }
+    let mut body = json!({ "shipping_method": "pickup", "payment_method": "bank_transfer" });
+    if let Some(code) = voucher {
+        body["voucher_code"] = json!(code);
+    }
     let res = send(
         a,
         "POST",
         &format!("{base}/api/v1/checkout"),
         Some(token),
         Some(key),
-        Some(json!({ "shipping_method": "pickup", "payment_method": "bank_transfer" })),
+        Some(body),
     );
     if res.status != 201 {
         return Err(("checkout", res));
@@ -455,12 +462,15 @@ struct Timed {
     server_cpu: Option<f64>,
 }
 
+/// The timed run; with `vouchers`, buyer i uses `vouchers[i]` one code per order (a
+/// buyer whose codes run out stops early).
 fn timed_run(
     base: &str,
     tokens: &[String],
     products: &[i64],
     duration: Duration,
     server_pid: u32,
+    vouchers: Option<&[Vec<String>]>,
 ) -> Timed {
     let n = tokens.len();
     // Everyone warms up, then waits here; the main thread starts the clock between the two.
@@ -476,11 +486,29 @@ fn timed_run(
             let product = products[i % products.len()];
             let (ready, go, start_at, errors) =
                 (ready.clone(), go.clone(), start_at.clone(), errors.clone());
+            let codes: Option<Vec<String>> = vouchers.map(|v| v[i].clone());
+            let tag = if codes.is_some() { "v" } else { "" };
             thread::spawn(move || {
                 let a = agent();
+                let mut used = 0;
+                let mut code = || match &codes {
+                    None => Some(None),
+                    Some(c) => {
+                        used += 1;
+                        c.get(used - 1).map(|s| Some(s.clone()))
+                    }
+                };
                 let mut warm = 0;
                 for k in 0..WARMUP_ITERATIONS {
-                    match one_order(&a, &base, &token, product, &format!("warm-{i}-{k}")) {
+                    let Some(voucher) = code() else { break };
+                    match one_order(
+                        &a,
+                        &base,
+                        &token,
+                        product,
+                        &format!("warm{tag}-{i}-{k}"),
+                        voucher.as_deref(),
+                    ) {
                         Ok(()) => warm += 1,
                         Err((what, ans)) => {
                             errors
@@ -497,8 +525,16 @@ fn timed_run(
                 let mut lat = Vec::with_capacity(4096);
                 let mut k = 0u64;
                 while Instant::now() < deadline {
+                    let Some(voucher) = code() else { break };
                     let t0 = Instant::now();
-                    match one_order(&a, &base, &token, product, &format!("bench-{i}-{k}")) {
+                    match one_order(
+                        &a,
+                        &base,
+                        &token,
+                        product,
+                        &format!("bench{tag}-{i}-{k}"),
+                        voucher.as_deref(),
+                    ) {
                         Ok(()) => lat.push(t0.elapsed()),
                         Err((what, ans)) => {
                             errors.lock().unwrap().note(what, &ans);
@@ -542,6 +578,32 @@ fn timed_run(
     }
 }
 
+/// Enough one-use vouchers for anyone (10 % off, valid a year) for `buyers` buyers: one
+/// list of codes per buyer, inserted with SQL while the server runs (set-up, not timed).
+fn add_vouchers(db: &Connection, buyers: usize) -> Result<Vec<Vec<String>>, Fail> {
+    const PER_BUYER: usize = 4_000;
+    let mut all = Vec::with_capacity(buyers);
+    db.execute_batch("BEGIN")?;
+    {
+        let mut add = db.prepare(
+            "INSERT INTO vouchers (code, kind, value, valid_from, valid_to)
+             VALUES (?1, 'percent', 10, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day'),
+                     strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 year'))",
+        )?;
+        for b in 0..buyers {
+            let codes: Vec<String> = (0..PER_BUYER)
+                .map(|k| format!("BENCH{b:03}X{k:05}"))
+                .collect();
+            for c in &codes {
+                add.execute([c])?;
+            }
+            all.push(codes);
+        }
+    }
+    db.execute_batch("COMMIT")?;
+    Ok(all)
+}
+
 /// Nearest-rank percentile of sorted latencies, in milliseconds.
 fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -579,7 +641,7 @@ fn oversell_run(base: &str, tokens: &[String], product: i64) -> Race {
                 empty_cart(&a, &base, &token);
                 go.wait();
                 for k in 0.. {
-                    match one_order(&a, &base, &token, product, &format!("last-{i}-{k}")) {
+                    match one_order(&a, &base, &token, product, &format!("last-{i}-{k}"), None) {
                         Ok(()) => race.lock().unwrap().orders += 1,
                         Err((_, ans))
                             if ans.status == 409 && error_message(&ans.body) == out_of_stock =>
@@ -682,6 +744,7 @@ fn run() -> Result<bool, Fail> {
         &shop.products,
         duration,
         server.pid(),
+        None,
     );
     let per_sec = timed.orders as f64 / timed.elapsed.as_secs_f64();
     let (p50, p99) = (
@@ -695,6 +758,30 @@ fn run() -> Result<bool, Fail> {
         timed.errors.count
     ));
 
+    // The same again with a voucher on every order (10 % off, one code per order).
+    let codes = add_vouchers(&db, conns)?;
+    log(&format!(
+        "timed run with vouchers: {conns} connections for {:.1} s",
+        duration.as_secs_f64()
+    ));
+    let with_vouchers = timed_run(
+        &server.base,
+        &tokens,
+        &shop.products,
+        duration,
+        server.pid(),
+        Some(&codes),
+    );
+    let v_per_sec = with_vouchers.orders as f64 / with_vouchers.elapsed.as_secs_f64();
+    let (v_p50, v_p99) = (
+        percentile_ms(&with_vouchers.latencies, 50.0),
+        percentile_ms(&with_vouchers.latencies, 99.0),
+    );
+    log(&format!(
+        "{} orders with vouchers: {v_per_sec:.0} orders/s, {} errors",
+        with_vouchers.orders, with_vouchers.errors.count
+    ));
+
     log(&format!(
         "oversell: {conns} buyers for the last {OVERSELL_STOCK} units"
     ));
@@ -706,9 +793,17 @@ fn run() -> Result<bool, Fail> {
     ));
 
     // Every 201 is one order, and each product's stock is explained by its movements.
-    let created = timed.warmup_orders + timed.orders + race.orders;
+    let voucher_orders = with_vouchers.warmup_orders + with_vouchers.orders;
+    let created = timed.warmup_orders + timed.orders + voucher_orders + race.orders;
     let in_db: i64 = db.query_row("SELECT count(*) FROM orders", [], |r| r.get(0))?;
-    let mut books_ok = in_db == created as i64;
+    let (redeemed, carried): (i64, i64) = db.query_row(
+        "SELECT (SELECT count(*) FROM vouchers WHERE order_id IS NOT NULL),
+                (SELECT count(*) FROM orders WHERE voucher_id IS NOT NULL AND voucher_discount > 0)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let vouchers_ok = redeemed == voucher_orders as i64 && carried == redeemed;
+    let mut books_ok = in_db == created as i64 && vouchers_ok;
     for (&p, initial) in shop
         .products
         .iter()
@@ -718,10 +813,12 @@ fn run() -> Result<bool, Fail> {
         let (stock, sold, _, moved) = product_facts(&db, p)?;
         books_ok &= stock == initial - sold && moved == -sold;
     }
-    let cpu_per_order = timed
-        .server_cpu
-        .filter(|_| timed.orders > 0)
-        .map(|s| format!("{:.0}", s * 1e6 / timed.orders as f64));
+    let cpu_per = |t: &Timed| {
+        t.server_cpu
+            .filter(|_| t.orders > 0)
+            .map(|s| format!("{:.0}", s * 1e6 / t.orders as f64))
+    };
+    let cpu_per_order = cpu_per(&timed);
     let load_after = load_average();
     drop(server);
 
@@ -732,7 +829,8 @@ fn run() -> Result<bool, Fail> {
         && stock == 0
         && moved == -exact
         && race.errors.count == 0;
-    let errors_ok = timed.errors.count == 0 && race.errors.count == 0;
+    let errors_ok =
+        timed.errors.count == 0 && with_vouchers.errors.count == 0 && race.errors.count == 0;
 
     // The report: rows in bench.sh's two tables, and the problems.
     let target = format!("≥ {TARGET_ORDERS_PER_SEC:.0} orders/s");
@@ -751,6 +849,19 @@ fn run() -> Result<bool, Fail> {
         cpu_per_order.as_deref().unwrap_or("—"),
         timed.orders
     );
+    let v_errors_cell = if with_vouchers.errors.count == 0 {
+        "ok".to_string()
+    } else {
+        format!(
+            "**ERRORS: {} unexpected answers**",
+            with_vouchers.errors.count
+        )
+    };
+    let voucher_row = format!(
+        "| Checkout with a voucher (10 % off, a fresh code per order) | `POST /api/v1/cart/items` + `POST /api/v1/checkout` with `voucher_code` | warn | {conns} | {v_per_sec:.0} | {v_p50:.2} | {v_p99:.2} | {} | {} | {v_errors_cell} | — |",
+        cpu_per(&with_vouchers).as_deref().unwrap_or("—"),
+        with_vouchers.orders
+    );
     let oversell_row = format!(
         "| Oversell: {conns} buyers for the last {exact} units | {} orders, {} buyers refused (out of stock), {} other answers; stock {stock}, {sold} units in {orders_with} orders, stock movements {moved} | exactly {exact} orders, stock 0, movements -{exact} | {} |",
         race.orders,
@@ -759,17 +870,24 @@ fn run() -> Result<bool, Fail> {
         if oversell_ok { "PASS (zero oversell)" } else { "MISS (zero oversell)" }
     );
     let books_row = format!(
-        "| Orders and stock agree (all runs) | {in_db} orders in the database for {created} answers 201; stock = initial − units sold = initial + movements for all {} products: {} | all agree | {} |",
+        "| Orders and stock agree (all runs) | {in_db} orders in the database for {created} answers 201; stock = initial − units sold = initial + movements for all {} products; {redeemed} vouchers redeemed by {carried} orders for {voucher_orders} voucher orders: {} | all agree | {} |",
         shop.products.len() + 1,
         if books_ok { "yes" } else { "**no**" },
         if books_ok { "PASS" } else { "MISS" }
     );
     let mut problems = Vec::new();
-    for e in timed.errors.shown.iter().chain(&race.errors.shown) {
+    for e in timed
+        .errors
+        .shown
+        .iter()
+        .chain(&with_vouchers.errors.shown)
+        .chain(&race.errors.shown)
+    {
         problems.push(format!("checkout benchmark, unexpected answer to {e}"));
     }
-    let more = (timed.errors.count + race.errors.count) as usize
+    let more = (timed.errors.count + with_vouchers.errors.count + race.errors.count) as usize
         - timed.errors.shown.len()
+        - with_vouchers.errors.shown.len()
         - race.errors.shown.len();
     if more > 0 {
         problems.push(format!(
@@ -786,6 +904,7 @@ fn run() -> Result<bool, Fail> {
     if let Some(path) = std::env::var_os("BENCH_CHECKOUT_ROWS") {
         let mut f = fs::File::create(path)?;
         writeln!(f, "http\t{http_row}")?;
+        writeln!(f, "http\t{voucher_row}")?;
         writeln!(f, "other\t{oversell_row}")?;
         writeln!(f, "other\t{books_row}")?;
         for p in &problems {
@@ -811,6 +930,7 @@ fn run() -> Result<bool, Fail> {
     println!("| Run | Requests | Log | Conns | Orders/s | p50 ms | p99 ms | Server CPU µs/order | Orders | Errors | Target |");
     println!("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |");
     println!("{http_row}");
+    println!("{voucher_row}");
     println!();
     println!("| Figure | Value | Target | Result |");
     println!("| --- | --- | --- | --- |");
