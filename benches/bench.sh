@@ -421,13 +421,14 @@ run_checkout() {
 report() {
     local bin_bytes bin_mb
     bin_bytes=$(stat -c %s "$BIN")
-    bin_mb=$(awk -v b="$bin_bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
+    # Judged in bytes: 19.97 MB rounded to "20.0" is still inside the 20 MB budget.
+    bin_mb=$(awk -v b="$bin_bytes" 'BEGIN { printf "%.2f", b / 1048576 }')
     OTHER_ROWS=(
         "| Demo fill, $PRODUCTS products | ${DEMO_SECONDS} s | — | — |"
         "| Cold start to first 200 on /health (best of $COLD_RUNS) | ${COLD_MS} ms | < $TARGET_COLD_MS ms | $(verdict_below "$COLD_MS" "$TARGET_COLD_MS") |"
         "| Idle RSS after start (before load) | $(kb_to_mb "$IDLE_RSS_KB") MB | < $TARGET_IDLE_RSS_MB MB | $(verdict_below "$(kb_to_mb "$IDLE_RSS_KB")" "$TARGET_IDLE_RSS_MB") |"
         "| RSS after the load (peak during it) | $(kb_to_mb "$LOADED_RSS_KB") MB ($(kb_to_mb "$PEAK_RSS_KB") MB) | — | — |"
-        "| Release binary size | $bin_bytes bytes ($bin_mb MB) | < $TARGET_BINARY_MB MB | $(verdict_below "$bin_mb" "$TARGET_BINARY_MB") |"
+        "| Release binary size | $bin_bytes bytes ($bin_mb MB) | < $TARGET_BINARY_MB MB | $(verdict_below "$bin_bytes" "$((TARGET_BINARY_MB * 1048576))") |"
         "${OTHER_ROWS[@]}"
     )
     {
