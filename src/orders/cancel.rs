@@ -1,7 +1,7 @@
 //! Cancelling: a customer may cancel their own order within the cancel window while it is
 //! ready for paying or paid; staff along the transitions their role allows. Stock returns
-//! in the same transaction, each unit recorded as a stock movement, and an unpaid order's
-//! voucher is given back.
+//! in the same transaction, each unit recorded as a stock movement, and the voucher of an
+//! order nothing was paid for is given back.
 
 use rusqlite::Connection;
 use time::{Duration, OffsetDateTime};
@@ -46,18 +46,21 @@ pub fn customer_refusal(
 }
 
 /// What a cancellation undoes, in the caller's transaction: every unit goes back in
-/// stock, and a voucher the order redeemed is given back when it was never paid (a paid
-/// order's voucher stays used: its money is refunded, not its voucher).
+/// stock, and a voucher the order redeemed is given back when nothing was paid for it
+/// (no succeeded payment: waiting for a transfer, or cash on delivery not yet collected).
+/// A paid order's voucher stays used: its money is refunded, not its voucher.
 pub fn undo(
     conn: &Connection,
     order_id: i64,
-    was: &str,
     actor: &str,
     who: crate::audit::Actor,
     now: OffsetDateTime,
 ) -> AppResult<()> {
     restock(conn, order_id, actor, now)?;
-    if was == "pending_payment" {
+    let paid = conn
+        .prepare_cached("SELECT 1 FROM payments WHERE order_id = ?1 AND status = 'succeeded'")?
+        .exists([order_id])?;
+    if !paid {
         vouchers::give_back(conn, order_id, who, &sql_time(now))?;
     }
     Ok(())
@@ -119,6 +122,6 @@ pub fn by_buyer(
         },
         access::Viewer::Guest(_) => crate::audit::Actor::Anonymous,
     };
-    undo(conn, order_id, &o.status, actor, who, now)?;
+    undo(conn, order_id, actor, who, now)?;
     access::get(conn, order_id)
 }

@@ -81,6 +81,16 @@ async fn offered_payments(db: &Db) -> AppResult<Vec<Value>> {
         .collect())
 }
 
+/// What the checkout page says above its form.
+#[derive(Clone, Copy)]
+enum Say<'a> {
+    Nothing,
+    /// Why the order was not placed.
+    Refusal(&'a str),
+    /// What changed (a voucher applied) before anything is placed.
+    Notice(&'a str),
+}
+
 /// The checkout page with what was typed, the refusals per field and one for the form.
 async fn render(
     page: &Page,
@@ -89,8 +99,7 @@ async fn render(
     owner: Option<Owner>,
     f: &CheckoutForm,
     errors: &Errors,
-    form_error: &str,
-    notice: &str,
+    say: Say<'_>,
 ) -> AppResult<RawHtml<String>> {
     let shipping = (!f.shipping_method.is_empty()).then(|| f.shipping_method.clone());
     let q = priced(cx.db, page, owner, shipping, None, cx.clock.now()).await?;
@@ -160,6 +169,11 @@ async fn render(
     };
     ctx.insert("voucher_code", &voucher);
     ctx.insert("errors", errors);
+    let (form_error, notice) = match say {
+        Say::Nothing => ("", ""),
+        Say::Refusal(m) => (m, ""),
+        Say::Notice(m) => ("", m),
+    };
     ctx.insert("form_error", form_error);
     ctx.insert("notice", notice);
     let key = if f.idempotency_key.is_empty() {
@@ -196,8 +210,7 @@ async fn form(
         owner,
         &f,
         &Errors::new(),
-        "",
-        "",
+        Say::Nothing,
     )
     .await?))
 }
@@ -220,8 +233,7 @@ async fn confirm(
             None,
             &f,
             &Errors::new(),
-            "Your cart is empty.",
-            "",
+            Say::Refusal("Your cart is empty."),
         )
         .await?;
         return Ok(Err(status::Custom(Status::Conflict, html)));
@@ -268,8 +280,11 @@ async fn confirm(
             Some(owner),
             &f,
             &errors,
-            "",
-            notice,
+            if notice.is_empty() {
+                Say::Nothing
+            } else {
+                Say::Notice(notice)
+            },
         )
         .await?;
         return Ok(Err(status::Custom(status, html)));
@@ -319,7 +334,16 @@ async fn confirm(
         errors.insert("payment_method", "Choose how to pay.".into());
     }
     if !errors.is_empty() {
-        let html = render(&page, &cx, me.as_ref(), Some(owner), &f, &errors, "", "").await?;
+        let html = render(
+            &page,
+            &cx,
+            me.as_ref(),
+            Some(owner),
+            &f,
+            &errors,
+            Say::Nothing,
+        )
+        .await?;
         return Ok(Err(status::Custom(Status::UnprocessableEntity, html)));
     }
     let checkout = Checkout {
@@ -353,8 +377,7 @@ async fn confirm(
                 Some(owner),
                 &f,
                 &Errors::new(),
-                &e.public_message(),
-                "",
+                Say::Refusal(&e.public_message()),
             )
             .await?;
             Ok(Err(status::Custom(status, html)))

@@ -105,7 +105,7 @@ pub fn staff_move(
     mails::move_and_tell(tx, secret, id, &m.to, &actor, reason, base_url, now)?;
     // A draft never took stock, so there is none to return.
     if m.to == "cancelled" && before.status != "draft" {
-        cancel::undo(tx, id, &before.status, &actor, staff.actor(), now)?;
+        cancel::undo(tx, id, &actor, staff.actor(), now)?;
     }
     if m.to == "delivered" {
         crate::payments::pay::cash_collected(tx, &before, staff, ip, now)?;
