@@ -79,6 +79,25 @@ impl PromotionForm {
     }
 }
 
+/// A percent ("20", "20 %") or an amount in the shop currency ("2.50") as typed, in the
+/// stored unit (percent, or minor units); 0 with the refusal under `value` when it is not
+/// one. The voucher form checks its value the same way.
+pub fn value_of(kind: Kind, typed: &str, currency: &Currency, errors: &mut Errors) -> i64 {
+    let refused = match kind {
+        Kind::Percent => match typed.trim().trim_end_matches('%').trim().parse::<i64>() {
+            Ok(v) if (1..=100).contains(&v) => return v,
+            _ => "A percent off is a whole number from 1 to 100.".to_string(),
+        },
+        Kind::Amount => match currency.parse_major(typed) {
+            Ok(v) if v > 0 => return v,
+            Ok(_) => "An amount off is more than zero.".to_string(),
+            Err(e) => e,
+        },
+    };
+    errors.insert("value", refused);
+    0
+}
+
 /// One line of text, at most `max` characters.
 fn one_line(errors: &mut Errors, field: &'static str, v: &str, max: usize, what: &str) -> String {
     let v = v.trim();
@@ -107,30 +126,7 @@ pub fn check(
     if kind.is_none() {
         errors.insert("kind", "Choose percent off or an amount off.".into());
     }
-    let value = match kind {
-        Some(Kind::Percent) => match f.value.trim().trim_end_matches('%').trim().parse::<i64>() {
-            Ok(v) if (1..=100).contains(&v) => v,
-            _ => {
-                errors.insert(
-                    "value",
-                    "A percent off is a whole number from 1 to 100.".into(),
-                );
-                0
-            }
-        },
-        Some(Kind::Amount) => match currency.parse_major(&f.value) {
-            Ok(v) if v > 0 => v,
-            Ok(_) => {
-                errors.insert("value", "An amount off is more than zero.".into());
-                0
-            }
-            Err(e) => {
-                errors.insert("value", e);
-                0
-            }
-        },
-        None => 0,
-    };
+    let value = kind.map_or(0, |k| value_of(k, &f.value, currency, &mut errors));
     let scope = f.scope.trim().to_string();
     let mut category_id = None;
     let mut product_ids = Vec::new();

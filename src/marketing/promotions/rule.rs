@@ -30,6 +30,27 @@ impl Kind {
             Kind::Amount => "amount",
         }
     }
+
+    /// What `value` of this kind takes off `base`: a percent rounded half up to the minor
+    /// unit, an amount as it is; never below zero, never above `base`. Promotions take it
+    /// off a unit, vouchers off a subtotal.
+    pub fn off(self, value: i64, base: i64) -> i64 {
+        let base = base.max(0);
+        let off = match self {
+            // base ≥ 0, so integer division floors and + 50 rounds half up.
+            Kind::Percent => (base * value + 50) / 100,
+            Kind::Amount => value,
+        };
+        off.clamp(0, base)
+    }
+
+    /// The badge: "−20 %" or "−€2.00" (`money` formats minor units).
+    pub fn badge(self, value: i64, money: &dyn Fn(i64) -> String) -> String {
+        match self {
+            Kind::Percent => format!("\u{2212}{value} %"),
+            Kind::Amount => format!("\u{2212}{}", money(value)),
+        }
+    }
 }
 
 /// Which products a running promotion reaches; categories already include their
@@ -58,13 +79,7 @@ pub struct Offer {
 impl Offer {
     /// What it takes off one unit costing `price`: never below zero, never above the price.
     pub fn off_unit(&self, price: i64) -> i64 {
-        let price = price.max(0);
-        let off = match self.kind {
-            // price ≥ 0, so integer division floors and + 50 rounds half up.
-            Kind::Percent => (price * self.value + 50) / 100,
-            Kind::Amount => self.value,
-        };
-        off.clamp(0, price)
+        self.kind.off(self.value, price)
     }
 
     pub fn reaches(&self, product_id: i64, category_id: Option<i64>) -> bool {
@@ -77,10 +92,7 @@ impl Offer {
 
     /// The badge: "−20 %" or "−€2.00" (`money` formats minor units).
     pub fn badge(&self, money: &dyn Fn(i64) -> String) -> String {
-        match self.kind {
-            Kind::Percent => format!("\u{2212}{} %", self.value),
-            Kind::Amount => format!("\u{2212}{}", money(self.value)),
-        }
+        self.kind.badge(self.value, money)
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use rocket::FromForm;
 use rusqlite::{Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::{Date, Duration};
 
 use super::code;
@@ -16,12 +16,13 @@ use super::rule::{Kind, Voucher};
 use super::store::Draft;
 use crate::clock::{from_shop_time, to_shop_time};
 use crate::error::AppResult;
+use crate::marketing::promotions::form::value_of;
 use crate::money::Currency;
 
 /// Field name → message.
 pub type Errors = BTreeMap<&'static str, String>;
 
-#[derive(FromForm, Default, Clone, Debug, Serialize, Deserialize)]
+#[derive(FromForm, Default, Clone, Debug, Serialize)]
 pub struct VoucherForm {
     /// Empty: one is generated.
     #[field(default = String::new())]
@@ -159,27 +160,7 @@ pub fn check(
     };
     let kind = Kind::parse(&f.kind);
     let value = match kind {
-        Some(Kind::Percent) => match f.value.trim().trim_end_matches('%').trim().parse::<i64>() {
-            Ok(v) if (1..=100).contains(&v) => v,
-            _ => {
-                errors.insert(
-                    "value",
-                    "A percent off is a whole number from 1 to 100.".into(),
-                );
-                0
-            }
-        },
-        Some(Kind::Amount) => match currency.parse_major(&f.value) {
-            Ok(v) if v > 0 => v,
-            Ok(_) => {
-                errors.insert("value", "An amount off is more than zero.".into());
-                0
-            }
-            Err(e) => {
-                errors.insert("value", e);
-                0
-            }
-        },
+        Some(k) => value_of(k, &f.value, currency, &mut errors),
         None => {
             errors.insert("kind", "Choose percent off or an amount off.".into());
             0

@@ -44,21 +44,12 @@ pub struct Wording<'a> {
 impl Voucher {
     /// What it takes off a subtotal (after promotions) of `subtotal`.
     pub fn off(&self, subtotal: i64) -> i64 {
-        let subtotal = subtotal.max(0);
-        let off = match self.kind {
-            // subtotal ≥ 0, so integer division floors and + 50 rounds half up.
-            Kind::Percent => (subtotal * self.value + 50) / 100,
-            Kind::Amount => self.value,
-        };
-        off.clamp(0, subtotal)
+        self.kind.off(self.value, subtotal)
     }
 
     /// "−10 %" or "−€5.00".
     pub fn badge(&self, money: &dyn Fn(i64) -> String) -> String {
-        match self.kind {
-            Kind::Percent => format!("\u{2212}{} %", self.value),
-            Kind::Amount => format!("\u{2212}{}", money(self.value)),
-        }
+        self.kind.badge(self.value, money)
     }
 
     /// Where it stands at `now`: used, expired, not yet valid or usable.
