@@ -104,9 +104,41 @@ fn fill(app: &TestApp) {
         register(&Browser::new(app), &registration("unverified@fixture.test")).status,
         303
     );
+    // Schema 4: a voucher of mira's, used on her first order, and one for anyone, unused.
+    let today = &cornershop::clock::to_shop_time(&app.clock.now_sql(), 0)[..10];
+    let until = &cornershop::clock::to_shop_time(
+        &cornershop::clock::sql_time(app.clock.now() + time::Duration::days(3650)),
+        0,
+    )[..10];
+    for (code, customer, kind, value) in [
+        ("MIRA-WELCOME", "mira@fixture.test", "amount", "1.50"),
+        ("FOR-ANYONE", "", "percent", "5"),
+    ] {
+        let res = app.post_form(
+            "/admin/vouchers/new",
+            "/admin/vouchers",
+            &[
+                ("code", code),
+                ("customer", customer),
+                ("kind", kind),
+                ("value", value),
+                ("valid_from", today),
+                ("valid_until", until),
+            ],
+        );
+        assert_eq!(res.status, 303, "voucher {code}: {}", res.body);
+    }
     let mut orders = Vec::new();
-    for _ in 0..7 {
+    for i in 0..7 {
         add(&mira, products[1].0, "1");
+        if i == 0 {
+            let res = mira.post_form(
+                "/cart",
+                "/cart/voucher",
+                &[("voucher_code", "mira welcome")],
+            );
+            assert_eq!(res.status, 303, "voucher applied: {}", res.body);
+        }
         let res = checkout(
             &mira,
             &[
@@ -403,12 +435,18 @@ fn the_fixture_generator_makes_a_shop_with_orders_in_every_status() {
         ("staff", 2),
         ("audit_log", 20),
         ("promotions", 1),
+        ("vouchers", 2),
     ] {
         assert!(
             app.count(&format!("SELECT count(*) FROM {table}")) >= least,
             "{table}"
         );
     }
+    assert_eq!(
+        app.count("SELECT count(*) FROM orders WHERE voucher_code = 'MIRAWELCOME' AND voucher_discount = 150"),
+        1,
+        "an order carries mira's voucher"
+    );
     for status in ["queued", "sent", "failed"] {
         assert!(
             app.count(&format!(
