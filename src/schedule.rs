@@ -34,6 +34,11 @@ pub const JOBS: &[Job] = &[
         run: promotions,
     },
     Job {
+        name: "marketing",
+        every: Duration::from_secs(5),
+        run: marketing,
+    },
+    Job {
         name: "audit_retention",
         every: Duration::from_secs(86_400),
         run: audit_retention,
@@ -72,6 +77,11 @@ fn media_cleanup(ctx: &JobCtx) -> AppResult<Option<String>> {
 fn promotions(ctx: &JobCtx) -> AppResult<Option<String>> {
     let n = crate::marketing::promotions::run_once(&ctx.db, ctx.clock.now())?;
     Ok((n > 0).then(|| format!("{n} promotion(s) moved to their status now")))
+}
+
+/// Vouchers issued in bulk to target groups, a batch per transaction (resumable).
+fn marketing(ctx: &JobCtx) -> AppResult<Option<String>> {
+    crate::marketing::run_once(&ctx.db, ctx.clock.now())
 }
 
 /// Paid orders older than the delay move to processing.

@@ -297,6 +297,11 @@ fn the_v3_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
     migrates("tests/fixtures/shop-v3.db", 3);
 }
 
+#[test]
+fn the_v4_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
+    migrates("tests/fixtures/shop-v4.db", 4);
+}
+
 fn migrates(file: &str, version: i64) {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     assert_eq!(

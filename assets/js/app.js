@@ -196,7 +196,33 @@
     if (summary) summary.focus();
   }
 
+  /* A job's progress (a voucher run, a campaign) moves without a reload: the JSON at
+     data-progress-url is read every few seconds until its state is "done". */
+  function progress() {
+    each("[data-progress-url]", function (root) {
+      if (root.getAttribute("data-progress-state") === "done" || !window.fetch) return;
+      var url = root.getAttribute("data-progress-url");
+      var bar = root.querySelector("progress");
+      function tick() {
+        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (p) {
+            if (!p) return;
+            each("[data-progress-field]", function (el) {
+              var v = p[el.getAttribute("data-progress-field")];
+              el.textContent = v === null || v === undefined ? "\u2014" : String(v);
+            }, root);
+            if (bar) { bar.max = p.total; bar.value = p.done; }
+            if (p.state !== "done") window.setTimeout(tick, 2000);
+          })
+          .catch(function () { window.setTimeout(tick, 5000); });
+      }
+      window.setTimeout(tick, 1000);
+    });
+  }
+
   ready(function () {
+    progress();
     collapsibles();
     autosubmit();
     gallery();

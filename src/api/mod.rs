@@ -64,6 +64,7 @@ fn parts() -> Vec<utoipa::openapi::OpenApi> {
         crate::marketing::promotions::staff_api::ApiDoc::openapi(),
         crate::marketing::vouchers::account::ApiDoc::openapi(),
         crate::marketing::vouchers::staff_api::ApiDoc::openapi(),
+        crate::marketing::groups::staff_api::ApiDoc::openapi(),
     ]
 }
 

@@ -42,7 +42,8 @@ fn money(conn: &rusqlite::Connection) -> AppResult<&'static Currency> {
     crate::settings::currency(conn)
 }
 
-fn summary_json(c: &CustomerSummary, cur: &Currency) -> Value {
+/// A customer as list rows show them (the customer list, a target group's members).
+pub fn summary_json(c: &CustomerSummary, cur: &Currency) -> Value {
     json!({
         "id": c.id, "url": format!("/admin/customers/{}", c.id), "email": c.email,
         "name": format!("{} {}", c.first_name, c.last_name), "first_name": c.first_name, "last_name": c.last_name,

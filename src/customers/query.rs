@@ -206,3 +206,20 @@ pub fn get(conn: &Connection, id: i64) -> AppResult<CustomerSummary> {
     .optional()?
     .ok_or_else(|| AppError::NotFound("There is no such customer.".into()))
 }
+
+/// Customers (not deleted) for whom `cond` holds — SQL over `c` with the named parameters
+/// `args` — with their figures, in the order and page `tail` gives (`ORDER BY … LIMIT …`):
+/// for lists other features build, such as a target group's members.
+pub fn summaries_where(
+    conn: &Connection,
+    cond: &str,
+    args: &[(&str, &dyn rusqlite::ToSql)],
+    tail: &str,
+) -> AppResult<Vec<CustomerSummary>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} WHERE c.deleted_at IS NULL AND ({cond}) {tail}",
+        select()
+    ))?;
+    let rows = stmt.query_map(args, row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

@@ -28,6 +28,10 @@ pub const MIGRATIONS: &[Migration] = &[
         "003_vouchers.sql",
         include_str!("../../migrations/003_vouchers.sql"),
     ),
+    (
+        "004_target_groups.sql",
+        include_str!("../../migrations/004_target_groups.sql"),
+    ),
 ];
 
 /// The schema version this binary writes: 1 for schema.sql's first release, plus one per

@@ -3,3 +3,4 @@
 //! and the audit log archive use it; the reports issue brings its CSV and XLSX writers here.
 
 pub mod cells;
+pub mod csv;

@@ -16,6 +16,7 @@ pub const INTERFACES: &[(&str, &str, &str)] = &[
     ("customers", "Customers", "/admin/customers"),
     ("promotions", "Promotions", "/admin/promotions"),
     ("vouchers", "Vouchers", "/admin/vouchers"),
+    ("target_groups", "Target groups", "/admin/target-groups"),
     ("staff", "Staff", "/admin/staff"),
     ("roles", "Roles", "/admin/roles"),
     ("mail_templates", "Mail templates", "/admin/mail-templates"),

@@ -9,7 +9,7 @@ use serde::Serialize;
 /// Areas whose feature has not landed: their rights guard nothing yet, so the roles grid
 /// does not offer them (rights already stored are kept). Each feature's issue removes its
 /// area from here when it lands.
-pub const NOT_LANDED: &[&str] = &["target_groups", "reports"];
+pub const NOT_LANDED: &[&str] = &["reports"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

@@ -12,7 +12,6 @@
 use std::path::{Path, PathBuf};
 
 use rocket::fs::TempFile;
-use rocket::http::Header;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::status;
@@ -22,11 +21,11 @@ use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 
-use super::list::CsvFile;
 use super::product::{self, By, ProductInput};
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use crate::exports::cells::formula_like;
+use crate::exports::csv::CsvFile;
 use crate::staff::guard::StaffUser;
 use crate::staff::perm::{CreateProducts, UpdateProducts};
 use crate::staff::{nav, Can};
@@ -357,13 +356,7 @@ async fn template(_me: Can<CreateProducts>) -> CsvFile {
         "{}\nMUG-BLUE,Blue mug,blue-mug,\"A sturdy mug, 350 ml.\",12.50,15.00,40,5,,active\nTEA-01,Green tea 100 g,,,4.90,,120,10,,draft\n",
         HEADERS.join(",")
     );
-    CsvFile(
-        body.into_bytes(),
-        Header::new(
-            "Content-Disposition",
-            "attachment; filename=\"products-template.csv\"",
-        ),
-    )
+    CsvFile::named(body.into_bytes(), "products-template.csv")
 }
 
 #[derive(FromForm)]

@@ -3,9 +3,8 @@
 //! and the staff API's list.
 
 use rocket::http::uri::Origin;
-use rocket::http::Header;
 use rocket::response::content::RawHtml;
-use rocket::{get, routes, Responder};
+use rocket::{get, routes};
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 
@@ -13,6 +12,7 @@ use crate::catalog::model::media_url;
 use crate::db::like_contains;
 use crate::error::{AppError, AppResult};
 use crate::exports::cells::neutralise;
+use crate::exports::csv::CsvFile;
 use crate::staff::perm::ReadProducts;
 use crate::staff::{nav, Can};
 use crate::web::ctx::Ctx;
@@ -297,10 +297,6 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-#[derive(Responder)]
-#[response(content_type = "text/csv")]
-pub struct CsvFile(pub Vec<u8>, pub Header<'static>);
-
 /// The listed products (all pages, current filters) as CSV, in the import's columns, so an
 /// export can be edited and imported again. Text cells that could start a formula are
 /// prefixed with `'` (POLICY "Exports").
@@ -346,13 +342,7 @@ async fn export(uri: &Origin<'_>, _me: Can<ReadProducts>, cx: Ctx<'_>) -> AppRes
             w.into_inner().map_err(AppError::internal)
         })
         .await?;
-    Ok(CsvFile(
-        bytes,
-        Header::new(
-            "Content-Disposition",
-            "attachment; filename=\"products.csv\"",
-        ),
-    ))
+    Ok(CsvFile::named(bytes, "products.csv"))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

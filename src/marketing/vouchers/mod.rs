@@ -4,8 +4,11 @@
 //! voucher cannot be used, `store` the SQL (the guarded redemption and the give-back
 //! among it), `form` the checks, `pages` the back office, `account` the customer's list.
 //! Pricing (`cart::pricing::apply_voucher`) asks `check`; the order's transaction redeems.
+//! `bulk` issues one to each member of a target group, in a resumable job.
 
 pub mod account;
+pub mod bulk;
+pub mod bulk_pages;
 pub mod code;
 pub mod form;
 pub mod pages;
@@ -52,5 +55,6 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut r = pages::routes();
     r.extend(account::routes());
     r.extend(staff_api::routes());
+    r.extend(bulk_pages::routes());
     r
 }
