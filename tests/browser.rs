@@ -362,3 +362,166 @@ fn a_role_without_product_update_sees_no_edit_button_and_is_refused_a_direct_pos
         1
     );
 }
+
+#[test]
+#[ignore = "needs chromium and chromedriver; .ci/run installs them and runs it"]
+fn a_customer_with_a_voucher_buys_a_promoted_product_and_sees_both_discounts() {
+    const BUYER: &str = "vera@tea.test";
+    let app = TestApp::ready();
+    common::accounts::no_captcha(&app);
+    common::add_product(&app, "Blue Mug", 2000, 5, None, "active");
+    common::accounts::verified_customer(&app, BUYER);
+    common::products::login_owner(&app);
+    let now = app.clock.now();
+    let shop_time = |t: time::OffsetDateTime| {
+        cornershop::clock::to_shop_time(&cornershop::clock::sql_time(t), 0)
+    };
+    let res = app.post_form(
+        "/admin/promotions/new",
+        "/admin/promotions",
+        &[
+            ("name", "Mug week"),
+            ("kind", "percent"),
+            ("value", "25"),
+            ("scope", "products"),
+            ("products", "SKU-BLUE-MUG"),
+            ("starts_at", &shop_time(now - time::Duration::hours(1))),
+            ("ends_at", &shop_time(now + time::Duration::days(7))),
+        ],
+    );
+    assert_eq!(res.status, 303, "promotion: {}", res.body);
+    let res = app.post_form(
+        "/admin/vouchers/new",
+        "/admin/vouchers",
+        &[
+            ("code", "mug-five"),
+            ("customer", BUYER),
+            ("kind", "amount"),
+            ("value", "5.00"),
+        ],
+    );
+    assert_eq!(res.status, 303, "voucher: {}", res.body);
+
+    let wd = WebDriver::start();
+    wd.emulate_viewport(1280, 900, false);
+    wd.goto(&format!("{}/account/login", app.base));
+    wd.type_into("form[action='/account/login'] [name='email']", BUYER);
+    wd.type_into(
+        "form[action='/account/login'] [name='password']",
+        CUSTOMER_PW,
+    );
+    wd.click(&wd.find("form[action='/account/login'] button[type=submit]"));
+    wd.wait_for_path("/account");
+
+    // The product shows the promotion; the cart takes the voucher on top of it.
+    wd.goto(&format!("{}/products/blue-mug", app.base));
+    wd.wait_for_text("€15.00");
+    assert!(wd.page_text().contains("−25 %"), "the badge shows");
+    wd.click(&wd.find(".add-to-cart button[type=submit]"));
+    wd.wait_for_text("Added to your cart.");
+    wd.goto(&format!("{}/cart", app.base));
+    wd.type_into("#voucher-code", "mug five");
+    wd.click(&wd.find("form[action='/cart/voucher'] button[type=submit]"));
+    wd.wait_for_text("Voucher MUGFIVE");
+    shot_plain(&wd, "cart-voucher");
+
+    wd.click(&wd.find("a[href='/checkout']"));
+    wd.wait_for_path("/checkout");
+    wd.click(&wd.find("input[name='shipping_method'][value='pickup']"));
+    wd.click(&wd.find("input[name='payment_method'][value='bank_transfer']"));
+    wd.click(&wd.find("form[action='/checkout'] button[type=submit]"));
+    wd.wait_for_text("Voucher MUGFIVE");
+    assert!(
+        wd.current_path().starts_with("/account/orders/"),
+        "{}",
+        wd.current_url()
+    );
+    let totals = wd.text(&wd.find("dl.totals"));
+    for line in ["Promotions", "−€5.00", "Voucher MUGFIVE", "€10.00"] {
+        assert!(totals.contains(line), "{line} in {totals}");
+    }
+    assert_eq!(wd.text(&wd.find("dl.totals .total-row dd")), "€10.00");
+    assert!(
+        wd.page_text().contains("Mug week −€5.00"),
+        "the line names its promotion"
+    );
+    shot_plain(&wd, "order-both-discounts");
+
+    // The mail says the same.
+    let (text, html): (String, String) = app.sql(|c| {
+        c.query_row(
+            "SELECT text_body, html_body FROM mail_outbox WHERE to_address = ?1 AND template = 'order_placed'",
+            [BUYER],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    });
+    for line in [
+        "Mug week −€5.00",
+        "Voucher MUGFIVE: −€5.00",
+        "Total: €10.00",
+    ] {
+        assert!(text.contains(line), "{line} in the mail: {text}");
+    }
+    assert!(
+        html.contains("MUGFIVE") && html.contains("€10.00"),
+        "{html}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM vouchers WHERE code = 'MUGFIVE' AND order_id IS NOT NULL"),
+        1
+    );
+}
+
+#[test]
+#[ignore = "needs chromium and chromedriver; .ci/run installs them and runs it"]
+fn staff_save_a_target_group_and_watch_its_vouchers_being_issued_without_a_reload() {
+    let app = TestApp::ready();
+    common::accounts::no_captcha(&app);
+    for email in ["ida@garden.test", "jon@garden.test", "kim@else.test"] {
+        common::backoffice::customer(&app, email, "Ida", "Gardener", "");
+    }
+    let wd = WebDriver::start();
+    wd.emulate_viewport(1280, 900, false);
+    wd.goto(&format!("{}/admin/login", app.base));
+    wd.type_into("#login-email", "owner@shop.test");
+    wd.type_into("#login-password", common::OWNER_PW);
+    wd.click(&wd.find("form[action='/admin/login'] button[type=submit]"));
+    wd.wait_for_path("/admin");
+
+    // Filter, look, save.
+    wd.click(&wd.find("nav a[href='/admin/target-groups']"));
+    wd.wait_for_path("/admin/target-groups");
+    shot_plain(&wd, "target-groups-empty");
+    wd.goto(&format!("{}/admin/target-groups/new", app.base));
+    wd.type_into("#f-domain", "garden.test");
+    wd.click(&wd.find("form[action='/admin/target-groups/new'] button[type=submit]"));
+    wd.wait_for_text("2 customers found");
+    shot_plain(&wd, "target-group-filter");
+    wd.type_into("#f-group_name", "Gardeners");
+    wd.click(&wd.find("form[action='/admin/target-groups'] button[type=submit]"));
+    wd.wait_for_text("The group is saved");
+    assert!(wd.page_text().contains("Email domain: garden.test"));
+    shot_plain(&wd, "target-group");
+
+    // Issue vouchers: the run's page moves on its own when the job has done the work.
+    wd.click(&wd.find(".cat-side a[href$='/vouchers']"));
+    wd.wait_for_text("One voucher for each of the 2 members");
+    wd.type_into("#f-value", "10");
+    shot_plain(&wd, "voucher-run-new");
+    wd.click(&wd.find("form[action$='/vouchers'] button[type=submit]"));
+    wd.wait_for_text("The vouchers are being issued");
+    assert_eq!(wd.text(&wd.find("[data-progress-field='issued']")), "0");
+    let path = wd.current_path();
+    cornershop::marketing::run_once(&app.db, app.clock.now()).unwrap();
+    wd.wait_for_text("Done");
+    assert_eq!(wd.text(&wd.find("[data-progress-field='issued']")), "2");
+    assert_eq!(wd.current_path(), path, "no navigation happened");
+    assert_eq!(
+        wd.property(&wd.find("progress.run-progress"), "value")
+            .as_f64(),
+        Some(2.0)
+    );
+    shot_plain(&wd, "voucher-run-done");
+    wd.goto(&format!("{}/admin/target-groups", app.base));
+    shot_plain(&wd, "target-groups");
+}
