@@ -177,3 +177,29 @@ async fn docs(
 pub fn routes() -> Vec<rocket::Route> {
     routes![openapi, docs]
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    /// Merging keeps one schema per name, so two parts that name different types alike
+    /// would describe one of them wrongly (a target group's member page once lost to the
+    /// customer list's `CustomerPage`).
+    #[test]
+    fn no_two_parts_define_one_schema_name_differently() {
+        let mut seen: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+        for part in super::parts() {
+            let Some(components) = part.components else {
+                continue;
+            };
+            for (name, schema) in components.schemas {
+                let json = serde_json::to_value(&schema).unwrap();
+                if let Some(before) = seen.get(&name) {
+                    assert_eq!(before, &json, "two different schemas are named {name}");
+                }
+                seen.insert(name, json);
+            }
+        }
+        assert!(seen.contains_key("MemberPage") && seen.contains_key("CustomerPage"));
+    }
+}

@@ -15,7 +15,7 @@ use super::pages::shop;
 use super::store::{self, Group};
 use crate::customers::query::CustomerSummary;
 use crate::error::{AppError, AppResult};
-use crate::marketing::vouchers::bulk::{self, Run};
+use crate::marketing::vouchers::bulk::{self, VoucherRun};
 use crate::marketing::vouchers::form::VoucherForm;
 use crate::staff::perm::{
     CreateTargetGroups, CreateVouchers, DeleteTargetGroups, ReadTargetGroups, ReadVouchers,
@@ -37,7 +37,7 @@ pub struct GroupList {
 
 /// Customers, by name, 100 a page.
 #[derive(Serialize, ToSchema)]
-pub struct CustomerPage {
+pub struct MemberPage {
     pub customers: Vec<CustomerSummary>,
     /// How many in all.
     pub total: i64,
@@ -127,7 +127,7 @@ pub async fn api_list_groups(
     params(("page" = Option<i64>, Query, description = "From 1")),
     request_body = PreviewRequest,
     responses(
-        (status = 200, description = "A page of the customers found", body = CustomerPage),
+        (status = 200, description = "A page of the customers found", body = MemberPage),
         (status = 400, description = "A bad page or body", body = crate::web::json::ErrorBody),
         (status = 422, description = "Filter fields refused, each with its message", body = FieldErrorBody),
     ),
@@ -139,7 +139,7 @@ pub async fn api_preview_group(
     req: Body<PreviewRequest>,
     _me: ApiCan<ReadTargetGroups>,
     cx: Ctx<'_>,
-) -> Result<Json<CustomerPage>, Refusal> {
+) -> Result<Json<MemberPage>, Refusal> {
     let page = page_of(page).map_err(Err)?;
     let f = req.into_inner().filter;
     if let Some(bad) = filter_errors(&f) {
@@ -150,7 +150,7 @@ pub async fn api_preview_group(
         .read(move |c| store::matching(c, &f, shop(c)?.1, PER_PAGE, (page - 1) * PER_PAGE))
         .await
         .map_err(Err)?;
-    Ok(Json(CustomerPage {
+    Ok(Json(MemberPage {
         customers,
         total,
         page,
@@ -233,7 +233,7 @@ pub async fn api_get_group(
         ("page" = Option<i64>, Query, description = "From 1"),
     ),
     responses(
-        (status = 200, description = "A page of members", body = CustomerPage),
+        (status = 200, description = "A page of members", body = MemberPage),
         (status = 400, description = "A bad page", body = crate::web::json::ErrorBody),
         (status = 404, description = "No such group", body = crate::web::json::ErrorBody),
     ),
@@ -245,13 +245,13 @@ pub async fn api_group_members(
     page: Option<i64>,
     _me: ApiCan<ReadTargetGroups>,
     cx: Ctx<'_>,
-) -> AppResult<Json<CustomerPage>> {
+) -> AppResult<Json<MemberPage>> {
     let page = page_of(page)?;
     let (customers, total) = cx
         .db
         .read(move |c| store::members(c, id, PER_PAGE, (page - 1) * PER_PAGE))
         .await?;
-    Ok(Json(CustomerPage {
+    Ok(Json(MemberPage {
         customers,
         total,
         page,
@@ -319,7 +319,7 @@ pub async fn api_delete_group(
     params(("id" = i64, Path, description = "Group id", example = 1)),
     request_body = IssueRequest,
     responses(
-        (status = 202, description = "Started", body = Run),
+        (status = 202, description = "Started", body = VoucherRun),
         (status = 403, description = "The role may not create vouchers", body = crate::web::json::ErrorBody),
         (status = 404, description = "No such group", body = crate::web::json::ErrorBody),
         (status = 409, description = "The group has no members, or vouchers are already being issued to it", body = crate::web::json::ErrorBody),
@@ -333,7 +333,7 @@ pub async fn api_issue_vouchers(
     req: Body<IssueRequest>,
     me: ApiCan<CreateVouchers>,
     cx: Ctx<'_>,
-) -> Result<status::Custom<Json<Run>>, Refusal> {
+) -> Result<status::Custom<Json<VoucherRun>>, Refusal> {
     let r = req.into_inner();
     let by = me.by(cx.clock);
     let started = cx
@@ -380,9 +380,9 @@ pub async fn api_issue_vouchers(
 /// A voucher run and how far it got.
 #[utoipa::path(
     get, path = "/api/v1/admin/voucher-runs/{id}", tag = "staff",
-    params(("id" = i64, Path, description = "Run id", example = 1)),
+    params(("id" = i64, Path, description = "VoucherRun id", example = 1)),
     responses(
-        (status = 200, description = "The run", body = Run),
+        (status = 200, description = "The run", body = VoucherRun),
         (status = 404, description = "No such run", body = crate::web::json::ErrorBody),
     ),
     security(("bearer" = []))
@@ -392,7 +392,7 @@ pub async fn api_get_voucher_run(
     id: i64,
     _me: ApiCan<ReadVouchers>,
     cx: Ctx<'_>,
-) -> AppResult<Json<Run>> {
+) -> AppResult<Json<VoucherRun>> {
     Ok(Json(cx.db.read(move |c| bulk::get(c, id)).await?))
 }
 

@@ -30,7 +30,7 @@ const PER_PASS: usize = 5_000;
 
 /// A run and how far it got.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Run {
+pub struct VoucherRun {
     pub id: i64,
     /// Null when the group has been deleted since.
     pub group_id: Option<i64>,
@@ -72,9 +72,9 @@ const SELECT: &str = "SELECT r.id, r.group_id, r.group_name, r.kind, r.value, r.
         r.state, r.created_by, r.created_at, r.finished_at
     FROM voucher_runs r";
 
-fn from_row(r: &Row) -> rusqlite::Result<Run> {
+fn from_row(r: &Row) -> rusqlite::Result<VoucherRun> {
     let kind: String = r.get(3)?;
-    Ok(Run {
+    Ok(VoucherRun {
         id: r.get(0)?,
         group_id: r.get(1)?,
         group_name: r.get(2)?,
@@ -97,7 +97,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Run> {
     })
 }
 
-pub fn get(c: &Connection, id: i64) -> AppResult<Run> {
+pub fn get(c: &Connection, id: i64) -> AppResult<VoucherRun> {
     c.prepare_cached(&format!("{SELECT} WHERE r.id = ?1"))?
         .query_row([id], from_row)
         .optional()?
@@ -105,7 +105,7 @@ pub fn get(c: &Connection, id: i64) -> AppResult<Run> {
 }
 
 /// A group's runs, newest first.
-pub fn of_group(c: &Connection, group: i64) -> AppResult<Vec<Run>> {
+pub fn of_group(c: &Connection, group: i64) -> AppResult<Vec<VoucherRun>> {
     let mut stmt = c.prepare_cached(&format!(
         "{SELECT} WHERE r.group_id = ?1 ORDER BY r.id DESC LIMIT 50"
     ))?;
@@ -114,7 +114,7 @@ pub fn of_group(c: &Connection, group: i64) -> AppResult<Vec<Run>> {
 }
 
 /// A run for pages: its terms in words and its progress.
-pub fn run_json(r: &Run, cur: &Currency, offset: i64) -> Value {
+pub fn run_json(r: &VoucherRun, cur: &Currency, offset: i64) -> Value {
     let now = r.created_at.clone();
     let done = r.issued + r.skipped;
     json!({
@@ -255,7 +255,7 @@ fn batch(tx: &Connection, run: i64, now: OffsetDateTime) -> AppResult<usize> {
 }
 
 /// Marks a run done, with the members it passed over, audited.
-fn finish(tx: &Connection, r: &Run, now: OffsetDateTime) -> AppResult<()> {
+fn finish(tx: &Connection, r: &VoucherRun, now: OffsetDateTime) -> AppResult<()> {
     let left: i64 = match r.group_id {
         Some(g) => tx
             .prepare_cached("SELECT count(*) FROM target_group_members WHERE group_id = ?1")?
