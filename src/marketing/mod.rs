@@ -6,6 +6,25 @@ pub mod groups;
 pub mod promotions;
 pub mod vouchers;
 
+/// The shop's currency and offset from UTC, which every marketing page shows money and
+/// days with.
+pub fn shop(
+    c: &rusqlite::Connection,
+) -> crate::error::AppResult<(&'static crate::money::Currency, i64)> {
+    Ok((
+        crate::settings::currency(c)?,
+        crate::settings::get_i64(c, "shop.utc_offset_minutes")?,
+    ))
+}
+
+/// Who a change is by, as marketing rows keep it: the staff member's email.
+pub fn who(by: &crate::staff::By) -> String {
+    match &by.actor {
+        crate::audit::Actor::Staff { label, .. } => label.clone(),
+        _ => format!("staff:{}", by.staff_id),
+    }
+}
+
 pub fn routes() -> Vec<rocket::Route> {
     let mut r = promotions::routes();
     r.extend(vouchers::routes());

@@ -19,6 +19,7 @@ use crate::customers::query::CustomerSummary;
 use crate::error::{AppError, AppResult};
 use crate::exports::cells::neutralise;
 use crate::exports::csv::CsvFile;
+use crate::marketing::shop;
 use crate::money::Currency;
 use crate::settings;
 use crate::staff::perm::{
@@ -33,14 +34,6 @@ use crate::web::query::url;
 
 pub const URL: &str = "/admin/target-groups";
 pub const PER_PAGE: u32 = 50;
-
-/// The shop's currency and offset from UTC.
-pub fn shop(c: &Connection) -> AppResult<(&'static Currency, i64)> {
-    Ok((
-        settings::currency(c)?,
-        settings::get_i64(c, "shop.utc_offset_minutes")?,
-    ))
-}
 
 fn shop_time(t: &str, offset: i64) -> String {
     to_shop_time(t, offset).replace('T', " ")

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::filter::GroupFilter;
-use super::pages::shop;
 use super::store::{self, Group};
 use crate::customers::query::CustomerSummary;
 use crate::error::{AppError, AppResult};
+use crate::marketing::shop;
 use crate::marketing::vouchers::bulk::{self, VoucherRun};
 use crate::marketing::vouchers::form::VoucherForm;
 use crate::staff::perm::{

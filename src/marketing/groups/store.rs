@@ -8,9 +8,10 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::filter::{Errors, GroupFilter};
-use crate::audit::{self, Actor};
+use crate::audit;
 use crate::customers::query::{summaries_where, CustomerSummary};
 use crate::error::{AppError, AppResult};
+use crate::marketing::who;
 use crate::staff::By;
 
 /// A saved group.
@@ -108,14 +109,6 @@ pub fn members(
         &format!("ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.id LIMIT {limit} OFFSET {skip}"),
     )?;
     Ok((page, total))
-}
-
-/// The staff member a change is by, as kept on the group.
-fn who(by: &By) -> String {
-    match &by.actor {
-        Actor::Staff { label, .. } => label.clone(),
-        _ => format!("staff:{}", by.staff_id),
-    }
 }
 
 /// Checks a group's name: the refusal, or the trimmed name.

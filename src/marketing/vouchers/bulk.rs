@@ -163,10 +163,6 @@ pub fn start(
             "This group has no members: refresh it from its filter first.".into(),
         ));
     }
-    let who = match &by.actor {
-        Actor::Staff { label, .. } => label.clone(),
-        _ => format!("staff:{}", by.staff_id),
-    };
     tx.prepare_cached(
         "INSERT INTO voucher_runs (group_id, group_name, kind, value, min_subtotal, valid_from,
                                    valid_to, note, members, created_by, created_at)
@@ -175,7 +171,7 @@ pub fn start(
     .execute(rusqlite::named_params! {
         ":group": group, ":name": g.name, ":kind": draft.kind.as_str(), ":value": draft.value,
         ":min": draft.min_subtotal, ":from": draft.valid_from, ":to": draft.valid_to,
-        ":note": draft.note, ":members": g.members, ":by": who, ":now": by.now,
+        ":note": draft.note, ":members": g.members, ":by": crate::marketing::who(by), ":now": by.now,
     })?;
     let id = tx.last_insert_rowid();
     audit::record(

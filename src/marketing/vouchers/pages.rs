@@ -7,7 +7,7 @@ use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::{status, Flash, Redirect};
 use rocket::{get, post, routes};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
 
 use super::form::{check, Errors, VoucherForm};
@@ -15,8 +15,8 @@ use super::rule::{shop_day, Voucher};
 use super::store::{self, Filter};
 use crate::clock::to_shop_time;
 use crate::error::{AppError, AppResult};
+use crate::marketing::shop;
 use crate::money::Currency;
-use crate::settings;
 use crate::staff::perm::{CreateVouchers, DeleteVouchers, ReadVouchers, UpdateVouchers};
 use crate::staff::{nav, By, Can, StaffUser};
 use crate::web::csrf::{Csrf, CsrfForm};
@@ -36,14 +36,6 @@ fn state_label(s: &str) -> &'static str {
         "used" => "Used",
         _ => "Expired",
     }
-}
-
-/// The shop's currency and offset from UTC.
-fn shop(c: &Connection) -> AppResult<(&'static Currency, i64)> {
-    Ok((
-        settings::currency(c)?,
-        settings::get_i64(c, "shop.utc_offset_minutes")?,
-    ))
 }
 
 fn row_json(v: &Voucher, cur: &Currency, offset: i64, now: &str) -> Value {
