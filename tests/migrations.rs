@@ -185,6 +185,36 @@ fn fill(app: &TestApp) {
     );
     assert_eq!(res.status, 303, "draft: {}", res.body);
     // Some mail sent (to the outbox folder), the rest still queued, one that failed.
+    // Schema 5: a target group of the fixture's customers and vouchers issued to it.
+    let mut page = app.form("/admin/target-groups/new", "/admin/target-groups/new");
+    page.fill(&[("email", "fixture.test")]);
+    let found = app.submit(&page);
+    assert_eq!(found.status, 200, "{}", found.body);
+    let res = app.post_form_on(
+        &found,
+        "/admin/target-groups",
+        &[("group_name", "Fixture customers")],
+    );
+    assert_eq!(res.status, 303, "group: {}", res.body);
+    let group = res.header("location").unwrap().to_string();
+    let page = format!("{group}/vouchers");
+    let res = app.post_form(
+        &page,
+        &page,
+        &[("kind", "amount"), ("value", "2"), ("note", "Thanks")],
+    );
+    assert_eq!(res.status, 303, "voucher run: {}", res.body);
+    let job = cornershop::schedule::JOBS
+        .iter()
+        .find(|j| j.name == "marketing")
+        .expect("the marketing job");
+    (job.run)(&cornershop::jobs::JobCtx {
+        db: app.db.clone(),
+        clock: app.clock.clone(),
+        data_dir: app.data_dir(),
+        secret: std::sync::Arc::new(app.secret()),
+    })
+    .expect("the marketing job runs");
     app.run_mail_job();
     add(&mira, tea, "1");
     for who in ["late1@fixture.test", "late2@fixture.test"] {
@@ -440,7 +470,10 @@ fn the_fixture_generator_makes_a_shop_with_orders_in_every_status() {
         ("staff", 2),
         ("audit_log", 20),
         ("promotions", 1),
-        ("vouchers", 2),
+        ("vouchers", 3),
+        ("target_groups", 1),
+        ("target_group_members", 2),
+        ("voucher_runs", 1),
     ] {
         assert!(
             app.count(&format!("SELECT count(*) FROM {table}")) >= least,
