@@ -435,6 +435,9 @@ BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
 -- or failed after the last attempt. A row is marked sent only after the transport took
 -- it, so a crash mid-send means the mail goes out again (at least once), never lost.
 -- Header fields cannot hold line breaks (header injection), checked here as well.
+-- Campaign mail (schema 6) is at_most_once: the sender claims the row (claimed_by, the
+-- sending process) before the transport gets it, so a stop mid-send never sends it twice;
+-- unsubscribe_url feeds the List-Unsubscribe header.
 CREATE TABLE mail_outbox (
     id               INTEGER PRIMARY KEY,
     template         TEXT NOT NULL DEFAULT '',
@@ -456,7 +459,8 @@ CREATE TABLE mail_outbox (
     -- The order a mail is about (set where order mails are queued), so an order's page
     -- lists the mails it caused. No foreign key: the outbox is created before orders.
     order_id         INTEGER
-);
+, at_most_once INTEGER NOT NULL DEFAULT 0 CHECK (at_most_once IN (0, 1)), claimed_by TEXT, unsubscribe_url TEXT NOT NULL DEFAULT '')
+;
 CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_at);
 CREATE INDEX mail_outbox_order ON mail_outbox (order_id) WHERE order_id IS NOT NULL;
 
@@ -484,7 +488,8 @@ CREATE INDEX job_runs_job ON job_runs (job, id DESC);
 -- Customers (DESIGN §5): their own table and login, apart from staff. A deleted account is
 -- anonymised in place (deleted_at set, personal fields erased) so its orders keep a buyer.
 -- Failed logins count within a window; enough of them lock the login (POLICY) until
--- locked_until or a password reset.
+-- locked_until or a password reset. marketing_opt_out_at (schema 6): when the customer
+-- said no to marketing mail; NULL: they get it.
 CREATE TABLE customers (
     id                INTEGER PRIMARY KEY,
     email             TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(email) BETWEEN 3 AND 254),
@@ -503,7 +508,8 @@ CREATE TABLE customers (
     deleted_at        TEXT,
     created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     updated_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
+, marketing_opt_out_at TEXT)
+;
 
 CREATE TRIGGER customers_touch AFTER UPDATE ON customers FOR EACH ROW
 WHEN NEW.updated_at = OLD.updated_at
@@ -939,3 +945,43 @@ CREATE INDEX voucher_runs_running ON voucher_runs (state) WHERE state = 'running
 -- run. vouchers.mail_id is the mail that told its customer (no foreign key: the outbox knows
 -- no feature).
 CREATE UNIQUE INDEX vouchers_one_per_run ON vouchers (issue_run_id, customer_id) WHERE issue_run_id IS NOT NULL;
+
+-- ---------------------------------------------------------------------------------------
+-- Campaigns (issue 12): the `campaign` mail template sent to a target group's members
+-- through the mail queue. A draft is written and previewed, then sent: the `marketing`
+-- job works through the members in batches, each batch one transaction that records a
+-- recipient row per member with the mail queued for them, so a campaign killed midway
+-- resumes with the members who have no row yet, and the primary key makes a second mail
+-- to one member from one campaign impossible.
+CREATE TABLE campaigns (
+    id            INTEGER PRIMARY KEY,
+    group_id      INTEGER REFERENCES target_groups (id) ON DELETE SET NULL,
+    group_name    TEXT NOT NULL,
+    title         TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 150),
+    message       TEXT NOT NULL CHECK (length(message) BETWEEN 1 AND 20000),
+    link          TEXT NOT NULL DEFAULT '' CHECK (length(link) <= 500),
+    state         TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'sending', 'done')),
+    -- The shop's address for the links in the mails, fixed when sending starts.
+    shop_url      TEXT NOT NULL DEFAULT '',
+    -- The group's members when sending started.
+    members       INTEGER NOT NULL DEFAULT 0 CHECK (members >= 0),
+    created_by    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    sent_by       TEXT,
+    started_at    TEXT,
+    finished_at   TEXT
+);
+CREATE INDEX campaigns_sending ON campaigns (state) WHERE state = 'sending';
+CREATE INDEX campaigns_group ON campaigns (group_id);
+
+-- One row per member a campaign went to: the mail queued for them, or why they were
+-- passed over (opted out of marketing mail, or an inactive or deleted account).
+CREATE TABLE campaign_recipients (
+    campaign_id  INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    customer_id  INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    mail_id      INTEGER,
+    skipped      TEXT NOT NULL DEFAULT '' CHECK (skipped IN ('', 'opted_out', 'inactive')),
+    CHECK ((mail_id IS NULL) = (skipped <> '')),
+    PRIMARY KEY (campaign_id, customer_id)
+) WITHOUT ROWID;

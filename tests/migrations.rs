@@ -332,6 +332,11 @@ fn the_v4_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
     migrates("tests/fixtures/shop-v4.db", 4);
 }
 
+#[test]
+fn the_v5_fixture_migrates_keeping_every_row_and_equals_a_fresh_shop() {
+    migrates("tests/fixtures/shop-v5.db", 5);
+}
+
 fn migrates(file: &str, version: i64) {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     assert_eq!(

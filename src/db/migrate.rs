@@ -32,6 +32,10 @@ pub const MIGRATIONS: &[Migration] = &[
         "004_target_groups.sql",
         include_str!("../../migrations/004_target_groups.sql"),
     ),
+    (
+        "005_campaigns.sql",
+        include_str!("../../migrations/005_campaigns.sql"),
+    ),
 ];
 
 /// The schema version this binary writes: 1 for schema.sql's first release, plus one per
