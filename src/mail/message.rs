@@ -3,6 +3,7 @@
 //! shop owner reads in the outbox is exactly what a mail server would get.
 
 use lettre::address::Envelope;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, Message};
 
@@ -23,6 +24,10 @@ pub struct Queued {
     pub text: String,
     pub html: String,
     pub attempts: i64,
+    /// The one-click unsubscribe address of a marketing mail ("" for none): sent as
+    /// `List-Unsubscribe` with `List-Unsubscribe-Post` (RFC 8058), so mail programs offer
+    /// their own unsubscribe button.
+    pub unsubscribe_url: String,
 }
 
 /// Builds the message from `from_address` with the shop's name as the display name.
@@ -40,7 +45,7 @@ pub fn build(mail: &Queued, shop_name: &str, from_address: &str) -> Result<Outgo
         (!mail.to_name.is_empty()).then(|| mail.to_name.clone()),
         to_addr,
     );
-    let builder = Message::builder()
+    let mut builder = Message::builder()
         .from(from)
         .to(to)
         .subject(mail.subject.clone())
@@ -49,6 +54,20 @@ pub fn build(mail: &Queued, shop_name: &str, from_address: &str) -> Result<Outgo
             mail.id,
             crate::secret::random_token()
         )));
+    if !mail.unsubscribe_url.is_empty() {
+        if mail.unsubscribe_url.contains(['\r', '\n', '<', '>']) {
+            return Err("the unsubscribe address cannot hold line breaks or angle brackets".into());
+        }
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{}>", mail.unsubscribe_url),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".into(),
+            ));
+    }
     let message = if mail.html.is_empty() {
         builder.body(mail.text.clone())
     } else {
@@ -75,6 +94,7 @@ pub fn sample() -> Outgoing {
         text: "Hello".into(),
         html: String::new(),
         attempts: 0,
+        unsubscribe_url: String::new(),
     };
     build(&mail, "Shop", "shop@b.test").expect("a valid sample")
 }
@@ -93,6 +113,7 @@ mod tests {
             text: "Hello Míra".into(),
             html: "<p>Hello <b>Míra</b></p>".into(),
             attempts: 0,
+            unsubscribe_url: String::new(),
         };
         let out = build(&mail, "Mira's Tea", "shop@tea.test").unwrap();
         assert_eq!(out.envelope.from().unwrap().to_string(), "shop@tea.test");
@@ -119,6 +140,37 @@ mod tests {
     }
 
     #[test]
+    fn a_marketing_mail_carries_the_one_click_unsubscribe_headers() {
+        let mut mail = Queued {
+            id: 3,
+            to_address: "mira@tea.test".into(),
+            to_name: String::new(),
+            subject: "News".into(),
+            text: "Hello".into(),
+            html: String::new(),
+            attempts: 0,
+            unsubscribe_url: "https://tea.test/unsubscribe/7/abc".into(),
+        };
+        let text = String::from_utf8(build(&mail, "Tea", "shop@tea.test").unwrap().bytes).unwrap();
+        assert!(
+            text.contains("List-Unsubscribe: <https://tea.test/unsubscribe/7/abc>\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"),
+            "{text}"
+        );
+        mail.unsubscribe_url = "https://tea.test/x>\r\nBcc: all@evil.test".into();
+        assert!(
+            build(&mail, "Tea", "shop@tea.test").is_err(),
+            "no header injection"
+        );
+        mail.unsubscribe_url = String::new();
+        let plain = String::from_utf8(build(&mail, "Tea", "shop@tea.test").unwrap().bytes).unwrap();
+        assert!(!plain.contains("List-Unsubscribe"), "{plain}");
+    }
+
+    #[test]
     fn a_bad_sender_setting_says_which_setting() {
         let mail = Queued {
             id: 1,
@@ -128,6 +180,7 @@ mod tests {
             text: "y".into(),
             html: String::new(),
             attempts: 0,
+            unsubscribe_url: String::new(),
         };
         assert!(build(&mail, "Shop", "nonsense")
             .unwrap_err()

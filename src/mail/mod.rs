@@ -58,6 +58,23 @@ pub fn queue(conn: &Connection, m: &NewMail<'_>, now: OffsetDateTime) -> AppResu
     Ok(conn.last_insert_rowid())
 }
 
+/// Queues a marketing mail (`queue`'s checks): sent at most once (`sender` claims it
+/// before the transport gets it) and carrying its one-click unsubscribe address.
+pub fn queue_marketing(
+    conn: &Connection,
+    m: &NewMail<'_>,
+    unsubscribe_url: &str,
+    now: OffsetDateTime,
+) -> AppResult<i64> {
+    no_line_breaks("The unsubscribe address", unsubscribe_url)?;
+    let id = queue(conn, m, now)?;
+    conn.prepare_cached(
+        "UPDATE mail_outbox SET at_most_once = 1, unsubscribe_url = ?2 WHERE id = ?1",
+    )?
+    .execute(params![id, unsubscribe_url])?;
+    Ok(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,12 @@
 //! marked sent, or tried again later with a growing delay, or marked failed after the last
 //! attempt (setting `mail.max_attempts`). A job runs this every few seconds; tests call it
 //! directly with the clock where they want it.
+//!
+//! Most mail is sent at least once: a stop between the transport taking a message and the
+//! row being marked sent sends it again, as an order confirmation must not be lost. Mail
+//! queued `at_most_once` (campaigns) is claimed first, in a committed write naming this
+//! process; a claim found from another process means that process stopped mid-send, so
+//! the mail may have gone out and is marked failed instead of sent twice.
 
 use rusqlite::{params, Connection};
 use time::{Duration, OffsetDateTime};
@@ -29,23 +35,61 @@ pub fn retry_delay(failed_attempts: i64) -> Duration {
     Duration::seconds((30i64 << exp).min(3600))
 }
 
-fn due(conn: &Connection, now: OffsetDateTime) -> AppResult<Vec<Queued>> {
+/// Why a claimed mail from a stopped process is not sent again.
+pub const INTERRUPTED: &str =
+    "The shop stopped while handing this mail to the mail server, so it may have gone out; \
+     as a marketing mail it is sent at most once. Retry it if it did not arrive.";
+
+/// This process, as it names itself on the mail it claims.
+fn process() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(crate::secret::random_token)
+}
+
+fn due(conn: &Connection, now: OffsetDateTime) -> AppResult<Vec<(Queued, bool)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, to_address, to_name, subject, text_body, html_body, attempts FROM mail_outbox
-         WHERE status = 'queued' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+        "SELECT id, to_address, to_name, subject, text_body, html_body, attempts, unsubscribe_url,
+                at_most_once
+         FROM mail_outbox
+         WHERE status = 'queued' AND next_attempt_at <= ?1 AND claimed_by IS NULL
+         ORDER BY next_attempt_at, id LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![sql_time(now), BATCH], |r| {
-        Ok(Queued {
-            id: r.get(0)?,
-            to_address: r.get(1)?,
-            to_name: r.get(2)?,
-            subject: r.get(3)?,
-            text: r.get(4)?,
-            html: r.get(5)?,
-            attempts: r.get(6)?,
-        })
+        Ok((
+            Queued {
+                id: r.get(0)?,
+                to_address: r.get(1)?,
+                to_name: r.get(2)?,
+                subject: r.get(3)?,
+                text: r.get(4)?,
+                html: r.get(5)?,
+                attempts: r.get(6)?,
+                unsubscribe_url: r.get(7)?,
+            },
+            r.get::<_, bool>(8)?,
+        ))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Marks failed the at-most-once mail another process claimed and never finished.
+fn fail_interrupted(tx: &Connection) -> AppResult<usize> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE mail_outbox SET status = 'failed', claimed_by = NULL, last_error = ?2
+             WHERE status = 'queued' AND at_most_once = 1 AND claimed_by IS NOT NULL AND claimed_by <> ?1",
+        )?
+        .execute(params![process(), INTERRUPTED])?)
+}
+
+/// Claims an at-most-once mail for this process; false if it is no longer free.
+fn claim(tx: &Connection, id: i64) -> AppResult<bool> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE mail_outbox SET claimed_by = ?2 WHERE id = ?1 AND status = 'queued' AND claimed_by IS NULL",
+        )?
+        .execute(params![id, process()])?
+        == 1)
 }
 
 pub fn run_once(db: &Db, transport: &dyn Transport, now: OffsetDateTime) -> AppResult<Summary> {
@@ -58,8 +102,13 @@ pub fn run_once(db: &Db, transport: &dyn Transport, now: OffsetDateTime) -> AppR
         ))
     })?;
     let mut summary = Summary::default();
-    for mail in mails {
-        // Marked sent only after the transport has it: a crash in between sends it again.
+    summary.failed += db.write_blocking(|tx| fail_interrupted(tx))?;
+    for (mail, once) in mails {
+        if once && !db.write_blocking(|tx| claim(tx, mail.id))? {
+            continue;
+        }
+        // Marked sent only after the transport has it: a crash in between sends it again,
+        // unless it was claimed above.
         let outcome = build(&mail, &shop_name, &from)
             .and_then(|message| transport.deliver(mail.id, &message, now));
         let attempts = mail.attempts + 1;
@@ -75,7 +124,8 @@ pub fn run_once(db: &Db, transport: &dyn Transport, now: OffsetDateTime) -> AppR
                 Err(error) => {
                     let give_up = attempts >= max_attempts;
                     tx.execute(
-                        "UPDATE mail_outbox SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5
+                        "UPDATE mail_outbox SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5,
+                                claimed_by = NULL
                          WHERE id = ?1 AND status = 'queued'",
                         params![
                             mail.id,
@@ -206,6 +256,101 @@ mod tests {
         now += retry_delay(2);
         assert_eq!(run_once(&db, &Broken, now).unwrap().failed, 1);
         assert_eq!(row(&db, id).0, "failed");
+    }
+
+    /// Counts what it is given, and takes it.
+    #[derive(Default)]
+    struct Counting(std::sync::Mutex<Vec<i64>>);
+    impl Transport for Counting {
+        fn describe(&self) -> String {
+            "a counter".into()
+        }
+        fn deliver(&self, id: i64, _: &Outgoing, _: OffsetDateTime) -> Result<String, String> {
+            self.0.lock().unwrap().push(id);
+            Ok(String::new())
+        }
+    }
+
+    fn queue_marketing_one(db: &Db, now: OffsetDateTime) -> i64 {
+        db.write_blocking(|tx| {
+            crate::mail::queue_marketing(
+                tx,
+                &NewMail {
+                    template: "campaign",
+                    to_address: "mira@tea.test",
+                    to_name: "Mira",
+                    subject: "Autumn teas",
+                    text: "Hello Mira",
+                    html: "",
+                },
+                "https://tea.test/unsubscribe/1/k",
+                now,
+            )
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn an_at_most_once_mail_a_stopped_process_claimed_is_failed_not_sent_again() {
+        let (_dir, db) = shop();
+        let now = OffsetDateTime::now_utc();
+        let (interrupted, free, ordinary) = (
+            queue_marketing_one(&db, now),
+            queue_marketing_one(&db, now),
+            queue_one(&db, now),
+        );
+        // A process that stopped between its claim and marking the row sent.
+        db.write_blocking(|tx| {
+            tx.execute(
+                "UPDATE mail_outbox SET claimed_by = 'a-process-that-died' WHERE id = ?1",
+                [interrupted],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let transport = Counting::default();
+        let summary = run_once(&db, &transport, now).unwrap();
+        assert_eq!(
+            summary,
+            Summary {
+                sent: 2,
+                retried: 0,
+                failed: 1
+            }
+        );
+        let mut given = transport.0.lock().unwrap().clone();
+        given.sort();
+        assert_eq!(
+            given,
+            vec![free, ordinary],
+            "the interrupted mail is not handed over again"
+        );
+        let (status, _, error, _) = row(&db, interrupted);
+        assert_eq!(status, "failed");
+        assert!(error.contains("may have gone out"), "{error}");
+        assert_eq!(row(&db, free).0, "sent");
+        // A retry by hand queues it once more, unclaimed.
+        db.write_blocking(|tx| crate::mail::queue::retry(tx, interrupted, &sql_time(now)))
+            .unwrap();
+        assert_eq!(run_once(&db, &transport, now).unwrap().sent, 1);
+        assert_eq!(row(&db, interrupted).0, "sent");
+    }
+
+    #[test]
+    fn an_at_most_once_mail_this_process_is_sending_is_left_to_it() {
+        let (_dir, db) = shop();
+        let now = OffsetDateTime::now_utc();
+        let id = queue_marketing_one(&db, now);
+        // Claimed by this process: another pass of ours is handing it over right now.
+        assert!(db.write_blocking(|tx| claim(tx, id)).unwrap());
+        assert!(
+            !db.write_blocking(|tx| claim(tx, id)).unwrap(),
+            "one claim only"
+        );
+        let transport = Counting::default();
+        assert_eq!(run_once(&db, &transport, now).unwrap(), Summary::default());
+        assert!(transport.0.lock().unwrap().is_empty());
+        assert_eq!(row(&db, id).0, "queued");
     }
 
     #[test]

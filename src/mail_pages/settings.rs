@@ -398,6 +398,7 @@ async fn send_test(
                 crate::web::templates::escape_html(&staff_name)
             ),
             attempts: 0,
+            unsubscribe_url: String::new(),
         };
         let outcome = build(&mail, &shop, &from).and_then(|m| transport.deliver(0, &m, now));
         Ok((transport.describe(), outcome))
