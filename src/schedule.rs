@@ -79,9 +79,10 @@ fn promotions(ctx: &JobCtx) -> AppResult<Option<String>> {
     Ok((n > 0).then(|| format!("{n} promotion(s) moved to their status now")))
 }
 
-/// Vouchers issued in bulk to target groups, a batch per transaction (resumable).
+/// Vouchers issued in bulk and campaigns sent to target groups, a batch per transaction
+/// (resumable).
 fn marketing(ctx: &JobCtx) -> AppResult<Option<String>> {
-    crate::marketing::run_once(&ctx.db, ctx.clock.now())
+    crate::marketing::run_once(&ctx.db, &ctx.secret, ctx.clock.now())
 }
 
 /// Paid orders older than the delay move to processing.

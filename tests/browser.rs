@@ -512,7 +512,7 @@ fn staff_save_a_target_group_and_watch_its_vouchers_being_issued_without_a_reloa
     wd.wait_for_text("The vouchers are being issued");
     assert_eq!(wd.text(&wd.find("[data-progress-field='issued']")), "0");
     let path = wd.current_path();
-    cornershop::marketing::run_once(&app.db, app.clock.now()).unwrap();
+    cornershop::marketing::run_once(&app.db, &app.secret(), app.clock.now()).unwrap();
     wd.wait_for_text("Done");
     assert_eq!(wd.text(&wd.find("[data-progress-field='issued']")), "2");
     assert_eq!(wd.current_path(), path, "no navigation happened");

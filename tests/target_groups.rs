@@ -479,13 +479,13 @@ fn vouchers_go_to_each_member_once_even_when_a_run_is_cut_short_and_resumed() {
     assert_eq!(progress["mails_queued"], 100);
 
     // The job resumes where it stopped, then finds nothing more to do.
-    let rest = cornershop::marketing::run_once(&app.db, app.clock.now()).unwrap();
+    let rest = cornershop::marketing::run_once(&app.db, &app.secret(), app.clock.now()).unwrap();
     assert_eq!(
         rest.as_deref(),
         Some("137 voucher(s) issued to target groups")
     );
     assert_eq!(
-        cornershop::marketing::run_once(&app.db, app.clock.now()).unwrap(),
+        cornershop::marketing::run_once(&app.db, &app.secret(), app.clock.now()).unwrap(),
         None
     );
     let progress = app.get(&format!("{run_url}/progress")).json();
@@ -660,7 +660,7 @@ fn the_staff_api_does_the_same_with_the_same_permissions() {
         Some(&owner),
     );
     assert_eq!(busy.status, 409, "not while vouchers are being issued");
-    cornershop::marketing::run_once(&app.db, app.clock.now()).unwrap();
+    cornershop::marketing::run_once(&app.db, &app.secret(), app.clock.now()).unwrap();
     let r = api(
         &app,
         "GET",

@@ -213,7 +213,8 @@
               el.textContent = v === null || v === undefined ? "\u2014" : String(v);
             }, root);
             if (bar) { bar.max = p.total; bar.value = p.done; }
-            if (p.state !== "done") window.setTimeout(tick, 2000);
+            // Done, and (where it counts them) no mail of it still waiting in the queue.
+            if (p.state !== "done" || p.mails_queued > 0) window.setTimeout(tick, 2000);
           })
           .catch(function () { window.setTimeout(tick, 5000); });
       }

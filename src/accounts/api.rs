@@ -250,6 +250,8 @@ pub struct Me {
     pub birth_date: Option<String>,
     pub verified: bool,
     pub created_at: String,
+    /// News and offers by mail (campaigns); change it with PUT /api/v1/me/marketing.
+    pub marketing_mail: bool,
     pub addresses: Vec<ApiAddress>,
 }
 
@@ -304,6 +306,7 @@ pub async fn api_me(me: ApiCustomer, cx: Ctx<'_>) -> AppResult<Json<Me>> {
         birth_date: c.birth_date,
         verified: c.verified,
         created_at: c.created_at,
+        marketing_mail: !c.marketing_opt_out,
         addresses: addresses.into_iter().map(ApiAddress::from).collect(),
     }))
 }

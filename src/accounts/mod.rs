@@ -11,6 +11,7 @@ pub mod deliver_to;
 pub mod guard;
 pub mod login;
 pub mod mails;
+pub mod marketing;
 pub mod pages;
 pub mod profile;
 pub mod register;
@@ -27,5 +28,6 @@ pub fn routes() -> Vec<rocket::Route> {
     r.extend(profile::routes());
     r.extend(addresses::routes());
     r.extend(api::routes());
+    r.extend(marketing::routes());
     r
 }

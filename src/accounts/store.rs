@@ -21,6 +21,8 @@ pub struct Customer {
     pub verified: bool,
     pub active: bool,
     pub created_at: String,
+    /// They said no to news and offers by mail (campaigns pass them over).
+    pub marketing_opt_out: bool,
 }
 
 impl Customer {
@@ -39,7 +41,8 @@ impl Customer {
 }
 
 const COLUMNS: &str = "id, email, first_name, last_name, phone_country, phone, birth_date, \
-                       verified_at IS NOT NULL, active, created_at";
+                       verified_at IS NOT NULL, active, created_at, \
+                       marketing_opt_out_at IS NOT NULL";
 
 fn customer(r: &Row<'_>) -> rusqlite::Result<Customer> {
     Ok(Customer {
@@ -53,6 +56,7 @@ fn customer(r: &Row<'_>) -> rusqlite::Result<Customer> {
         verified: r.get(7)?,
         active: r.get(8)?,
         created_at: r.get(9)?,
+        marketing_opt_out: r.get(10)?,
     })
 }
 

@@ -51,6 +51,7 @@ fn parts() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         crate::catalog::api::ApiDoc::openapi(),
         crate::accounts::api::ApiDoc::openapi(),
+        crate::accounts::marketing::ApiDoc::openapi(),
         crate::system::ApiDoc::openapi(),
         crate::captcha::routes::ApiDoc::openapi(),
         crate::cart::api::ApiDoc::openapi(),

@@ -1,7 +1,8 @@
-//! Marketing: promotions, vouchers and target groups; campaigns build on them. The
+//! Marketing: promotions, vouchers, target groups and the campaigns mailed to them. The
 //! feature owns its SQL, pages and jobs; pricing (`cart::pricing`) and the catalogue ask it
 //! what runs.
 
+pub mod campaigns;
 pub mod groups;
 pub mod promotions;
 pub mod vouchers;
@@ -29,14 +30,25 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut r = promotions::routes();
     r.extend(vouchers::routes());
     r.extend(groups::routes());
+    r.extend(campaigns::routes());
     r
 }
 
-/// One pass of the marketing job: vouchers issued in bulk (and their mails queued).
+/// One pass of the marketing job: vouchers issued in bulk and campaigns sent (their mails
+/// queued).
 pub fn run_once(
     db: &crate::db::Db,
+    secret: &crate::secret::Secret,
     now: time::OffsetDateTime,
 ) -> crate::error::AppResult<Option<String>> {
     let issued = vouchers::bulk::run_once(db, now)?;
-    Ok((issued > 0).then(|| format!("{issued} voucher(s) issued to target groups")))
+    let mailed = campaigns::send::run_once(db, secret, now)?;
+    let mut done = Vec::new();
+    if issued > 0 {
+        done.push(format!("{issued} voucher(s) issued to target groups"));
+    }
+    if mailed > 0 {
+        done.push(format!("{mailed} campaign recipient(s) handled"));
+    }
+    Ok((!done.is_empty()).then(|| done.join(", ")))
 }

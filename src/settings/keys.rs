@@ -382,6 +382,12 @@ pub const KEYS: &[Key] = &[
         "Seconds between two passes of the mail queue.",
     ),
     key(
+        "jobs.marketing.interval_seconds",
+        Kind::Int { min: 1, max: 3600 },
+        "5",
+        "Seconds between two passes that issue vouchers to target groups and queue campaign mails.",
+    ),
+    key(
         "jobs.orders_auto_advance.interval_seconds",
         Kind::Int { min: 5, max: 3600 },
         "30",

@@ -6,7 +6,9 @@ use super::guard::StaffUser;
 use super::perm::Action;
 use crate::web::page::Page;
 
-/// Interfaces built so far: (area, label, URL). Later features add their rows here.
+/// Interfaces built so far: (area, label, URL). Later features add their rows here. Two
+/// may share an area (campaigns are guarded by `target_groups`); a page names the one it
+/// belongs to by its URL when the area is not enough.
 pub const INTERFACES: &[(&str, &str, &str)] = &[
     ("dashboard", "Dashboard", "/admin"),
     ("products", "Products", "/admin/products"),
@@ -17,6 +19,7 @@ pub const INTERFACES: &[(&str, &str, &str)] = &[
     ("promotions", "Promotions", "/admin/promotions"),
     ("vouchers", "Vouchers", "/admin/vouchers"),
     ("target_groups", "Target groups", "/admin/target-groups"),
+    ("target_groups", "Campaigns", "/admin/campaigns"),
     ("staff", "Staff", "/admin/staff"),
     ("roles", "Roles", "/admin/roles"),
     ("mail_templates", "Mail templates", "/admin/mail-templates"),
@@ -27,13 +30,19 @@ pub const INTERFACES: &[(&str, &str, &str)] = &[
 ];
 
 /// Base context for a back-office page: staff, navigation (only what the role may read)
-/// and `can` for templates to hide buttons.
+/// and `can` for templates to hide buttons. `active` is an area, or the URL of an entry
+/// that shares its area.
 pub fn context(page: &Page, staff: &StaffUser, active: &str) -> tera::Context {
     let mut ctx = page.context();
     let nav: Vec<_> = INTERFACES
         .iter()
         .filter(|(area, _, _)| staff.perms.can(area, Action::Read))
-        .map(|(area, label, url)| json!({ "label": label, "url": url, "active": *area == active }))
+        .map(|(area, label, url)| {
+            // An area lights its first entry; the later ones sharing it, their URL.
+            let first = INTERFACES.iter().find(|(a, _, _)| a == area).map(|e| e.2) == Some(*url);
+            let active = *url == active || (*area == active && first);
+            json!({ "label": label, "url": url, "active": active })
+        })
         .collect();
     ctx.insert("nav_areas", &nav);
     ctx.insert(

@@ -5,6 +5,7 @@
 pub mod form;
 pub mod html;
 pub mod paypal;
+pub mod process;
 pub mod settings_admin;
 pub mod smtp;
 

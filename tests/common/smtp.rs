@@ -131,6 +131,10 @@ struct State {
     fail_data: usize,
     reject_logins: bool,
     login_attempts: usize,
+    /// Once this many messages are accepted, the last one's answer is held back until
+    /// `release` (a server that took a message but did not say so yet).
+    hold_after: Option<usize>,
+    released: bool,
 }
 
 struct Shared {
@@ -191,6 +195,50 @@ impl SmtpServer {
     /// Answers `451` to the next `n` DATA commands.
     pub fn fail_next_data(&self, n: usize) {
         self.shared.lock().fail_data = n;
+    }
+
+    /// Holds back the answer to the `n`-th message (it is recorded as received) until
+    /// `release`: the moment a sender has handed a message over and not heard back.
+    pub fn hold_after(&self, n: usize) {
+        let mut s = self.shared.lock();
+        s.hold_after = Some(n);
+        s.released = false;
+    }
+
+    /// Lets a held answer go (the connection it was on may be gone by then).
+    pub fn release(&self) {
+        self.shared.lock().released = true;
+        self.shared.arrived.notify_all();
+    }
+
+    /// Waits until `n` messages have been accepted in all, or panics after 60 seconds.
+    pub fn wait_accepted(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut state = self.shared.lock();
+        while state.accepted < n {
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .unwrap_or_else(|| {
+                    panic!("{} of {n} messages arrived within 60 s", state.accepted)
+                });
+            state = self
+                .shared
+                .arrived
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits up to `timeout` for anything to happen (a message arriving).
+    pub fn next_event(&self, timeout: Duration) {
+        let state = self.shared.lock();
+        let _ = self.shared.arrived.wait_timeout(state, timeout);
+    }
+
+    /// The oldest message not taken yet, without waiting.
+    pub fn take(&self) -> Option<Received> {
+        self.shared.lock().inbox.pop_front()
     }
 
     /// Refuses every login (535), even with the right credentials.
@@ -480,6 +528,18 @@ impl<'a> Session<'a> {
             s.accepted
         };
         self.shared.arrived.notify_all();
+        let mut s = self.shared.lock();
+        if s.hold_after == Some(n) {
+            while !s.released && !self.shared.stop.load(Ordering::SeqCst) {
+                s = self
+                    .shared
+                    .arrived
+                    .wait_timeout(s, Duration::from_secs(1))
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+        }
+        drop(s);
         self.reply(&format!("250 2.0.0 OK queued as TEST{n}"))
     }
 }

@@ -162,6 +162,10 @@ pub const SPECS: &[Spec] = &[
                 "The message as plain text. In the HTML part, {{ campaign.message | paragraphs }} escapes it and turns blank lines into paragraphs.",
             ),
             var("campaign.link", "Where the campaign points (may be empty)."),
+            var(
+                "campaign.unsubscribe_url",
+                "The member's one-click unsubscribe link. A mail part that does not carry it gets an unsubscribe line added at the end.",
+            ),
         ],
     },
     Spec {
@@ -224,6 +228,7 @@ pub fn sample(name: &str, currency: &Currency) -> Option<Value> {
                 "title": "Autumn teas have arrived",
                 "message": "The first harvest of the season is here: smoky lapsang, a mellow roasted hojicha and our spiced winter blend are back on the shelves.\n\nAs a thank-you for being a customer, shipping is free on every order this week.",
                 "link": format!("{url}/c/autumn-teas"),
+                "unsubscribe_url": format!("{url}/unsubscribe/0/test"),
             },
         }),
         order => {

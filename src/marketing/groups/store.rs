@@ -180,15 +180,25 @@ pub fn create(
 
 /// Why a group cannot change now (vouchers being issued to it), if so.
 pub fn busy(c: &Connection, group: i64) -> AppResult<Option<String>> {
-    let running = c
-        .prepare_cached("SELECT 1 FROM voucher_runs WHERE group_id = ?1 AND state = 'running'")?
-        .query_row([group], |_| Ok(()))
-        .optional()?
-        .is_some();
-    Ok(running.then(|| {
-        "Vouchers are being issued to this group's members: it can change when that has finished."
-            .to_string()
-    }))
+    let running = |sql: &str| -> AppResult<bool> {
+        Ok(c.prepare_cached(sql)?
+            .query_row([group], |_| Ok(()))
+            .optional()?
+            .is_some())
+    };
+    if running("SELECT 1 FROM voucher_runs WHERE group_id = ?1 AND state = 'running'")? {
+        return Ok(Some(
+            "Vouchers are being issued to this group's members: it can change when that has finished."
+                .into(),
+        ));
+    }
+    if running("SELECT 1 FROM campaigns WHERE group_id = ?1 AND state = 'sending'")? {
+        return Ok(Some(
+            "A campaign is being sent to this group's members: it can change when that has finished."
+                .into(),
+        ));
+    }
+    Ok(None)
 }
 
 /// Runs the group's filter again and keeps who it finds now, audited with the counts

@@ -3,7 +3,9 @@
 //! voucher per member with its `voucher_issued` mail, so a run killed midway resumes with
 //! the members who have none yet; the unique index on (run, customer) makes a second one
 //! for a member impossible. Members whose account is deactivated or deleted are passed
-//! over (counted as skipped). The group cannot be refreshed or deleted while it runs.
+//! over (counted as skipped). A member who opted out of marketing mail gets the voucher
+//! (it is in their account) without the mail. The group cannot be refreshed or deleted
+//! while it runs.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -195,16 +197,16 @@ fn batch(tx: &Connection, run: i64, now: OffsetDateTime) -> AppResult<usize> {
     let Some(group) = r.group_id else {
         return finish(tx, &r, now).map(|_| 0);
     };
-    let people: Vec<(i64, String, String, String)> = tx
+    let people: Vec<(i64, String, String, String, bool)> = tx
         .prepare_cached(
-            "SELECT c.id, c.email, c.first_name, c.last_name
+            "SELECT c.id, c.email, c.first_name, c.last_name, c.marketing_opt_out_at IS NOT NULL
              FROM target_group_members m JOIN customers c ON c.id = m.customer_id
              WHERE m.group_id = ?1 AND c.active = 1 AND c.deleted_at IS NULL
                AND NOT EXISTS (SELECT 1 FROM vouchers v WHERE v.issue_run_id = ?2 AND v.customer_id = c.id)
              ORDER BY c.id LIMIT ?3",
         )?
         .query_map(params![group, run, BATCH], |x| {
-            Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?))
+            Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?))
         })?
         .collect::<Result<_, _>>()?;
     if people.is_empty() {
@@ -219,7 +221,7 @@ fn batch(tx: &Connection, run: i64, now: OffsetDateTime) -> AppResult<usize> {
     };
     let expires = shop_day(&r.valid_to, true, &at, offset);
     let mut issued = 0;
-    for (customer, email, first, last) in people {
+    for (customer, email, first, last, opted_out) in people {
         let code = unused_code(tx)?;
         let added = tx
             .prepare_cached(
@@ -237,6 +239,10 @@ fn batch(tx: &Connection, run: i64, now: OffsetDateTime) -> AppResult<usize> {
             continue;
         }
         let voucher = tx.last_insert_rowid();
+        issued += 1;
+        if opted_out {
+            continue;
+        }
         let vars = json!({
             "customer": { "first_name": first, "last_name": last, "email": email },
             "voucher": { "code": code, "value": value, "expires_at": expires },
@@ -245,7 +251,6 @@ fn batch(tx: &Connection, run: i64, now: OffsetDateTime) -> AppResult<usize> {
         let mail = queue_templated(tx, "voucher_issued", &email, &name, &vars, now)?;
         tx.prepare_cached("UPDATE vouchers SET mail_id = ?2 WHERE id = ?1")?
             .execute(params![voucher, mail])?;
-        issued += 1;
     }
     Ok(issued)
 }
