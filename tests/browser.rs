@@ -149,6 +149,22 @@ fn a_visitor_registers_verifies_and_logs_in_in_a_real_browser() {
     });
     assert!(verified.is_some(), "the customer is verified");
     assert_eq!(sessions, 1, "the browser holds a customer session");
+
+    // 6. News and offers: on by default, turned off with the box on the account page.
+    let news = wd.find("#f-news");
+    assert_eq!(wd.property(&news, "checked").as_bool(), Some(true));
+    shot_plain(&wd, "account");
+    wd.click(&news);
+    wd.click(&wd.find("form[action='/account/marketing'] button[type=submit]"));
+    wd.wait_for_text("You will get no more news and offers by mail");
+    assert_eq!(
+        wd.property(&wd.find("#f-news"), "checked").as_bool(),
+        Some(false)
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM customers WHERE marketing_opt_out_at IS NOT NULL"),
+        1
+    );
 }
 
 #[test]
@@ -524,4 +540,103 @@ fn staff_save_a_target_group_and_watch_its_vouchers_being_issued_without_a_reloa
     shot_plain(&wd, "voucher-run-done");
     wd.goto(&format!("{}/admin/target-groups", app.base));
     shot_plain(&wd, "target-groups");
+}
+
+#[test]
+#[ignore = "needs chromium and chromedriver; .ci/run installs them and runs it"]
+fn staff_write_a_campaign_preview_it_and_watch_it_being_sent_without_a_reload() {
+    let app = TestApp::ready();
+    for (email, first) in [
+        ("ida@garden.test", "Ida"),
+        ("jon@garden.test", "Jon"),
+        ("kim@else.test", "Kim"),
+    ] {
+        common::backoffice::customer(&app, email, first, "Gardener", "");
+    }
+    let wd = WebDriver::start();
+    wd.emulate_viewport(1280, 900, false);
+    wd.goto(&format!("{}/admin/login", app.base));
+    wd.type_into("#login-email", "owner@shop.test");
+    wd.type_into("#login-password", common::OWNER_PW);
+    wd.click(&wd.find("form[action='/admin/login'] button[type=submit]"));
+    wd.wait_for_path("/admin");
+    wd.goto(&format!("{}/admin/target-groups/new", app.base));
+    wd.type_into("#f-domain", "garden.test");
+    wd.click(&wd.find("form[action='/admin/target-groups/new'] button[type=submit]"));
+    wd.wait_for_text("2 customers found");
+    wd.type_into("#f-group_name", "Gardeners");
+    wd.click(&wd.find("form[action='/admin/target-groups'] button[type=submit]"));
+    wd.wait_for_text("The group is saved");
+
+    // Write the draft from the nav.
+    wd.click(&wd.find("nav a[href='/admin/campaigns']"));
+    wd.wait_for_path("/admin/campaigns");
+    shot_plain(&wd, "campaigns-empty");
+    wd.click(&wd.find("a[href='/admin/campaigns/new']"));
+    wd.wait_for("#f-group");
+    let group: i64 = app.sql(|c| c.query_row("SELECT id FROM target_groups", [], |r| r.get(0)));
+    wd.select("#f-group", &group.to_string());
+    wd.type_into("#f-title", "Seeds for spring");
+    wd.type_into(
+        "#f-message",
+        "The first seed potatoes are in.\n\nCome early: the blue ones go fast.",
+    );
+    wd.type_into("#f-link", "/");
+    shot_plain(&wd, "campaign-new");
+    wd.click(&wd.find("form[action='/admin/campaigns'] button[type=submit]"));
+    wd.wait_for_text("saved as a draft");
+    let ida: i64 = app.sql(|c| {
+        c.query_row(
+            "SELECT id FROM customers WHERE email = 'ida@garden.test'",
+            [],
+            |r| r.get(0),
+        )
+    });
+    let frame = wd.find("iframe.mt-frame");
+    assert!(
+        wd.attribute(&frame, "src")
+            .unwrap_or_default()
+            .ends_with(&format!("/preview?member={ida}")),
+        "the preview shows Ida's mail"
+    );
+    shot_plain(&wd, "campaign-draft");
+
+    // A test to oneself, then the real thing, confirmed in the dialog.
+    wd.click(&wd.find("form[action$='/test'] button[type=submit]"));
+    wd.wait_for_text("A test with Ida Gardener's data is queued to owner@shop.test");
+    wd.click(&wd.find("form[action$='/send'] button[type=submit]"));
+    wd.accept_dialog();
+    wd.wait_for_text("Sending to the group's 2 members");
+    let path = wd.current_path();
+    assert_eq!(wd.text(&wd.find("[data-progress-field='mailed']")), "0");
+
+    // The jobs do the work; the page follows on its own.
+    cornershop::marketing::run_once(&app.db, &app.secret(), app.clock.now()).unwrap();
+    wd.wait_for_text("Sent");
+    assert_eq!(wd.text(&wd.find("[data-progress-field='mailed']")), "2");
+    app.run_mail_job();
+    wd.wait_for_text("0 queued · 2 sent · 0 failed");
+    assert_eq!(wd.current_path(), path, "no navigation happened");
+    shot_plain(&wd, "campaign-sent");
+    wd.goto(&format!("{}/admin/campaigns", app.base));
+    shot_plain(&wd, "campaigns");
+
+    // Ida follows the link in her mail: one button, no login.
+    let link: String = app.sql(|c| {
+        c.query_row(
+            "SELECT unsubscribe_url FROM mail_outbox WHERE to_address = 'ida@garden.test'",
+            [],
+            |r| r.get(0),
+        )
+    });
+    wd.goto(&link);
+    wd.wait_for_text("Unsubscribe?");
+    shot_plain(&wd, "unsubscribe");
+    wd.click(&wd.find(".narrow-page form button[type=submit]"));
+    wd.wait_for_text("You are unsubscribed");
+    shot_plain(&wd, "unsubscribed");
+    assert_eq!(
+        app.count("SELECT count(*) FROM customers WHERE marketing_opt_out_at IS NOT NULL"),
+        1
+    );
 }

@@ -181,7 +181,10 @@ fn a_campaign_is_previewed_tested_and_sent_once_to_each_member_who_wants_it() {
     let group_page = format!("/admin/target-groups/{g}");
     let shown_group = unescape(&app.get(&group_page).body);
     assert!(shown_group.contains("A campaign is being sent to this group's members"));
-    assert!(!shown_group.contains("Refresh from the filter"), "no refresh button meanwhile");
+    assert!(
+        !shown_group.contains("Refresh from the filter"),
+        "no refresh button meanwhile"
+    );
     // A refresh sent anyway (an old tab) is refused.
     let res = app.post_csrf(&group_page, &format!("{group_page}/refresh"), &[]);
     assert_eq!(res.status, 303);

@@ -256,6 +256,11 @@ impl WebDriver {
             .unwrap_or_default()
     }
 
+    /// Presses OK on the open `confirm()` or `alert()` dialog.
+    pub fn accept_dialog(&self) {
+        self.session_call("POST", "/alert/accept", Some(json!({})));
+    }
+
     pub fn click(&self, el: &Element) {
         self.session_call("POST", &format!("/element/{}/click", el.0), Some(json!({})));
     }
