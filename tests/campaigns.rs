@@ -103,6 +103,14 @@ fn a_campaign_is_previewed_tested_and_sent_once_to_each_member_who_wants_it() {
     assert_eq!(res.status, 303, "{}", res.body);
     assert!(unescape(&cara.follow(&res).body).contains("no more news and offers"));
     login_owner(&app);
+    let cara_id = customer_id(&app, "cara@people.test");
+    let cara_page = unescape(&app.get(&format!("/admin/customers/{cara_id}")).body);
+    assert!(
+        cara_page.contains("News and offers by mail: <strong>no</strong>"),
+        "{cara_page}"
+    );
+    let ann_page = unescape(&app.get(&format!("/admin/customers/{ann}")).body);
+    assert!(ann_page.contains("News and offers by mail: <strong>yes</strong>"));
     // The registration mails go to the outbox folder first.
     app.run_mail_job();
     let g = group(&app, "@people.test", "People");

@@ -380,7 +380,14 @@ fn a_group_is_saved_refreshed_exported_and_deleted_with_audit_rows() {
         (Some(3), Some(4))
     );
 
-    // The export: every member, formula-like cells neutralised.
+    // The export: every member, formula-like cells neutralised, and whether they want
+    // marketing mail (fay said no).
+    app.sql(|c| {
+        c.execute(
+            "UPDATE customers SET marketing_opt_out_at = '2026-06-01T00:00:00Z' WHERE email = 'fay@alpha.test'",
+            [],
+        )
+    });
     let csv = app.get(&format!("/admin/target-groups/{id}/members.csv"));
     assert_eq!(csv.status, 200);
     assert!(csv
@@ -395,9 +402,12 @@ fn a_group_is_saved_refreshed_exported_and_deleted_with_audit_rows() {
     assert_eq!(&zed[1], "'=HYPERLINK(\"x\")");
     let ann = rows.iter().find(|r| &r[0] == "ann@alpha.test").unwrap();
     assert_eq!(
-        (&ann[4], &ann[5], &ann[9], &ann[10]),
-        ("1985-03-14", "AT", "3", "150.00")
+        (&ann[4], &ann[5], &ann[9], &ann[10], &ann[12]),
+        ("1985-03-14", "AT", "3", "150.00", "yes")
     );
+    assert_eq!(&rd.headers().unwrap()[12], "marketing_mail");
+    let fay = rows.iter().find(|r| &r[0] == "fay@alpha.test").unwrap();
+    assert_eq!(&fay[12], "no");
 
     // Deleting keeps the customers.
     let res = app.post_form(&page, &format!("{page}/delete"), &[]);
@@ -442,7 +452,14 @@ fn vouchers_go_to_each_member_once_even_when_a_run_is_cut_short_and_resumed() {
     ));
     // ann, cara, fay, dan (gamma), gus (gamma), hal (delta), eve (beta), bob (beta) and the 230.
     assert_eq!(members, 238);
-    // Eve is deactivated: she is passed over.
+    // Eve is deactivated: she is passed over. Hal said no to marketing mail: he gets his
+    // voucher (it is in his account) without the mail.
+    app.sql(|c| {
+        c.execute(
+            "UPDATE customers SET marketing_opt_out_at = '2026-06-01T00:00:00Z' WHERE email = 'hal@delta.test'",
+            [],
+        )
+    });
 
     let page = format!("/admin/target-groups/{id}/vouchers");
     let bad = app.post_form(&page, &page, &[("kind", "percent"), ("value", "150")]);
@@ -476,7 +493,10 @@ fn vouchers_go_to_each_member_once_even_when_a_run_is_cut_short_and_resumed() {
     let progress = app.get(&format!("{run_url}/progress")).json();
     assert_eq!(progress["state"], "running");
     assert_eq!(progress["issued"], 100);
-    assert_eq!(progress["mails_queued"], 100);
+    assert_eq!(
+        progress["mails_queued"], 99,
+        "hal (among the first 100) gets no mail"
+    );
 
     // The job resumes where it stopped, then finds nothing more to do.
     let rest = cornershop::marketing::run_once(&app.db, &app.secret(), app.clock.now()).unwrap();
@@ -518,7 +538,15 @@ fn vouchers_go_to_each_member_once_even_when_a_run_is_cut_short_and_resumed() {
              WHERE v.issue_run_id = {run} AND m.template = 'voucher_issued' AND m.to_address = c.email
                AND instr(m.text_body, v.code) > 0 AND instr(m.text_body, '€5.00') > 0"
         )),
-        237
+        236
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM vouchers v JOIN customers c ON c.id = v.customer_id
+             WHERE v.issue_run_id = {run} AND c.email = 'hal@delta.test' AND v.mail_id IS NULL"
+        )),
+        1,
+        "the member who opted out has the voucher, without a mail"
     );
     // Even raw SQL cannot give a member a second one from the same run.
     let second = app.db.write_blocking(|tx| {

@@ -157,7 +157,7 @@ async fn render_detail(
     tpl: &Templates,
     form: Option<(CustomerForm, Errors)>,
 ) -> AppResult<RawHtml<String>> {
-    let (c, phone_country, orders, addresses, cur) = db
+    let (c, full, orders, addresses, cur) = db
         .read(move |conn| {
             let c = query::get(conn, id)?;
             let full = store::get(conn, id)?
@@ -170,9 +170,10 @@ async fn render_detail(
             };
             let (orders, _) = orders_query::list(conn, &f)?;
             let addresses = store::addresses(conn, id)?;
-            Ok((c, full.phone_country, orders, addresses, money(conn)?))
+            Ok((c, full, orders, addresses, money(conn)?))
         })
         .await?;
+    let (phone_country, marketing_mail) = (full.phone_country, !full.marketing_opt_out);
     let (form, errors) = form.unwrap_or_else(|| {
         (
             CustomerForm {
@@ -187,6 +188,7 @@ async fn render_detail(
     });
     let mut ctx = nav::context(page, me, "customers");
     ctx.insert("customer", &summary_json(&c, cur));
+    ctx.insert("marketing_mail", &marketing_mail);
     ctx.insert("form", &form_json(&form));
     ctx.insert("errors", &errors);
     ctx.insert("phone_countries", &phone_countries(&form.phone_country));

@@ -336,7 +336,7 @@ async fn delete(
 }
 
 /// The CSV's columns.
-pub const CSV_HEADERS: [&str; 12] = [
+pub const CSV_HEADERS: [&str; 13] = [
     "email",
     "first_name",
     "last_name",
@@ -349,6 +349,7 @@ pub const CSV_HEADERS: [&str; 12] = [
     "orders",
     "total_spent",
     "last_order_at",
+    "marketing_mail",
 ];
 
 /// The members as CSV: text cells that could start a formula are prefixed with `'`
@@ -374,6 +375,7 @@ pub fn members_csv(c: &Connection, id: i64) -> AppResult<(String, Vec<u8>)> {
             s.stats.orders_count.to_string(),
             cur.to_major(s.stats.total_spent),
             s.stats.last_order_at.clone().unwrap_or_default(),
+            if r.marketing_mail { "yes" } else { "no" }.into(),
         ])
         .map_err(AppError::internal)?;
     }

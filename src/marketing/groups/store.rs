@@ -247,6 +247,8 @@ pub struct ExportRow {
     pub summary: CustomerSummary,
     pub birth_date: String,
     pub country: String,
+    /// They want news and offers by mail (not opted out).
+    pub marketing_mail: bool,
 }
 
 /// Every member of a group, by name, with the birth date and the default (else latest)
@@ -262,16 +264,19 @@ pub fn export_rows(c: &Connection, group: i64) -> AppResult<Vec<ExportRow>> {
     let mut extra = c.prepare_cached(
         "SELECT coalesce(c.birth_date, ''),
                 coalesce((SELECT a.country FROM customer_addresses a WHERE a.customer_id = c.id
-                          ORDER BY a.is_default DESC, a.id DESC LIMIT 1), '')
+                          ORDER BY a.is_default DESC, a.id DESC LIMIT 1), ''),
+                c.marketing_opt_out_at IS NULL
          FROM customers c WHERE c.id = ?1",
     )?;
     let mut out = Vec::with_capacity(people.len());
     for p in people {
-        let (birth_date, country) = extra.query_row([p.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (birth_date, country, marketing_mail) =
+            extra.query_row([p.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         out.push(ExportRow {
             summary: p,
             birth_date,
             country,
+            marketing_mail,
         });
     }
     Ok(out)
