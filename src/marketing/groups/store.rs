@@ -178,7 +178,7 @@ pub fn create(
     Ok(Ok(id))
 }
 
-/// Why a group cannot change now (vouchers being issued to it), if so.
+/// Why a group cannot change now (vouchers being issued or a campaign sent to it), if so.
 pub fn busy(c: &Connection, group: i64) -> AppResult<Option<String>> {
     let running = |sql: &str| -> AppResult<bool> {
         Ok(c.prepare_cached(sql)?
