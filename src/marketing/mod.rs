@@ -26,6 +26,37 @@ pub fn who(by: &crate::staff::By) -> String {
     }
 }
 
+/// Works off the jobs `sql` lists (ids, in order) a batch per transaction: `batch` does
+/// one and says how much it did, 0 when that job is finished. Stops after about `most`
+/// (whole batches), as a shop killed between two transactions would. Voucher runs and
+/// campaigns both go this way, so either resumes where it stopped.
+pub fn in_batches(
+    db: &crate::db::Db,
+    sql: &str,
+    most: usize,
+    mut batch: impl FnMut(&rusqlite::Transaction<'_>, i64) -> crate::error::AppResult<usize>,
+) -> crate::error::AppResult<usize> {
+    let ids: Vec<i64> = db.read_blocking(|c| {
+        let mut s = c.prepare_cached(sql)?;
+        let ids = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    })?;
+    let mut total = 0;
+    for id in ids {
+        loop {
+            let n = db.write_blocking(|tx| batch(tx, id))?;
+            total += n;
+            if total >= most {
+                return Ok(total);
+            }
+            if n == 0 {
+                break;
+            }
+        }
+    }
+    Ok(total)
+}
+
 pub fn routes() -> Vec<rocket::Route> {
     let mut r = promotions::routes();
     r.extend(vouchers::routes());

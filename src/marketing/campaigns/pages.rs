@@ -278,11 +278,7 @@ async fn preview(
         .db
         .read(move |c| {
             let k = store::must_get(c, id)?;
-            let url = if k.shop_url.is_empty() {
-                base.0.clone()
-            } else {
-                k.shop_url.clone()
-            };
+            let url = k.links_base(&base.0);
             let (chosen, _) = preview_member(c, &k, member)?;
             let rendered = match &chosen {
                 Some(m) => Some(send::mail_for(
@@ -345,11 +341,7 @@ async fn test_send(
         .db
         .write(move |tx| {
             let k = store::must_get(tx, id)?;
-            let url = if k.shop_url.is_empty() {
-                base.0.clone()
-            } else {
-                k.shop_url.clone()
-            };
+            let url = k.links_base(&base.0);
             let (chosen, _) = preview_member(tx, &k, member)?;
             let Some(m) = chosen else {
                 return Ok(None);

@@ -236,24 +236,10 @@ pub fn run_once(db: &Db, secret: &Secret, now: OffsetDateTime) -> AppResult<usiz
 /// `run_once` that stops after about `most` members (whole batches): a pass cut short, as
 /// a shop killed between two batches leaves it.
 pub fn run_batches(db: &Db, secret: &Secret, now: OffsetDateTime, most: usize) -> AppResult<usize> {
-    let ids: Vec<i64> = db.read_blocking(|c| {
-        let mut s =
-            c.prepare_cached("SELECT id FROM campaigns WHERE state = 'sending' ORDER BY id")?;
-        let ids = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        Ok(ids)
-    })?;
-    let mut total = 0;
-    for id in ids {
-        loop {
-            let n = db.write_blocking(|tx| batch(tx, secret, id, now))?;
-            total += n;
-            if n == 0 || total >= most {
-                break;
-            }
-        }
-        if total >= most {
-            break;
-        }
-    }
-    Ok(total)
+    crate::marketing::in_batches(
+        db,
+        "SELECT id FROM campaigns WHERE state = 'sending' ORDER BY id",
+        most,
+        |tx, id| batch(tx, secret, id, now),
+    )
 }

@@ -86,6 +86,18 @@ fn from_row(r: &Row) -> rusqlite::Result<Campaign> {
     })
 }
 
+impl Campaign {
+    /// The shop address its links use: fixed when sending started; before that, the one
+    /// the shop is served at now (`served`).
+    pub fn links_base(&self, served: &str) -> String {
+        if self.shop_url.is_empty() {
+            served.to_string()
+        } else {
+            self.shop_url.clone()
+        }
+    }
+}
+
 pub fn must_get(c: &Connection, id: i64) -> AppResult<Campaign> {
     c.prepare_cached(&format!("{SELECT} WHERE k.id = ?1"))?
         .query_row([id], from_row)

@@ -286,24 +286,10 @@ pub fn run_once(db: &Db, now: OffsetDateTime) -> AppResult<usize> {
 /// `run_once` that stops after about `most` vouchers (whole batches): a pass cut short,
 /// as a shop killed between two batches leaves it.
 pub fn run_batches(db: &Db, now: OffsetDateTime, most: usize) -> AppResult<usize> {
-    let runs: Vec<i64> = db.read_blocking(|c| {
-        let mut s =
-            c.prepare_cached("SELECT id FROM voucher_runs WHERE state = 'running' ORDER BY id")?;
-        let ids = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        Ok(ids)
-    })?;
-    let mut total = 0;
-    for run in runs {
-        loop {
-            let n = db.write_blocking(|tx| batch(tx, run, now))?;
-            total += n;
-            if n == 0 || total >= most {
-                break;
-            }
-        }
-        if total >= most {
-            break;
-        }
-    }
-    Ok(total)
+    crate::marketing::in_batches(
+        db,
+        "SELECT id FROM voucher_runs WHERE state = 'running' ORDER BY id",
+        most,
+        |tx, run| batch(tx, run, now),
+    )
 }
