@@ -213,6 +213,10 @@
               el.textContent = v === null || v === undefined ? "\u2014" : String(v);
             }, root);
             if (bar) { bar.max = p.total; bar.value = p.done; }
+            // The state pill takes the colour of the state it now names.
+            if (p.state === "done") each("[data-progress-field='state_label'].pill", function (el) {
+              el.className = "pill pill-active";
+            }, root);
             // Done, and (where it counts them) no mail of it still waiting in the queue.
             if (p.state !== "done" || p.mails_queued > 0) window.setTimeout(tick, 2000);
           })
