@@ -618,7 +618,10 @@ fn staff_write_a_campaign_preview_it_and_watch_it_being_sent_without_a_reload() 
     wd.wait_for_text("0 queued · 2 sent · 0 failed");
     let pill = wd.find("[data-progress-field='state_label']");
     assert_eq!(wd.text(&pill), "Sent");
-    assert_eq!(wd.attribute(&pill, "class").as_deref(), Some("pill pill-active"));
+    assert_eq!(
+        wd.attribute(&pill, "class").as_deref(),
+        Some("pill pill-active")
+    );
     assert_eq!(wd.current_path(), path, "no navigation happened");
     shot_plain(&wd, "campaign-sent");
     wd.goto(&format!("{}/admin/campaigns", app.base));
