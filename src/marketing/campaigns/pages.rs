@@ -33,10 +33,7 @@ type FormResult = AppResult<Result<Flash<Redirect>, status::Custom<RawHtml<Strin
 
 #[get("/admin/campaigns")]
 async fn list(me: Can<ReadTargetGroups>, page: Page, cx: Ctx<'_>) -> AppResult<RawHtml<String>> {
-    let (all, (_, offset)) = cx
-        .db
-        .read(|c| Ok((store::list(c, None)?, shop(c)?)))
-        .await?;
+    let (all, (_, offset)) = cx.db.read(|c| Ok((store::list(c)?, shop(c)?))).await?;
     let mut ctx = nav::context(&page, &me.staff, URL);
     ctx.insert(
         "campaigns",

@@ -380,7 +380,7 @@ pub async fn api_issue_vouchers(
 /// A voucher run and how far it got.
 #[utoipa::path(
     get, path = "/api/v1/admin/voucher-runs/{id}", tag = "staff",
-    params(("id" = i64, Path, description = "VoucherRun id", example = 1)),
+    params(("id" = i64, Path, description = "Voucher run id", example = 1)),
     responses(
         (status = 200, description = "The run", body = VoucherRun),
         (status = 404, description = "No such run", body = crate::web::json::ErrorBody),
